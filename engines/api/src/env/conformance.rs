@@ -1,0 +1,111 @@
+//! One suite run against every env, so they agree on semantics.
+
+use super::*;
+use crate::env::{read_file_to_vec, write_file};
+use std::path::PathBuf;
+
+fn exercise(env: &dyn Env, root: &Path) {
+    let dir = root.join("db");
+    env.create_dir_all(&dir).expect("mkdir");
+    let a = dir.join("a.log");
+    let mut w = env.new_writable_file(&a).expect("create");
+    w.append(b"hello ").expect("append");
+    w.append(b"world").expect("append");
+    w.sync().expect("sync");
+    w.close().expect("close");
+    assert_eq!(env.file_size(&a).expect("size"), 11);
+    assert_eq!(read_file_to_vec(env, &a).expect("read"), b"hello world");
+
+    let r = env.new_random_access_file(&a).expect("open");
+    let mut buf = [0u8; 5];
+    assert_eq!(r.read_at(6, &mut buf).expect("pread"), 5);
+    assert_eq!(&buf, b"world");
+    assert_eq!(r.read_at(9, &mut buf).expect("short pread"), 2);
+
+    let mut s = env.new_sequential_file(&a).expect("seq");
+    s.skip(6).expect("skip");
+    let mut buf = [0u8; 16];
+    assert_eq!(s.read(&mut buf).expect("read"), 5);
+
+    let mut ap = env.new_appendable_file(&a).expect("append open");
+    ap.append(b"!").expect("append");
+    ap.close().expect("close");
+    drop(ap);
+    assert_eq!(read_file_to_vec(env, &a).expect("read"), b"hello world!");
+
+    let b = dir.join("b");
+    env.rename(&a, &b).expect("rename");
+    assert!(!env.file_exists(&a));
+    assert!(env.file_exists(&b));
+    write_file(env, &dir.join("c"), b"x", true).expect("write");
+    assert_eq!(
+        env.children(&dir).expect("ls"),
+        vec!["b".to_string(), "c".to_string()]
+    );
+    env.remove_file(&b).expect("rm");
+    assert!(env.remove_file(&b).is_err());
+    assert!(env.new_sequential_file(&b).is_err());
+
+    let lock = env.lock_file(&dir.join("LOCK")).expect("lock");
+    assert!(
+        env.lock_file(&dir.join("LOCK")).is_err(),
+        "second lock must fail"
+    );
+    drop(lock);
+    let _again = env
+        .lock_file(&dir.join("LOCK"))
+        .expect("relock after release");
+    env.sync_dir(&dir).expect("sync dir");
+}
+
+#[test]
+fn posix_env_conformance() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    exercise(&PosixEnv::new(), tmp.path());
+}
+
+#[test]
+fn mem_env_conformance() {
+    exercise(&MemEnv::new(), &PathBuf::from("/mem"));
+}
+
+#[test]
+fn fault_env_conformance() {
+    exercise(
+        &FaultEnv::new(Arc::new(MemEnv::new())),
+        &PathBuf::from("/mem"),
+    );
+}
+
+#[test]
+fn crash_drops_unsynced_bytes_and_unsynced_files() {
+    let env = FaultEnv::new(Arc::new(MemEnv::new()));
+    let dir = PathBuf::from("/db");
+    env.create_dir_all(&dir).expect("mkdir");
+    let mut w = env.new_writable_file(&dir.join("wal")).expect("create");
+    w.append(b"durable").expect("append");
+    w.sync().expect("sync");
+    w.append(b" lost").expect("append");
+    let mut never = env.new_writable_file(&dir.join("never")).expect("create");
+    never.append(b"gone").expect("append");
+    env.crash().expect("crash");
+    assert!(w.append(b"after").is_err(), "calls fail while down");
+    env.restart();
+    assert_eq!(
+        read_file_to_vec(&env, &dir.join("wal")).expect("read"),
+        b"durable"
+    );
+    assert!(!env.file_exists(&dir.join("never")));
+}
+
+#[test]
+fn injected_no_space_fires_after_count() {
+    let env = FaultEnv::new(Arc::new(MemEnv::new()));
+    let mut w = env.new_writable_file(Path::new("/f")).expect("create");
+    env.set_fault(FaultOp::Append, FaultKind::NoSpace, 1);
+    w.append(b"ok").expect("first append passes");
+    let err = w.append(b"no").expect_err("second fails");
+    assert!(err.is_no_space());
+    env.clear_fault();
+    w.append(b"ok").expect("cleared");
+}

@@ -1,0 +1,182 @@
+//! The file-system seam: every file operation an engine does goes through an
+//! [`Env`], so that tests can run in memory ([`MemEnv`]) and simulate
+//! crashes and failing disks (`FaultEnv`).
+
+mod fault;
+mod mem;
+mod posix;
+
+pub use fault::{FaultEnv, FaultKind, FaultOp};
+pub use mem::MemEnv;
+pub use posix::PosixEnv;
+
+use crate::error::Result;
+use std::any::Any;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A file written front to back.
+pub trait WritableFile: Send {
+    /// Appends `data` (possibly buffered in memory).
+    ///
+    /// # Errors
+    /// `Io` from the operating system (for example ENOSPC).
+    fn append(&mut self, data: &[u8]) -> Result<()>;
+    /// Hands buffered bytes to the operating system (they survive a process
+    /// crash, not a machine crash).
+    ///
+    /// # Errors
+    /// `Io`.
+    fn flush(&mut self) -> Result<()>;
+    /// Makes every appended byte durable (flush, then `fdatasync`).
+    ///
+    /// # Errors
+    /// `Io`.
+    fn sync(&mut self) -> Result<()>;
+    /// Flushes and closes; further calls are programmer errors.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn close(&mut self) -> Result<()>;
+}
+
+/// A file read front to back.
+pub trait SequentialFile: Send {
+    /// Reads up to `buf.len()` bytes; 0 means end of file.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
+    /// Skips `n` bytes.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn skip(&mut self, n: u64) -> Result<()>;
+}
+
+/// A file read at arbitrary offsets, shareable between threads.
+pub trait RandomAccessFile: Send + Sync {
+    /// Reads up to `buf.len()` bytes at `offset`; fewer only at end of file.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize>;
+}
+
+/// A held lock on a database directory's `LOCK` file; released on drop.
+pub struct FileLock {
+    _guard: Box<dyn Any + Send + Sync>,
+}
+
+impl FileLock {
+    /// Wraps whatever releases the lock when dropped.
+    pub fn new(guard: Box<dyn Any + Send + Sync>) -> Self {
+        FileLock { _guard: guard }
+    }
+}
+
+impl std::fmt::Debug for FileLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileLock")
+    }
+}
+
+/// Every file operation an engine performs.
+pub trait Env: Send + Sync {
+    /// Creates (or truncates) `path` for writing.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn new_writable_file(&self, path: &Path) -> Result<Box<dyn WritableFile>>;
+    /// Opens `path` for appending, creating it if absent.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn new_appendable_file(&self, path: &Path) -> Result<Box<dyn WritableFile>>;
+    /// Opens `path` for reading front to back.
+    ///
+    /// # Errors
+    /// `Io` (NotFound kind if absent).
+    fn new_sequential_file(&self, path: &Path) -> Result<Box<dyn SequentialFile>>;
+    /// Opens `path` for reads at offsets.
+    ///
+    /// # Errors
+    /// `Io` (NotFound kind if absent).
+    fn new_random_access_file(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>>;
+    /// True if `path` exists.
+    fn file_exists(&self, path: &Path) -> bool;
+    /// Names (not paths) of the entries of directory `dir`.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn children(&self, dir: &Path) -> Result<Vec<String>>;
+    /// Removes file `path`.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn remove_file(&self, path: &Path) -> Result<()>;
+    /// Creates directory `dir` and its parents (no error if it exists).
+    ///
+    /// # Errors
+    /// `Io`.
+    fn create_dir_all(&self, dir: &Path) -> Result<()>;
+    /// Removes directory `dir` and everything below it (no error if absent).
+    ///
+    /// # Errors
+    /// `Io`.
+    fn remove_dir_all(&self, dir: &Path) -> Result<()>;
+    /// Size of file `path` in bytes.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn file_size(&self, path: &Path) -> Result<u64>;
+    /// Renames `from` to `to`, replacing `to` atomically if it exists.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn rename(&self, from: &Path, to: &Path) -> Result<()>;
+    /// Makes the entries of directory `dir` (creations, renames) durable.
+    ///
+    /// # Errors
+    /// `Io`.
+    fn sync_dir(&self, dir: &Path) -> Result<()>;
+    /// Takes an exclusive lock on `path` (created if absent), held until the
+    /// returned guard drops.
+    ///
+    /// # Errors
+    /// `Io` if another holder (this process or another) has it.
+    fn lock_file(&self, path: &Path) -> Result<FileLock>;
+}
+
+/// Reads all of `path` through `env`.
+///
+/// # Errors
+/// `Io`.
+pub fn read_file_to_vec(env: &dyn Env, path: &Path) -> Result<Vec<u8>> {
+    let mut file = env.new_sequential_file(path)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Writes `data` to `path` through `env`, syncing if `sync`.
+///
+/// # Errors
+/// `Io`.
+pub fn write_file(env: &dyn Env, path: &Path, data: &[u8], sync: bool) -> Result<()> {
+    let mut file = env.new_writable_file(path)?;
+    file.append(data)?;
+    if sync {
+        file.sync()?;
+    }
+    file.close()
+}
+
+#[cfg(test)]
+mod conformance;

@@ -1,0 +1,286 @@
+//! `PosixEnv`: the real file system, with LevelDB's buffering and locking.
+
+use super::{Env, FileLock, RandomAccessFile, SequentialFile, WritableFile};
+use crate::error::{Error, Result};
+use parking_lot::Mutex;
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// Bytes a writable file buffers before handing them to the kernel
+/// (LevelDB's `kWritableFileBufferSize`).
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// The operating system's file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PosixEnv;
+
+impl PosixEnv {
+    /// The env over the real file system.
+    pub fn new() -> Self {
+        PosixEnv
+    }
+}
+
+/// Paths this process holds a lock on: `fcntl` locks are per process, so a
+/// second open in the same process must be refused here (as LevelDB's
+/// `PosixLockTable` does).
+fn locked_paths() -> &'static Mutex<HashSet<PathBuf>> {
+    static LOCKS: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    LOCKS.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+struct PosixWritableFile {
+    path: PathBuf,
+    file: File,
+    buf: Vec<u8>,
+}
+
+impl PosixWritableFile {
+    fn write_out(&mut self) -> Result<()> {
+        if !self.buf.is_empty() {
+            self.file
+                .write_all(&self.buf)
+                .map_err(|e| Error::io(&self.path, e))?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+impl WritableFile for PosixWritableFile {
+    fn append(&mut self, data: &[u8]) -> Result<()> {
+        if self.buf.len() + data.len() > WRITE_BUFFER_BYTES {
+            self.write_out()?;
+        }
+        if data.len() >= WRITE_BUFFER_BYTES {
+            self.file
+                .write_all(data)
+                .map_err(|e| Error::io(&self.path, e))
+        } else {
+            self.buf.extend_from_slice(data);
+            Ok(())
+        }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.write_out()
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        self.write_out()?;
+        self.file.sync_data().map_err(|e| Error::io(&self.path, e))
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.write_out()
+    }
+}
+
+impl Drop for PosixWritableFile {
+    fn drop(&mut self) {
+        // Best effort: a file dropped without close still gets its bytes.
+        let _ = self.write_out();
+    }
+}
+
+struct PosixSequentialFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl SequentialFile for PosixSequentialFile {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            match self.file.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(&self.path, e)),
+            }
+        }
+    }
+
+    fn skip(&mut self, n: u64) -> Result<()> {
+        let delta =
+            i64::try_from(n).map_err(|_| Error::InvalidArgument("skip too large".into()))?;
+        self.file
+            .seek(SeekFrom::Current(delta))
+            .map(|_| ())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+struct PosixRandomAccessFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl RandomAccessFile for PosixRandomAccessFile {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let mut done = 0;
+        while done < buf.len() {
+            match self.file.read_at(&mut buf[done..], offset + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(&self.path, e)),
+            }
+        }
+        Ok(done)
+    }
+}
+
+struct PosixLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl Drop for PosixLock {
+    fn drop(&mut self) {
+        // Closing the descriptor releases the fcntl lock.
+        locked_paths().lock().remove(&self.path);
+    }
+}
+
+fn fcntl_lock(file: &File) -> std::io::Result<()> {
+    // SAFETY: `flock` is plain old data; zeroed is a valid initial value.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as libc::c_short;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    fl.l_start = 0;
+    fl.l_len = 0;
+    // SAFETY: the descriptor is open for the call's duration and `fl` is a
+    // valid, initialised `flock`.
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &fl) };
+    if rc == -1 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+impl Env for PosixEnv {
+    fn new_writable_file(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
+        let file = File::create(path).map_err(|e| Error::io(path, e))?;
+        Ok(Box::new(PosixWritableFile {
+            path: path.to_path_buf(),
+            file,
+            buf: Vec::with_capacity(WRITE_BUFFER_BYTES),
+        }))
+    }
+
+    fn new_appendable_file(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Box::new(PosixWritableFile {
+            path: path.to_path_buf(),
+            file,
+            buf: Vec::with_capacity(WRITE_BUFFER_BYTES),
+        }))
+    }
+
+    fn new_sequential_file(&self, path: &Path) -> Result<Box<dyn SequentialFile>> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(Box::new(PosixSequentialFile {
+            path: path.to_path_buf(),
+            file,
+        }))
+    }
+
+    fn new_random_access_file(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(Arc::new(PosixRandomAccessFile {
+            path: path.to_path_buf(),
+            file,
+        }))
+    }
+
+    fn file_exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn children(&self, dir: &Path) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let entry = entry.map_err(|e| Error::io(dir, e))?;
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn remove_file(&self, path: &Path) -> Result<()> {
+        fs::remove_file(path).map_err(|e| Error::io(path, e))
+    }
+
+    fn create_dir_all(&self, dir: &Path) -> Result<()> {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+    }
+
+    fn remove_dir_all(&self, dir: &Path) -> Result<()> {
+        match fs::remove_dir_all(dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(dir, e)),
+        }
+    }
+
+    fn file_size(&self, path: &Path) -> Result<u64> {
+        fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|e| Error::io(path, e))
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+        fs::rename(from, to).map_err(|e| Error::io(from, e))
+    }
+
+    fn sync_dir(&self, dir: &Path) -> Result<()> {
+        let d = File::open(dir).map_err(|e| Error::io(dir, e))?;
+        d.sync_all().map_err(|e| Error::io(dir, e))
+    }
+
+    fn lock_file(&self, path: &Path) -> Result<FileLock> {
+        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if !locked_paths().lock().insert(key.clone()) {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(
+                    ErrorKind::WouldBlock,
+                    "lock already held by this process (is the database open twice?)",
+                ),
+            ));
+        }
+        let opened = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path);
+        let file = match opened {
+            Ok(f) => f,
+            Err(e) => {
+                locked_paths().lock().remove(&key);
+                return Err(Error::io(path, e));
+            }
+        };
+        if let Err(e) = fcntl_lock(&file) {
+            locked_paths().lock().remove(&key);
+            return Err(Error::io(
+                path,
+                std::io::Error::new(e.kind(), format!("lock held by another process: {e}")),
+            ));
+        }
+        Ok(FileLock::new(Box::new(PosixLock {
+            path: key,
+            _file: file,
+        })))
+    }
+}

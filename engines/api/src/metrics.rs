@@ -1,0 +1,111 @@
+//! Counters an engine keeps: the inputs of write, read and space
+//! amplification.
+
+/// Cumulative counters since the engine was opened.
+///
+/// Engines that cannot observe a counter leave it at zero and say so in
+/// their documentation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineMetrics {
+    /// Key plus value bytes the user asked to write (puts and deletes).
+    pub user_bytes_written: u64,
+    /// Bytes appended to any file: WAL, tables, MANIFEST.
+    pub disk_bytes_written: u64,
+    /// Bytes read from table files (by gets, scans and compactions).
+    pub disk_bytes_read: u64,
+    /// Point lookups served.
+    pub gets: u64,
+    /// Table files consulted by those lookups (bloom-filtered ones included
+    /// only if their filter said "maybe").
+    pub tables_probed: u64,
+    /// Memtable flushes completed.
+    pub flushes: u64,
+    /// Compactions completed (trivial moves included).
+    pub compactions: u64,
+    /// Wall time spent in flushes and compactions, microseconds.
+    pub compaction_time_us: u64,
+    /// Bytes read by compactions.
+    pub compaction_bytes_read: u64,
+    /// Bytes written by compactions and flushes.
+    pub compaction_bytes_written: u64,
+    /// Time writers were delayed or stopped by write stalls, microseconds.
+    pub stall_time_us: u64,
+    /// Number of writes that stalled.
+    pub stalls: u64,
+    /// Total bytes of live table files now.
+    pub live_table_bytes: u64,
+}
+
+impl EngineMetrics {
+    /// Disk bytes written per user byte written (0 when nothing was written).
+    pub fn write_amplification(&self) -> f64 {
+        if self.user_bytes_written == 0 {
+            0.0
+        } else {
+            self.disk_bytes_written as f64 / self.user_bytes_written as f64
+        }
+    }
+
+    /// Tables probed per point lookup (0 when there were none).
+    pub fn read_amplification(&self) -> f64 {
+        if self.gets == 0 {
+            0.0
+        } else {
+            self.tables_probed as f64 / self.gets as f64
+        }
+    }
+
+    /// The counters accumulated since `earlier` (gauges such as
+    /// `live_table_bytes` keep their current value).
+    pub fn since(&self, earlier: &EngineMetrics) -> EngineMetrics {
+        EngineMetrics {
+            user_bytes_written: self
+                .user_bytes_written
+                .saturating_sub(earlier.user_bytes_written),
+            disk_bytes_written: self
+                .disk_bytes_written
+                .saturating_sub(earlier.disk_bytes_written),
+            disk_bytes_read: self.disk_bytes_read.saturating_sub(earlier.disk_bytes_read),
+            gets: self.gets.saturating_sub(earlier.gets),
+            tables_probed: self.tables_probed.saturating_sub(earlier.tables_probed),
+            flushes: self.flushes.saturating_sub(earlier.flushes),
+            compactions: self.compactions.saturating_sub(earlier.compactions),
+            compaction_time_us: self
+                .compaction_time_us
+                .saturating_sub(earlier.compaction_time_us),
+            compaction_bytes_read: self
+                .compaction_bytes_read
+                .saturating_sub(earlier.compaction_bytes_read),
+            compaction_bytes_written: self
+                .compaction_bytes_written
+                .saturating_sub(earlier.compaction_bytes_written),
+            stall_time_us: self.stall_time_us.saturating_sub(earlier.stall_time_us),
+            stalls: self.stalls.saturating_sub(earlier.stalls),
+            live_table_bytes: self.live_table_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios() {
+        let m = EngineMetrics {
+            user_bytes_written: 100,
+            disk_bytes_written: 250,
+            gets: 4,
+            tables_probed: 6,
+            ..Default::default()
+        };
+        assert!((m.write_amplification() - 2.5).abs() < 1e-9);
+        assert!((m.read_amplification() - 1.5).abs() < 1e-9);
+        assert_eq!(EngineMetrics::default().write_amplification(), 0.0);
+        let d = m.since(&EngineMetrics {
+            user_bytes_written: 50,
+            ..Default::default()
+        });
+        assert_eq!(d.user_bytes_written, 50);
+    }
+}

@@ -1,0 +1,1 @@
+//! blobfs (being written).

@@ -1,0 +1,1 @@
+//! compaction (being written).

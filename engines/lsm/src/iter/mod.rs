@@ -1,0 +1,1 @@
+//! iter (being written).

@@ -1,0 +1,16 @@
+//! strata's LSM engine, faithful to LevelDB 1.23's on-disk formats.
+//!
+//! Layers, bottom up: [`format`] (integers, internal keys, checksums),
+//! [`wal`] (the log format of WAL and MANIFEST), [`table`] (sorted tables),
+//! [`memtable`] (the in-memory write buffer), [`iter`] (merging and
+//! snapshot-aware cursors), [`version`] (the set of live files and its
+//! MANIFEST), [`compaction`] (pure policies plus one executor), and the
+//! database itself.
+
+pub mod compaction;
+pub mod format;
+pub mod iter;
+pub mod memtable;
+pub mod table;
+pub mod version;
+pub mod wal;

@@ -1,0 +1,1 @@
+//! memtable (being written).
