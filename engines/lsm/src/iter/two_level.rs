@@ -1,0 +1,1 @@
+//! Two-level cursor (being written).
