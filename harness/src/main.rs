@@ -1,2 +1,5 @@
 //! The strata command.
+
+mod csv_row;
+
 fn main() {}

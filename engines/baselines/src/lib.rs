@@ -1,0 +1,1 @@
+//! Baseline engines (being written).

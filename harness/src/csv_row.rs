@@ -1,0 +1,92 @@
+//! The CSV row: one per engine × benchmark × repetition. Other tools
+//! (pandas, R, `strata plot`, `strata compare`) read these columns by name;
+//! add columns at the end, never rename or reorder.
+
+use serde::{Deserialize, Serialize};
+
+/// One measured run of one benchmark on one engine. Empty cells are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    /// Identifier of the `strata bench` invocation (also the CSV file stem).
+    pub run_id: String,
+    /// When the run started, RFC 3339 UTC.
+    pub start_time: String,
+    /// `git rev-parse --short HEAD` of the strata build, or `unknown`.
+    pub git_rev: String,
+    /// CPU model name from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Logical CPUs available.
+    pub cpu_cores: u32,
+    /// The full engine spec, canonical form.
+    pub engine_spec: String,
+    /// Engine kind: `lsm`, `leveldb`, `rusty-leveldb`.
+    pub engine_kind: String,
+    /// Memtable variant (empty for engines without the choice).
+    pub memtable: String,
+    /// Compaction policy (empty for engines without the choice).
+    pub compaction: String,
+    /// Block compression: `none` or `snappy`.
+    pub compression: String,
+    /// Bloom filter bits per key (0 = none).
+    pub bloom_bits: u32,
+    /// db_bench benchmark name (or workload name).
+    pub benchmark: String,
+    /// Repetition index, 0-based.
+    pub repetition: u32,
+    /// `--num`.
+    pub num: u64,
+    /// `--reads` as resolved (defaults to num).
+    pub reads: u64,
+    /// `--threads`.
+    pub threads: u32,
+    /// Key size, bytes.
+    pub key_size_bytes: u32,
+    /// Value size, bytes.
+    pub value_size_bytes: u32,
+    /// The run's base seed.
+    pub seed: u64,
+    /// Key generator: `leveldb` (db_bench parity) or `xoshiro`.
+    pub rng: String,
+    /// Operations done (all threads).
+    pub ops: u64,
+    /// Wall time of the benchmark, microseconds.
+    pub elapsed_us: u64,
+    /// db_bench's micros/op (per-thread time / ops, as db_bench computes it).
+    pub micros_per_op: f64,
+    /// Operations per second.
+    pub ops_per_s: f64,
+    /// Throughput in MB/s (1,048,576 bytes), empty where db_bench prints none.
+    pub mb_per_s: Option<f64>,
+    /// Keys found, for read benchmarks.
+    pub found: Option<u64>,
+    /// Latency percentiles, microseconds (empty without `--histogram=1`).
+    pub latency_us_p50: Option<f64>,
+    /// 75th percentile latency, µs.
+    pub latency_us_p75: Option<f64>,
+    /// 90th percentile latency, µs.
+    pub latency_us_p90: Option<f64>,
+    /// 99th percentile latency, µs.
+    pub latency_us_p99: Option<f64>,
+    /// 99.9th percentile latency, µs.
+    pub latency_us_p999: Option<f64>,
+    /// 99.99th percentile latency, µs.
+    pub latency_us_p9999: Option<f64>,
+    /// Maximum latency, µs.
+    pub latency_us_max: Option<f64>,
+    /// Key + value bytes written by the user during the benchmark.
+    pub user_bytes_written: u64,
+    /// Bytes the engine wrote to disk during the benchmark.
+    pub disk_bytes_written: u64,
+    /// disk_bytes_written / user_bytes_written (empty when nothing written).
+    pub write_amplification: Option<f64>,
+    /// Tables probed per get (empty when no gets).
+    pub read_amplification: Option<f64>,
+    /// Database size on disk / logical live data size (empty when unknown).
+    pub space_amplification: Option<f64>,
+    /// Bytes of all files in the database directory after the benchmark.
+    pub db_size_bytes: u64,
+    /// Peak resident set size of the process so far, bytes.
+    pub peak_rss_bytes: u64,
+    /// db_bench's message (for example `(864322 of 1000000 found)`).
+    pub message: String,
+}
