@@ -304,7 +304,10 @@ mod tests {
 
     #[test]
     fn pack_and_extract() {
-        assert_eq!(pack_sequence_and_type(0x0102, ValueType::Value), 0x0001_0201);
+        assert_eq!(
+            pack_sequence_and_type(0x0102, ValueType::Value),
+            0x0001_0201
+        );
         assert_eq!(pack_sequence_and_type(5, ValueType::Deletion), 0x500);
         let key = ikey(b"bar", 99, ValueType::Deletion);
         assert_eq!(extract_user_key(&key), b"bar");
@@ -315,7 +318,10 @@ mod tests {
     fn parse_rejects_short_and_bad_type() {
         assert_eq!(parse_internal_key(b""), None);
         assert_eq!(parse_internal_key(&[1, 0, 0, 0, 0, 0, 0]), None);
-        assert_eq!(parse_internal_key(b"foo\x02\x00\x00\x00\x00\x00\x00\x00"), None);
+        assert_eq!(
+            parse_internal_key(b"foo\x02\x00\x00\x00\x00\x00\x00\x00"),
+            None
+        );
         let ok = parse_internal_key(b"foo\x01\x02\x01\x00\x00\x00\x00\x00").expect("valid key");
         assert_eq!(
             ok,
@@ -360,9 +366,18 @@ mod tests {
         let at = ikey(b"k", 10, ValueType::Deletion);
         let below = ikey(b"k", 9, ValueType::Value);
         let above = ikey(b"k", 11, ValueType::Deletion);
-        assert_eq!(compare_internal_keys(seek.internal_key(), &at), Ordering::Less);
-        assert_eq!(compare_internal_keys(seek.internal_key(), &below), Ordering::Less);
-        assert_eq!(compare_internal_keys(seek.internal_key(), &above), Ordering::Greater);
+        assert_eq!(
+            compare_internal_keys(seek.internal_key(), &at),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare_internal_keys(seek.internal_key(), &below),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare_internal_keys(seek.internal_key(), &above),
+            Ordering::Greater
+        );
     }
 
     #[test]
@@ -386,7 +401,10 @@ mod tests {
     fn lookup_key_hand_built() {
         let lk = LookupKey::new(b"foo", 0x0102);
         // varint32(3 + 8) = 0x0b, then the internal key with a Value tag.
-        assert_eq!(lk.memtable_key(), b"\x0bfoo\x01\x02\x01\x00\x00\x00\x00\x00");
+        assert_eq!(
+            lk.memtable_key(),
+            b"\x0bfoo\x01\x02\x01\x00\x00\x00\x00\x00"
+        );
         assert_eq!(lk.internal_key(), b"foo\x01\x02\x01\x00\x00\x00\x00\x00");
         assert_eq!(lk.user_key(), b"foo");
         let long = vec![b'x'; 200];
