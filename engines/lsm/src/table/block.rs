@@ -1,0 +1,581 @@
+//! Reads one block of a table (`table/block.cc`); the format is described in
+//! [`super::block_builder`].
+
+use crate::format::coding::{decode_fixed32, get_varint32};
+use crate::format::comparator::Comparator;
+use std::cmp::Ordering;
+use std::sync::Arc;
+use strata_api::{Error, KvIterator, Result};
+
+/// Bytes of one restart offset and of the restart count.
+const U32_BYTES: usize = 4;
+
+/// A block's uncompressed contents, with its restart array checked.
+#[derive(Debug)]
+pub struct Block {
+    data: Vec<u8>,
+    /// Where the restart array starts: entries live in `data[..restarts_offset]`.
+    restarts_offset: usize,
+    num_restarts: u32,
+    file_name: Arc<str>,
+    offset_bytes: u64,
+}
+
+impl Block {
+    /// Takes ownership of `data`, the uncompressed contents of the block at
+    /// `offset_bytes` in `file_name` (both only used to name corruption).
+    ///
+    /// # Errors
+    /// `Corruption` (naming the file and the block's offset) if the block is
+    /// shorter than its restart count, the count does not fit, or the
+    /// restart offsets are not increasing within the entries area.
+    pub fn new(data: Vec<u8>, file_name: Arc<str>, offset_bytes: u64) -> Result<Block> {
+        let bad = |reason: &str| Error::corruption(&*file_name, offset_bytes, reason);
+        let Some(count_at) = data.len().checked_sub(U32_BYTES) else {
+            return Err(bad("block shorter than its restart count"));
+        };
+        let num_restarts = decode_fixed32(&data[count_at..]);
+        let max_restarts = count_at / U32_BYTES;
+        if num_restarts as usize > max_restarts {
+            return Err(bad("block restart count larger than the block"));
+        }
+        let restarts_offset = count_at - num_restarts as usize * U32_BYTES;
+        let mut previous: Option<u32> = None;
+        for i in 0..num_restarts as usize {
+            let at = restarts_offset + i * U32_BYTES;
+            let restart = decode_fixed32(&data[at..]);
+            if restart as usize > restarts_offset {
+                return Err(bad("block restart offset past the entries"));
+            }
+            if previous.is_some_and(|p| p >= restart) {
+                return Err(bad("block restart offsets not increasing"));
+            }
+            previous = Some(restart);
+        }
+        Ok(Block {
+            data,
+            restarts_offset,
+            num_restarts,
+            file_name,
+            offset_bytes,
+        })
+    }
+
+    /// Size of the contents in bytes (what a cache charges for it).
+    pub fn size_bytes(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The uncompressed contents.
+    pub fn contents(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Number of restart points.
+    pub fn num_restarts(&self) -> u32 {
+        self.num_restarts
+    }
+
+    /// The file the block came from.
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    /// Offset of the block in its file.
+    pub fn offset_bytes(&self) -> u64 {
+        self.offset_bytes
+    }
+
+    /// A cursor over the block's entries in `comparator`'s order.
+    pub fn iter(self: &Arc<Self>, comparator: Arc<dyn Comparator>) -> BlockIter {
+        BlockIter {
+            current: self.restarts_offset,
+            restart_index: self.num_restarts,
+            block: Arc::clone(self),
+            comparator,
+            key: Vec::new(),
+            value_start: 0,
+            value_len: 0,
+            status: None,
+        }
+    }
+
+    fn restart_point(&self, index: u32) -> usize {
+        debug_assert!(index < self.num_restarts);
+        let at = self.restarts_offset + index as usize * U32_BYTES;
+        // In bounds: checked by `new`.
+        decode_fixed32(&self.data[at..]) as usize
+    }
+}
+
+/// One decoded entry header: lengths and where the key delta starts.
+struct EntryHeader {
+    shared: usize,
+    non_shared: usize,
+    value_len: usize,
+    delta_at: usize,
+}
+
+/// Decodes the entry header at `data[at..limit]`, or `None` if it is
+/// malformed or its key delta and value run past `limit`.
+fn decode_entry(data: &[u8], at: usize, limit: usize) -> Option<EntryHeader> {
+    let region = data.get(at..limit)?;
+    let (shared, non_shared, value_len, used) = match region {
+        // Fast path: all three lengths fit one byte each.
+        [a, b, c, ..] if (a | b | c) < 0x80 => (
+            u32::from(*a),
+            u32::from(*b),
+            u32::from(*c),
+            3,
+        ),
+        _ => {
+            let (shared, n1) = get_varint32(region)?;
+            let (non_shared, n2) = get_varint32(region.get(n1..)?)?;
+            let (value_len, n3) = get_varint32(region.get(n1 + n2..)?)?;
+            (shared, non_shared, value_len, n1 + n2 + n3)
+        }
+    };
+    let remaining = (region.len() - used) as u64;
+    if remaining < u64::from(non_shared) + u64::from(value_len) {
+        return None;
+    }
+    Some(EntryHeader {
+        shared: shared as usize,
+        non_shared: non_shared as usize,
+        value_len: value_len as usize,
+        delta_at: at + used,
+    })
+}
+
+/// A cursor over one block (LevelDB's `Block::Iter`). The key buffer is
+/// reused across steps, so moving does not allocate once it has grown.
+pub struct BlockIter {
+    block: Arc<Block>,
+    comparator: Arc<dyn Comparator>,
+    /// Offset of the current entry; `block.restarts_offset` when invalid.
+    current: usize,
+    /// Index of the restart point at or before `current`.
+    restart_index: u32,
+    key: Vec<u8>,
+    value_start: usize,
+    value_len: usize,
+    status: Option<Error>,
+}
+
+impl BlockIter {
+    fn next_entry_offset(&self) -> usize {
+        self.value_start + self.value_len
+    }
+
+    fn mark_invalid(&mut self) {
+        self.current = self.block.restarts_offset;
+        self.restart_index = self.block.num_restarts;
+    }
+
+    fn corruption(&mut self) {
+        self.mark_invalid();
+        self.key.clear();
+        self.value_start = 0;
+        self.value_len = 0;
+        if self.status.is_none() {
+            self.status = Some(Error::corruption(
+                self.block.file_name(),
+                self.block.offset_bytes,
+                "bad entry in block",
+            ));
+        }
+    }
+
+    fn seek_to_restart_point(&mut self, index: u32) {
+        self.key.clear();
+        self.restart_index = index;
+        // `parse_next_key` starts where the value ends.
+        self.value_start = self.block.restart_point(index);
+        self.value_len = 0;
+    }
+
+    /// Decodes the entry after the current one; false at the end of the
+    /// entries or on corruption.
+    fn parse_next_key(&mut self) -> bool {
+        self.current = self.next_entry_offset();
+        let limit = self.block.restarts_offset;
+        if self.current >= limit {
+            self.mark_invalid();
+            return false;
+        }
+        let Some(entry) = decode_entry(&self.block.data, self.current, limit) else {
+            self.corruption();
+            return false;
+        };
+        if self.key.len() < entry.shared {
+            self.corruption();
+            return false;
+        }
+        self.key.truncate(entry.shared);
+        let delta_end = entry.delta_at + entry.non_shared;
+        self.key
+            .extend_from_slice(&self.block.data[entry.delta_at..delta_end]);
+        self.value_start = delta_end;
+        self.value_len = entry.value_len;
+        while self.restart_index + 1 < self.block.num_restarts
+            && self.block.restart_point(self.restart_index + 1) < self.current
+        {
+            self.restart_index += 1;
+        }
+        true
+    }
+
+    /// The full key stored at restart point `index`, or `None` if its entry
+    /// is malformed (restart entries share nothing).
+    fn restart_key(&self, index: u32) -> Option<&[u8]> {
+        let at = self.block.restart_point(index);
+        let entry = decode_entry(&self.block.data, at, self.block.restarts_offset)?;
+        if entry.shared != 0 {
+            return None;
+        }
+        Some(&self.block.data[entry.delta_at..entry.delta_at + entry.non_shared])
+    }
+}
+
+impl KvIterator for BlockIter {
+    fn valid(&self) -> bool {
+        self.current < self.block.restarts_offset
+    }
+
+    fn seek_to_first(&mut self) {
+        if self.block.num_restarts == 0 {
+            self.mark_invalid();
+            return;
+        }
+        self.seek_to_restart_point(0);
+        self.parse_next_key();
+    }
+
+    fn seek_to_last(&mut self) {
+        if self.block.num_restarts == 0 {
+            self.mark_invalid();
+            return;
+        }
+        self.seek_to_restart_point(self.block.num_restarts - 1);
+        while self.parse_next_key() && self.next_entry_offset() < self.block.restarts_offset {}
+    }
+
+    fn seek(&mut self, target: &[u8]) {
+        if self.block.num_restarts == 0 {
+            self.mark_invalid();
+            return;
+        }
+        // Binary search for the last restart point whose key is < target.
+        let mut left = 0;
+        let mut right = self.block.num_restarts - 1;
+        let mut current_vs_target = Ordering::Equal;
+        if self.valid() {
+            // Seeking forward from the current position: start there.
+            current_vs_target = self.comparator.compare(&self.key, target);
+            match current_vs_target {
+                Ordering::Less => left = self.restart_index,
+                Ordering::Greater => right = self.restart_index,
+                Ordering::Equal => return,
+            }
+        }
+        while left < right {
+            let mid = left + (right - left).div_ceil(2);
+            let Some(mid_key) = self.restart_key(mid) else {
+                self.corruption();
+                return;
+            };
+            if self.comparator.compare(mid_key, target) == Ordering::Less {
+                left = mid;
+            } else {
+                right = mid - 1;
+            }
+        }
+        // Already inside the right restart interval and before the target:
+        // scan on from here instead of from the restart point.
+        let skip_seek = left == self.restart_index && current_vs_target == Ordering::Less;
+        if !skip_seek {
+            self.seek_to_restart_point(left);
+        }
+        while self.parse_next_key() {
+            if self.comparator.compare(&self.key, target) != Ordering::Less {
+                return;
+            }
+        }
+    }
+
+    fn next(&mut self) {
+        debug_assert!(self.valid());
+        self.parse_next_key();
+    }
+
+    fn prev(&mut self) {
+        debug_assert!(self.valid());
+        // Back to a restart point before the current entry, then scan up to
+        // the entry just before it.
+        let original = self.current;
+        while self.block.restart_point(self.restart_index) >= original {
+            if self.restart_index == 0 {
+                self.mark_invalid();
+                return;
+            }
+            self.restart_index -= 1;
+        }
+        self.seek_to_restart_point(self.restart_index);
+        while self.parse_next_key() && self.next_entry_offset() < original {}
+    }
+
+    fn key(&self) -> &[u8] {
+        debug_assert!(self.valid());
+        &self.key
+    }
+
+    fn value(&self) -> &[u8] {
+        debug_assert!(self.valid());
+        &self.block.data[self.value_start..self.value_start + self.value_len]
+    }
+
+    fn status(&self) -> Result<()> {
+        match &self.status {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::comparator::BytewiseComparator;
+    use crate::table::block_builder::BlockBuilder;
+
+    fn bytewise() -> Arc<dyn Comparator> {
+        Arc::new(BytewiseComparator)
+    }
+
+    fn block(data: Vec<u8>) -> Arc<Block> {
+        Arc::new(Block::new(data, Arc::from("t.ldb"), 4096).expect("valid block"))
+    }
+
+    /// The block from `block_builder`'s byte-by-byte test, built by hand.
+    fn three_key_block() -> Vec<u8> {
+        [
+            &[0u8, 5, 1][..],
+            b"apple",
+            b"1",
+            &[2, 5, 2],
+            b"ricot",
+            b"22",
+            &[0, 6, 0],
+            b"banana",
+            &[0, 0, 0, 0],
+            &[19, 0, 0, 0],
+            &[2, 0, 0, 0],
+        ]
+        .concat()
+    }
+
+    fn forward(it: &mut BlockIter) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        it.seek_to_first();
+        while it.valid() {
+            out.push((it.key().to_vec(), it.value().to_vec()));
+            it.next();
+        }
+        out
+    }
+
+    fn backward(it: &mut BlockIter) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        it.seek_to_last();
+        while it.valid() {
+            out.push((it.key().to_vec(), it.value().to_vec()));
+            it.prev();
+        }
+        out.reverse();
+        out
+    }
+
+    fn corruption_at(err: &Error) -> (String, u64) {
+        match err {
+            Error::Corruption {
+                file, offset_bytes, ..
+            } => (file.clone(), *offset_bytes),
+            other => panic!("expected corruption, got {other}"),
+        }
+    }
+
+    #[test]
+    fn reads_hand_built_block() {
+        let b = block(three_key_block());
+        assert_eq!(b.num_restarts(), 2);
+        let mut it = b.iter(bytewise());
+        let expected = vec![
+            (b"apple".to_vec(), b"1".to_vec()),
+            (b"apricot".to_vec(), b"22".to_vec()),
+            (b"banana".to_vec(), b"".to_vec()),
+        ];
+        assert_eq!(forward(&mut it), expected);
+        assert_eq!(backward(&mut it), expected);
+        it.seek(b"apricot");
+        assert_eq!(it.key(), b"apricot");
+        it.seek(b"apz");
+        assert_eq!(it.key(), b"banana");
+        it.seek(b"a");
+        assert_eq!(it.key(), b"apple");
+        it.seek(b"c");
+        assert!(!it.valid());
+        it.status().expect("no corruption");
+    }
+
+    #[test]
+    fn builder_and_reader_agree_at_every_restart_interval() {
+        for interval in [1, 2, 3, 16] {
+            let mut builder = BlockBuilder::new(interval);
+            let pairs: Vec<(Vec<u8>, Vec<u8>)> = (0..100u32)
+                .map(|i| {
+                    (
+                        format!("key{:05}", i * 2).into_bytes(),
+                        vec![b'v'; (i % 7) as usize],
+                    )
+                })
+                .collect();
+            for (k, v) in &pairs {
+                builder.add(k, v);
+            }
+            let b = block(builder.finish().to_vec());
+            let mut it = b.iter(bytewise());
+            assert_eq!(forward(&mut it), pairs);
+            assert_eq!(backward(&mut it), pairs);
+            for i in 0..100u32 {
+                let exact = format!("key{:05}", i * 2);
+                it.seek(exact.as_bytes());
+                assert_eq!(it.key(), exact.as_bytes());
+                // Between keys: lands on the next one (or the end).
+                let between = format!("key{:05}", i * 2 + 1);
+                it.seek(between.as_bytes());
+                if i == 99 {
+                    assert!(!it.valid());
+                } else {
+                    assert_eq!(it.key(), format!("key{:05}", i * 2 + 2).as_bytes());
+                }
+            }
+            // Seeks backwards from a positioned cursor work too.
+            it.seek_to_last();
+            it.seek(b"key00010");
+            assert_eq!(it.key(), b"key00010");
+            it.seek(b"key00010");
+            assert_eq!(it.key(), b"key00010");
+            it.status().expect("no corruption");
+        }
+    }
+
+    #[test]
+    fn empty_blocks_have_no_entries() {
+        let mut builder = BlockBuilder::new(16);
+        let b = block(builder.finish().to_vec());
+        let mut it = b.iter(bytewise());
+        it.seek_to_first();
+        assert!(!it.valid());
+        it.seek_to_last();
+        assert!(!it.valid());
+        it.seek(b"x");
+        assert!(!it.valid());
+        // A block with no restart points at all (LevelDB: empty iterator).
+        let b = block(vec![0, 0, 0, 0]);
+        let mut it = b.iter(bytewise());
+        it.seek_to_first();
+        assert!(!it.valid());
+        it.seek(b"x");
+        assert!(!it.valid());
+        it.seek_to_last();
+        assert!(!it.valid());
+        it.status().expect("no corruption");
+    }
+
+    #[test]
+    fn malformed_restart_arrays_are_corruption() {
+        let cases: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![1, 0, 0],
+            // Claims 2 restarts but holds room for none.
+            vec![2, 0, 0, 0],
+            // Restart offset 9 past the 3 bytes of entries.
+            vec![0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0],
+            // Offsets not increasing.
+            vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0],
+        ];
+        for data in cases {
+            let err = Block::new(data.clone(), Arc::from("x.ldb"), 77).expect_err("malformed");
+            assert_eq!(corruption_at(&err), ("x.ldb".to_string(), 77), "{data:?}");
+        }
+    }
+
+    #[test]
+    fn bad_entry_mid_block_stops_the_cursor() {
+        let mut data = three_key_block();
+        // Second entry's unshared length 5 -> 100: runs past the entries.
+        data[10] = 100;
+        let b = block(data);
+        let mut it = b.iter(bytewise());
+        it.seek_to_first();
+        assert_eq!(it.key(), b"apple");
+        it.next();
+        assert!(!it.valid());
+        let err = it.status().expect_err("corrupt entry");
+        assert_eq!(corruption_at(&err), ("t.ldb".to_string(), 4096));
+    }
+
+    #[test]
+    fn shared_bytes_beyond_the_previous_key_are_corruption() {
+        let mut data = three_key_block();
+        // Second entry shares 9 bytes of the 5-byte "apple".
+        data[9] = 9;
+        let b = block(data);
+        let mut it = b.iter(bytewise());
+        it.seek_to_first();
+        it.next();
+        assert!(!it.valid());
+        assert!(it.status().is_err());
+    }
+
+    #[test]
+    fn restart_entry_with_shared_bytes_fails_seek() {
+        let mut data = three_key_block();
+        // The second restart entry (offset 19) claims to share a prefix.
+        data[19] = 1;
+        let b = block(data);
+        let mut it = b.iter(bytewise());
+        it.seek(b"b");
+        assert!(!it.valid());
+        assert!(it.status().is_err());
+    }
+
+    #[test]
+    fn every_truncation_and_byte_value_is_handled() {
+        let data = three_key_block();
+        for cut in 0..data.len() {
+            if let Ok(b) = Block::new(data[..cut].to_vec(), Arc::from("t"), 0) {
+                let b = Arc::new(b);
+                let mut it = b.iter(bytewise());
+                let _ = forward(&mut it);
+                let _ = backward(&mut it);
+            }
+        }
+        for pos in 0..data.len() {
+            for v in [0u8, 1, 0x7f, 0x80, 0xff] {
+                let mut d = data.clone();
+                d[pos] = v;
+                if let Ok(b) = Block::new(d, Arc::from("t"), 0) {
+                    let b = Arc::new(b);
+                    let mut it = b.iter(bytewise());
+                    let _ = forward(&mut it);
+                    let _ = backward(&mut it);
+                    it.seek(b"apricot");
+                    if !it.valid() {
+                        let _ = it.status();
+                    }
+                }
+            }
+        }
+    }
+}
