@@ -2,6 +2,7 @@
 pub mod block;
 pub mod block_builder;
 pub mod bloom;
+pub mod cache;
 pub mod filter_block;
 pub mod format;
 pub mod hash;

@@ -1,0 +1,334 @@
+//! The block cache: a sharded LRU over uncompressed blocks, charged by
+//! their size in bytes (LevelDB's `ShardedLRUCache`, `util/cache.cc`).
+//!
+//! Keys are `(table cache id, block offset)`; every open table takes a
+//! fresh id from [`BlockCache::new_id`], so blocks of a deleted and
+//! recreated file number never alias. Values are `Arc<Block>`: a block
+//! evicted while a cursor still reads it lives on until the cursor drops.
+
+use super::block::Block;
+use super::hash::leveldb_hash;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// LevelDB's default block cache capacity (8 MiB).
+pub const DEFAULT_BLOCK_CACHE_BYTES: usize = 8 << 20;
+/// Shards reduce lock contention; LevelDB uses 16 (`kNumShardBits` = 4).
+const NUM_SHARD_BITS: u32 = 4;
+const NUM_SHARDS: usize = 1 << NUM_SHARD_BITS;
+
+type Key = (u64, u64);
+
+/// A fast hasher for the cache's integer keys (FxHash's mix): the keys are
+/// chosen by the engine, not by an adversary.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// The list sentinel's slot: `slots[SENTINEL].next` is the least recently
+/// used entry, `.prev` the most recently used.
+const SENTINEL: usize = 0;
+
+struct Slot {
+    key: Key,
+    value: Option<Arc<Block>>,
+    charge_bytes: usize,
+    prev: usize,
+    next: usize,
+}
+
+/// One shard: a hash map into a slab of slots linked in recency order, so
+/// lookup, insert and eviction are O(1).
+struct LruShard {
+    capacity_bytes: usize,
+    usage_bytes: usize,
+    map: HashMap<Key, usize, BuildHasherDefault<KeyHasher>>,
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+}
+
+impl LruShard {
+    fn new(capacity_bytes: usize) -> Self {
+        LruShard {
+            capacity_bytes,
+            usage_bytes: 0,
+            map: HashMap::default(),
+            slots: vec![Slot {
+                key: (0, 0),
+                value: None,
+                charge_bytes: 0,
+                prev: SENTINEL,
+                next: SENTINEL,
+            }],
+            free: Vec::new(),
+        }
+    }
+
+    fn unlink(&mut self, i: usize) {
+        let (prev, next) = (self.slots[i].prev, self.slots[i].next);
+        self.slots[prev].next = next;
+        self.slots[next].prev = prev;
+    }
+
+    /// Links slot `i` as the most recently used.
+    fn push_newest(&mut self, i: usize) {
+        let newest = self.slots[SENTINEL].prev;
+        self.slots[i].prev = newest;
+        self.slots[i].next = SENTINEL;
+        self.slots[newest].next = i;
+        self.slots[SENTINEL].prev = i;
+    }
+
+    fn lookup(&mut self, key: Key) -> Option<Arc<Block>> {
+        let i = *self.map.get(&key)?;
+        self.unlink(i);
+        self.push_newest(i);
+        self.slots[i].value.clone()
+    }
+
+    fn remove_slot(&mut self, i: usize) {
+        self.unlink(i);
+        self.map.remove(&self.slots[i].key);
+        self.usage_bytes -= self.slots[i].charge_bytes;
+        self.slots[i].value = None;
+        self.free.push(i);
+    }
+
+    fn insert(&mut self, key: Key, value: Arc<Block>, charge_bytes: usize) {
+        if let Some(&old) = self.map.get(&key) {
+            self.remove_slot(old);
+        }
+        if charge_bytes > self.capacity_bytes {
+            // Would evict everything and then itself: do not cache.
+            return;
+        }
+        let slot = Slot {
+            key,
+            value: Some(value),
+            charge_bytes,
+            prev: SENTINEL,
+            next: SENTINEL,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                self.slots.len() - 1
+            }
+        };
+        self.push_newest(i);
+        self.map.insert(key, i);
+        self.usage_bytes += charge_bytes;
+        while self.usage_bytes > self.capacity_bytes {
+            let oldest = self.slots[SENTINEL].next;
+            debug_assert_ne!(oldest, SENTINEL);
+            self.remove_slot(oldest);
+        }
+    }
+}
+
+/// A thread-safe LRU cache of blocks with a capacity in bytes.
+pub struct BlockCache {
+    shards: Vec<Mutex<LruShard>>,
+    capacity_bytes: usize,
+    last_id: AtomicU64,
+}
+
+impl std::fmt::Debug for BlockCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockCache")
+            .field("capacity_bytes", &self.capacity_bytes)
+            .field("usage_bytes", &self.usage_bytes())
+            .finish()
+    }
+}
+
+impl BlockCache {
+    /// A cache holding at most `capacity_bytes` of blocks (split evenly,
+    /// rounded up, over 16 shards). Capacity 0 caches nothing.
+    pub fn new(capacity_bytes: usize) -> Self {
+        let per_shard = capacity_bytes.div_ceil(NUM_SHARDS);
+        BlockCache {
+            shards: (0..NUM_SHARDS)
+                .map(|_| Mutex::new(LruShard::new(per_shard)))
+                .collect(),
+            capacity_bytes,
+            last_id: AtomicU64::new(0),
+        }
+    }
+
+    /// A fresh id for a table's keys (never 0, never repeated).
+    pub fn new_id(&self) -> u64 {
+        self.last_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn shard(&self, key: Key) -> &Mutex<LruShard> {
+        // LevelDB's hash of the 16-byte key; its top bits pick the shard.
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&key.0.to_le_bytes());
+        bytes[8..].copy_from_slice(&key.1.to_le_bytes());
+        let h = leveldb_hash(&bytes, 0);
+        &self.shards[(h >> (32 - NUM_SHARD_BITS)) as usize]
+    }
+
+    /// The block cached for table `id` at `offset`, marked most recently
+    /// used.
+    pub fn lookup(&self, id: u64, offset: u64) -> Option<Arc<Block>> {
+        self.shard((id, offset)).lock().lookup((id, offset))
+    }
+
+    /// Caches `block` for table `id` at `offset`, charged its size,
+    /// replacing any block under that key and evicting least recently used
+    /// blocks until the shard fits its capacity. A block larger than a
+    /// shard is not cached.
+    pub fn insert(&self, id: u64, offset: u64, block: Arc<Block>) {
+        let charge = block.size_bytes();
+        self.shard((id, offset))
+            .lock()
+            .insert((id, offset), block, charge);
+    }
+
+    /// Bytes of blocks currently cached.
+    pub fn usage_bytes(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().usage_bytes).sum()
+    }
+
+    /// The capacity given at construction.
+    pub fn capacity_bytes(&self) -> usize {
+        self.capacity_bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_of(size_bytes: usize) -> Arc<Block> {
+        // An empty block (one restart at 0) padded in front to the size.
+        let mut data = vec![0u8; size_bytes - 8];
+        data.extend_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0]);
+        let entries = (size_bytes - 8) as u32;
+        let at = data.len() - 8;
+        data[at..at + 4].copy_from_slice(&entries.to_le_bytes());
+        Arc::new(Block::new(data, Arc::from("c"), 0).expect("block"))
+    }
+
+    /// Keys of one table that all land in the same shard, so eviction
+    /// order within a shard can be observed.
+    fn same_shard_offsets(cache: &BlockCache, id: u64, n: usize) -> Vec<u64> {
+        let target = cache.shard((id, 0)) as *const _;
+        (0..)
+            .filter(|&o| std::ptr::eq(cache.shard((id, o)), target))
+            .take(n)
+            .collect()
+    }
+
+    #[test]
+    fn hit_after_insert_and_miss_otherwise() {
+        let cache = BlockCache::new(DEFAULT_BLOCK_CACHE_BYTES);
+        let id = cache.new_id();
+        assert!(cache.lookup(id, 0).is_none());
+        let b = block_of(100);
+        cache.insert(id, 0, Arc::clone(&b));
+        let got = cache.lookup(id, 0).expect("hit");
+        assert!(Arc::ptr_eq(&got, &b));
+        assert!(cache.lookup(id, 1).is_none());
+        assert!(cache.lookup(id + 1, 0).is_none());
+        assert_eq!(cache.usage_bytes(), 100);
+        // Replacing a key swaps the value and the charge.
+        cache.insert(id, 0, block_of(40));
+        assert_eq!(cache.usage_bytes(), 40);
+    }
+
+    #[test]
+    fn ids_are_fresh() {
+        let cache = BlockCache::new(1 << 20);
+        let a = cache.new_id();
+        let b = cache.new_id();
+        assert_ne!(a, 0);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn evicts_least_recently_used_first() {
+        // 16 shards of 300 bytes; blocks of 100 bytes: 3 fit per shard.
+        let cache = BlockCache::new(16 * 300);
+        let offs = same_shard_offsets(&cache, 1, 5);
+        for &o in &offs[..3] {
+            cache.insert(1, o, block_of(100));
+        }
+        // Touch the oldest so the second becomes least recently used.
+        assert!(cache.lookup(1, offs[0]).is_some());
+        cache.insert(1, offs[3], block_of(100));
+        assert!(cache.lookup(1, offs[1]).is_none(), "LRU entry evicted");
+        assert!(cache.lookup(1, offs[0]).is_some());
+        assert!(cache.lookup(1, offs[2]).is_some());
+        assert!(cache.lookup(1, offs[3]).is_some());
+        // Recency now (oldest first): 0, 2, 3. A 250-byte block evicts
+        // from the oldest until the shard fits: all three go.
+        cache.insert(1, offs[4], block_of(250));
+        assert!(cache.lookup(1, offs[4]).is_some());
+        assert!(cache.lookup(1, offs[0]).is_none());
+        assert!(cache.lookup(1, offs[2]).is_none());
+        assert!(cache.lookup(1, offs[3]).is_none());
+        assert_eq!(cache.usage_bytes(), 250);
+    }
+
+    #[test]
+    fn capacity_is_respected() {
+        let cache = BlockCache::new(4096);
+        for i in 0..1000u64 {
+            cache.insert(7, i * 4096, block_of(8 + (i as usize % 97)));
+            assert!(cache.usage_bytes() <= 4096, "usage over capacity");
+        }
+        // Per-shard capacity is 256 bytes; a bigger block is not cached.
+        cache.insert(8, 0, block_of(300));
+        assert!(cache.lookup(8, 0).is_none());
+        let zero = BlockCache::new(0);
+        zero.insert(1, 0, block_of(8));
+        assert!(zero.lookup(1, 0).is_none());
+        assert_eq!(zero.usage_bytes(), 0);
+    }
+
+    #[test]
+    fn slots_are_reused() {
+        let cache = BlockCache::new(16 * 100);
+        let offs = same_shard_offsets(&cache, 3, 50);
+        for &o in &offs {
+            cache.insert(3, o, block_of(50));
+        }
+        let shard = cache.shard((3, offs[0])).lock();
+        assert_eq!(shard.map.len(), 2);
+        assert!(shard.slots.len() <= 4, "slab grew to {}", shard.slots.len());
+    }
+
+    #[test]
+    fn evicted_blocks_outlive_their_entry() {
+        let cache = BlockCache::new(16 * 100);
+        let offs = same_shard_offsets(&cache, 1, 2);
+        cache.insert(1, offs[0], block_of(100));
+        let held = cache.lookup(1, offs[0]).expect("hit");
+        cache.insert(1, offs[1], block_of(100));
+        assert!(cache.lookup(1, offs[0]).is_none());
+        assert_eq!(held.size_bytes(), 100);
+    }
+}
