@@ -1,0 +1,249 @@
+//! Reads a sorted table (`table/table.cc`).
+
+use super::block::Block;
+use super::builder::TableOptions;
+use super::cache::BlockCache;
+use super::filter_block::FilterBlockReader;
+use super::format::{read_block, BlockHandle, Footer, FOOTER_BYTES};
+use crate::format::comparator::BytewiseComparator;
+use crate::iter::two_level::{BlockFn, TwoLevelIterator};
+use std::sync::Arc;
+use strata_api::{Error, KvIterator, RandomAccessFile, Result};
+
+/// An open, immutable table. Shared between threads through `Arc`.
+pub struct Table {
+    options: TableOptions,
+    file: Arc<dyn RandomAccessFile>,
+    file_name: Arc<str>,
+    /// Where the footer starts: every block must end at or before it.
+    footer_offset: u64,
+    cache: Option<Arc<BlockCache>>,
+    cache_id: u64,
+    index_block: Arc<Block>,
+    metaindex_handle: BlockHandle,
+    filter: Option<FilterBlockReader>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("file_name", &self.file_name)
+            .field("file_size_bytes", &(self.footer_offset + FOOTER_BYTES as u64))
+            .field("has_filter", &self.filter.is_some())
+            .finish()
+    }
+}
+
+impl Table {
+    /// Opens the table in `file` (named `file_name` in errors), of
+    /// `file_size_bytes` bytes: reads the footer and the index block (both
+    /// always checksum-verified), and the filter block if
+    /// `options.filter_policy` names one the table has. A missing or damaged
+    /// filter is ignored, as in LevelDB: reads then consult every block.
+    /// Blocks are cached in `cache` if given.
+    ///
+    /// # Errors
+    /// `Io` from reads; `Corruption` naming the file and the offset of the
+    /// footer or index block if the file is too short, the magic number or a
+    /// handle is wrong, or the index block fails its checksum or checks.
+    pub fn open(
+        options: TableOptions,
+        file: Arc<dyn RandomAccessFile>,
+        file_name: String,
+        file_size_bytes: u64,
+        cache: Option<Arc<BlockCache>>,
+    ) -> Result<Arc<Table>> {
+        let file_name: Arc<str> = Arc::from(file_name);
+        let Some(footer_offset) = file_size_bytes.checked_sub(FOOTER_BYTES as u64) else {
+            return Err(Error::corruption(
+                &*file_name,
+                0,
+                "file is too short to be an sstable",
+            ));
+        };
+        let mut footer_bytes = [0u8; FOOTER_BYTES];
+        let n = file.read_at(footer_offset, &mut footer_bytes)?;
+        if n != FOOTER_BYTES {
+            return Err(Error::corruption(
+                &*file_name,
+                footer_offset,
+                "truncated footer read",
+            ));
+        }
+        let footer = Footer::decode(&footer_bytes, &file_name, footer_offset)?;
+        let bad_footer_handle = |what: &str| {
+            Error::corruption(
+                &*file_name,
+                footer_offset,
+                format!("footer's {what} handle points past the blocks"),
+            )
+        };
+        if !handle_fits(&footer.index_handle, footer_offset) {
+            return Err(bad_footer_handle("index"));
+        }
+        if !handle_fits(&footer.metaindex_handle, footer_offset) {
+            return Err(bad_footer_handle("metaindex"));
+        }
+        let index_contents = read_block(&*file, &file_name, &footer.index_handle, true)?;
+        let index_block = Arc::new(Block::new(
+            index_contents,
+            Arc::clone(&file_name),
+            footer.index_handle.offset,
+        )?);
+        let cache_id = cache.as_ref().map_or(0, |c| c.new_id());
+        let mut table = Table {
+            options,
+            file,
+            file_name,
+            footer_offset,
+            cache,
+            cache_id,
+            index_block,
+            metaindex_handle: footer.metaindex_handle,
+            filter: None,
+        };
+        table.filter = table.read_filter();
+        Ok(Arc::new(table))
+    }
+
+    /// The filter named in the metaindex for the configured policy, or
+    /// `None` if there is no policy, no such filter, or anything on the way
+    /// is damaged (checksums are always verified here).
+    fn read_filter(&self) -> Option<FilterBlockReader> {
+        let policy = self.options.filter_policy.as_ref()?;
+        let contents = read_block(&*self.file, &self.file_name, &self.metaindex_handle, true).ok()?;
+        let meta = Arc::new(
+            Block::new(
+                contents,
+                Arc::clone(&self.file_name),
+                self.metaindex_handle.offset,
+            )
+            .ok()?,
+        );
+        // Meta block names are ordered bytewise whatever the key order.
+        let mut it = meta.iter(Arc::new(BytewiseComparator));
+        let key = format!("filter.{}", policy.name());
+        it.seek(key.as_bytes());
+        if !it.valid() || it.key() != key.as_bytes() {
+            return None;
+        }
+        let (handle, _) = BlockHandle::decode_from(it.value())?;
+        if !handle_fits(&handle, self.footer_offset) {
+            return None;
+        }
+        let filter = read_block(&*self.file, &self.file_name, &handle, true).ok()?;
+        Some(FilterBlockReader::new(Arc::clone(policy), filter))
+    }
+
+    /// The file name given at open.
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    /// True if a filter was found for the configured policy.
+    pub fn has_filter(&self) -> bool {
+        self.filter.is_some()
+    }
+
+    /// The data block an index value names: from the cache, or read (and
+    /// cached if `fill_cache`).
+    fn block(&self, index_value: &[u8], verify_checksums: bool, fill_cache: bool) -> Result<Arc<Block>> {
+        let bad_handle = |reason: &str| {
+            Error::corruption(&*self.file_name, self.index_block.offset_bytes(), reason)
+        };
+        // Bytes after the handle are allowed (LevelDB reserves them).
+        let (handle, _) =
+            BlockHandle::decode_from(index_value).ok_or_else(|| bad_handle("bad block handle"))?;
+        if !handle_fits(&handle, self.footer_offset) {
+            return Err(bad_handle("block handle points past the blocks"));
+        }
+        if let Some(cache) = &self.cache {
+            if let Some(block) = cache.lookup(self.cache_id, handle.offset) {
+                return Ok(block);
+            }
+        }
+        let contents = read_block(&*self.file, &self.file_name, &handle, verify_checksums)?;
+        let block = Arc::new(Block::new(contents, Arc::clone(&self.file_name), handle.offset)?);
+        if fill_cache {
+            if let Some(cache) = &self.cache {
+                cache.insert(self.cache_id, handle.offset, Arc::clone(&block));
+            }
+        }
+        Ok(block)
+    }
+
+    /// A cursor over every entry of the table, in the comparator's order.
+    /// Blocks are read as the cursor reaches them, checked against their
+    /// CRC if `verify_checksums`, and added to the block cache if
+    /// `fill_cache`. A block that fails is skipped and reported by the
+    /// cursor's `status`.
+    pub fn iter(self: &Arc<Self>, verify_checksums: bool, fill_cache: bool) -> Box<dyn KvIterator> {
+        let comparator = Arc::clone(&self.options.comparator);
+        let index = Box::new(self.index_block.iter(Arc::clone(&comparator)));
+        let table = Arc::clone(self);
+        let block_fn: BlockFn = Box::new(move |index_value: &[u8]| {
+            let block = table.block(index_value, verify_checksums, fill_cache)?;
+            Ok(Box::new(block.iter(Arc::clone(&comparator))) as Box<dyn KvIterator>)
+        });
+        Box::new(TwoLevelIterator::new(index, block_fn))
+    }
+
+    /// Looks `key` up (LevelDB's `InternalGet`): finds the one data block
+    /// that could hold it; if the filter rules the block out returns
+    /// `Ok(false)` without reading it; otherwise calls `found` with the
+    /// first entry at or after `key` in that block, if any, and returns
+    /// `Ok(true)`. The caller decides whether that entry is a match.
+    ///
+    /// # Errors
+    /// `Io` from the read; `Corruption` naming the file and the block if the
+    /// data block is damaged.
+    pub fn internal_get(
+        &self,
+        verify_checksums: bool,
+        fill_cache: bool,
+        key: &[u8],
+        found: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<bool> {
+        let mut index = self.index_block.iter(Arc::clone(&self.options.comparator));
+        index.seek(key);
+        if !index.valid() {
+            index.status()?;
+            return Ok(false);
+        }
+        let index_value = index.value();
+        if let (Some(filter), Some((handle, _))) =
+            (&self.filter, BlockHandle::decode_from(index_value))
+        {
+            if !filter.key_may_match(handle.offset, key) {
+                return Ok(false);
+            }
+        }
+        let block = self.block(index_value, verify_checksums, fill_cache)?;
+        let mut it = block.iter(Arc::clone(&self.options.comparator));
+        it.seek(key);
+        if it.valid() {
+            found(it.key(), it.value());
+        }
+        it.status()?;
+        Ok(true)
+    }
+
+    /// Approximate offset in the file where entries at or after `key`
+    /// start: the offset of the data block that would hold `key`, or of the
+    /// metaindex block (near the end) for keys past the last.
+    pub fn approximate_offset_of(&self, key: &[u8]) -> u64 {
+        let mut index = self.index_block.iter(Arc::clone(&self.options.comparator));
+        index.seek(key);
+        if index.valid() {
+            if let Some((handle, _)) = BlockHandle::decode_from(index.value()) {
+                return handle.offset;
+            }
+        }
+        self.metaindex_handle.offset
+    }
+}
+
+/// True if the block and its trailer end at or before `blocks_end`.
+fn handle_fits(handle: &BlockHandle, blocks_end: u64) -> bool {
+    handle.end_with_trailer().is_some_and(|end| end <= blocks_end)
+}
