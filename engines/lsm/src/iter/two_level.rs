@@ -236,7 +236,11 @@ mod tests {
             self.pos = 0;
         }
         fn seek_to_last(&mut self) {
-            self.pos = self.entries.len().checked_sub(1).unwrap_or(self.entries.len());
+            self.pos = self
+                .entries
+                .len()
+                .checked_sub(1)
+                .unwrap_or(self.entries.len());
         }
         fn seek(&mut self, target: &[u8]) {
             self.pos = self.entries.partition_point(|(k, _)| k.as_slice() < target);

@@ -122,12 +122,7 @@ fn decode_entry(data: &[u8], at: usize, limit: usize) -> Option<EntryHeader> {
     let region = data.get(at..limit)?;
     let (shared, non_shared, value_len, used) = match region {
         // Fast path: all three lengths fit one byte each.
-        [a, b, c, ..] if (a | b | c) < 0x80 => (
-            u32::from(*a),
-            u32::from(*b),
-            u32::from(*c),
-            3,
-        ),
+        [a, b, c, ..] if (a | b | c) < 0x80 => (u32::from(*a), u32::from(*b), u32::from(*c), 3),
         _ => {
             let (shared, n1) = get_varint32(region)?;
             let (non_shared, n2) = get_varint32(region.get(n1..)?)?;

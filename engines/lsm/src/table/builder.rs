@@ -55,7 +55,10 @@ impl std::fmt::Debug for TableOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TableOptions")
             .field("comparator", &self.comparator.name())
-            .field("filter_policy", &self.filter_policy.as_ref().map(|p| p.name()))
+            .field(
+                "filter_policy",
+                &self.filter_policy.as_ref().map(|p| p.name()),
+            )
             .field("block_size_bytes", &self.block_size_bytes)
             .field("block_restart_interval", &self.block_restart_interval)
             .field("compression", &self.compression)
@@ -192,7 +195,10 @@ impl TableBuilder {
                 .options
                 .comparator
                 .find_shortest_separator(&mut self.last_key, next),
-            None => self.options.comparator.find_short_successor(&mut self.last_key),
+            None => self
+                .options
+                .comparator
+                .find_short_successor(&mut self.last_key),
         }
         self.handle_encoding.clear();
         self.pending_handle.encode_to(&mut self.handle_encoding);
@@ -280,7 +286,10 @@ impl TableBuilder {
         let mut filter_handle = None;
         if let Some(f) = &mut self.filter_block {
             // Filters are never compressed (LevelDB's choice).
-            filter_handle = Some(self.writer.write_raw_block(f.finish(), CompressionType::None)?);
+            filter_handle = Some(
+                self.writer
+                    .write_raw_block(f.finish(), CompressionType::None)?,
+            );
         }
 
         let mut metaindex = BlockBuilder::new(self.options.block_restart_interval);

@@ -5,7 +5,9 @@
 //! compression type (1 byte) and the masked CRC-32C (fixed32) of the block
 //! contents followed by that type byte.
 
-use crate::format::coding::{decode_fixed32, decode_fixed64, get_varint64, put_fixed64, put_varint64};
+use crate::format::coding::{
+    decode_fixed32, decode_fixed64, get_varint64, put_fixed64, put_varint64,
+};
 use crate::format::crc;
 use strata_api::{Error, RandomAccessFile, Result};
 
@@ -118,8 +120,8 @@ impl Footer {
         }
         let (metaindex_handle, n) =
             BlockHandle::decode_from(handles).ok_or_else(|| bad("bad metaindex block handle"))?;
-        let (index_handle, _) = BlockHandle::decode_from(&handles[n..])
-            .ok_or_else(|| bad("bad index block handle"))?;
+        let (index_handle, _) =
+            BlockHandle::decode_from(&handles[n..]).ok_or_else(|| bad("bad index block handle"))?;
         Ok(Footer {
             metaindex_handle,
             index_handle,

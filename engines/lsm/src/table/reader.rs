@@ -28,7 +28,10 @@ impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table")
             .field("file_name", &self.file_name)
-            .field("file_size_bytes", &(self.footer_offset + FOOTER_BYTES as u64))
+            .field(
+                "file_size_bytes",
+                &(self.footer_offset + FOOTER_BYTES as u64),
+            )
             .field("has_filter", &self.filter.is_some())
             .finish()
     }
@@ -111,7 +114,8 @@ impl Table {
     /// is damaged (checksums are always verified here).
     fn read_filter(&self) -> Option<FilterBlockReader> {
         let policy = self.options.filter_policy.as_ref()?;
-        let contents = read_block(&*self.file, &self.file_name, &self.metaindex_handle, true).ok()?;
+        let contents =
+            read_block(&*self.file, &self.file_name, &self.metaindex_handle, true).ok()?;
         let meta = Arc::new(
             Block::new(
                 contents,
@@ -147,7 +151,12 @@ impl Table {
 
     /// The data block an index value names: from the cache, or read (and
     /// cached if `fill_cache`).
-    fn block(&self, index_value: &[u8], verify_checksums: bool, fill_cache: bool) -> Result<Arc<Block>> {
+    fn block(
+        &self,
+        index_value: &[u8],
+        verify_checksums: bool,
+        fill_cache: bool,
+    ) -> Result<Arc<Block>> {
         let bad_handle = |reason: &str| {
             Error::corruption(&*self.file_name, self.index_block.offset_bytes(), reason)
         };
@@ -163,7 +172,11 @@ impl Table {
             }
         }
         let contents = read_block(&*self.file, &self.file_name, &handle, verify_checksums)?;
-        let block = Arc::new(Block::new(contents, Arc::clone(&self.file_name), handle.offset)?);
+        let block = Arc::new(Block::new(
+            contents,
+            Arc::clone(&self.file_name),
+            handle.offset,
+        )?);
         if fill_cache {
             if let Some(cache) = &self.cache {
                 cache.insert(self.cache_id, handle.offset, Arc::clone(&block));
@@ -245,5 +258,7 @@ impl Table {
 
 /// True if the block and its trailer end at or before `blocks_end`.
 fn handle_fits(handle: &BlockHandle, blocks_end: u64) -> bool {
-    handle.end_with_trailer().is_some_and(|end| end <= blocks_end)
+    handle
+        .end_with_trailer()
+        .is_some_and(|end| end <= blocks_end)
 }

@@ -107,7 +107,9 @@ fn pristine(opts: &TableOptions) -> (Entries, Vec<u8>) {
             let value = if i % 10 < 5 {
                 vec![b'a' + (i % 26) as u8; 30]
             } else {
-                (0..30u32).map(|j| (i.wrapping_mul(2_654_435_761) >> (j % 24)) as u8).collect()
+                (0..30u32)
+                    .map(|j| (i.wrapping_mul(2_654_435_761) >> (j % 24)) as u8)
+                    .collect()
             };
             (format!("key{:04}", i * 7).into_bytes(), value)
         })
@@ -120,14 +122,11 @@ fn pristine(opts: &TableOptions) -> (Entries, Vec<u8>) {
 
 /// Opens, scans both ways and reads every key of a damaged copy, checking
 /// what comes back against the pristine entries and the layout.
-fn check_flip(
-    bytes: &[u8],
-    pos: usize,
-    opts: &TableOptions,
-    entries: &Entries,
-    layout: &Layout,
-) {
-    let model: BTreeMap<&[u8], &[u8]> = entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+fn check_flip(bytes: &[u8], pos: usize, opts: &TableOptions, entries: &Entries, layout: &Layout) {
+    let model: BTreeMap<&[u8], &[u8]> = entries
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        .collect();
     let (start, _, kind, ref block_entries) = *layout.region_of(pos as u64);
     let env = MemEnv::new();
     write_file(&env, Path::new(NAME), bytes, false).expect("write");
@@ -144,11 +143,17 @@ fn check_flip(
         Ok(t) => t,
         Err(e) => {
             check_err(&e, "open");
-            assert!(matches!(kind, Kind::Index | Kind::Footer), "open failed for a flip in {kind:?}");
+            assert!(
+                matches!(kind, Kind::Index | Kind::Footer),
+                "open failed for a flip in {kind:?}"
+            );
             return;
         }
     };
-    assert!(kind != Kind::Index, "a damaged index block must fail open (flip at {pos})");
+    assert!(
+        kind != Kind::Index,
+        "a damaged index block must fail open (flip at {pos})"
+    );
 
     for backward in [false, true] {
         let mut it = table.iter(true, true);
@@ -158,14 +163,21 @@ fn check_flip(
             scan_forward(&mut *it)
         };
         for (k, v) in &got {
-            assert_eq!(model.get(k.as_slice()), Some(&v.as_slice()), "invented pair (flip at {pos})");
+            assert_eq!(
+                model.get(k.as_slice()),
+                Some(&v.as_slice()),
+                "invented pair (flip at {pos})"
+            );
         }
         match status {
             Err(e) => {
                 check_err(&e, "scan");
                 assert_eq!(kind, Kind::Data);
             }
-            Ok(()) => assert!(kind != Kind::Data, "flip at {pos} in a data block went unnoticed"),
+            Ok(()) => assert!(
+                kind != Kind::Data,
+                "flip at {pos} in a data block went unnoticed"
+            ),
         }
         // Every entry outside the damaged block is still returned.
         let expected: Vec<&(Vec<u8>, Vec<u8>)> = entries
@@ -179,13 +191,23 @@ fn check_flip(
 
     for (i, (k, v)) in entries.iter().enumerate() {
         let mut got = None;
-        match table.internal_get(true, false, k, &mut |k2, v2| got = Some((k2.to_vec(), v2.to_vec()))) {
+        match table.internal_get(true, false, k, &mut |k2, v2| {
+            got = Some((k2.to_vec(), v2.to_vec()))
+        }) {
             Ok(_) => {
                 if let Some((k2, v2)) = &got {
-                    assert_eq!(model.get(k2.as_slice()), Some(&v2.as_slice()), "invented pair");
+                    assert_eq!(
+                        model.get(k2.as_slice()),
+                        Some(&v2.as_slice()),
+                        "invented pair"
+                    );
                 }
                 if kind != Kind::Data || !block_entries.contains(&i) {
-                    assert_eq!(got, Some((k.clone(), v.clone())), "lost key (flip at {pos})");
+                    assert_eq!(
+                        got,
+                        Some((k.clone(), v.clone())),
+                        "lost key (flip at {pos})"
+                    );
                 }
             }
             Err(e) => {

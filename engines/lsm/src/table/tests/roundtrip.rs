@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 /// Keys over a small alphabet so that neighbours share prefixes; values
 /// sometimes repetitive (compressible), sometimes empty.
 fn entries_strategy() -> impl Strategy<Value = Entries> {
-    let key = proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), any::<u8>()], 0..12);
+    let key = proptest::collection::vec(
+        prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), any::<u8>()],
+        0..12,
+    );
     let value = prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..40),
         (any::<u8>(), 0..200usize).prop_map(|(b, n)| vec![b; n]),
@@ -22,11 +25,16 @@ fn config_strategy() -> impl Strategy<Value = TableOptions> {
         prop_oneof![Just(CompressionType::None), Just(CompressionType::Snappy)],
         prop_oneof![Just(0usize), Just(10usize), 1..4usize],
     )
-        .prop_map(|(block, restart, compression, bloom)| options(block, restart, compression, bloom))
+        .prop_map(|(block, restart, compression, bloom)| {
+            options(block, restart, compression, bloom)
+        })
 }
 
 /// The first entry at or after `target`, by the model.
-fn model_seek<'a>(model: &'a BTreeMap<Vec<u8>, Vec<u8>>, target: &[u8]) -> Option<(&'a Vec<u8>, &'a Vec<u8>)> {
+fn model_seek<'a>(
+    model: &'a BTreeMap<Vec<u8>, Vec<u8>>,
+    target: &[u8],
+) -> Option<(&'a Vec<u8>, &'a Vec<u8>)> {
     model.range(target.to_vec()..).next()
 }
 
@@ -93,7 +101,9 @@ fn check_table(entries: &Entries, opts: &TableOptions, cached: bool) -> Result<(
     for t in &targets {
         let mut got = None;
         let read = table
-            .internal_get(true, cached, t, &mut |k, v| got = Some((k.to_vec(), v.to_vec())))
+            .internal_get(true, cached, t, &mut |k, v| {
+                got = Some((k.to_vec(), v.to_vec()))
+            })
             .expect("get");
         if let Some(v) = model.get(t) {
             prop_assert!(read, "filter hid a present key");
@@ -125,7 +135,12 @@ proptest! {
 #[test]
 fn every_compression_bloom_and_block_size_combination() {
     let entries: Entries = (0..400u32)
-        .map(|i| (format!("{:04}key{}", i * 3, i % 10).into_bytes(), vec![(i % 251) as u8; (i % 37) as usize]))
+        .map(|i| {
+            (
+                format!("{:04}key{}", i * 3, i % 10).into_bytes(),
+                vec![(i % 251) as u8; (i % 37) as usize],
+            )
+        })
         .collect();
     for compression in [CompressionType::None, CompressionType::Snappy] {
         for bloom in [0, 10] {

@@ -21,7 +21,10 @@ fn with_trailer(contents: &[u8]) -> Vec<u8> {
 
 #[test]
 fn tiny_table_byte_by_byte() {
-    let entries: Entries = vec![(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"2".to_vec())];
+    let entries: Entries = vec![
+        (b"a".to_vec(), b"1".to_vec()),
+        (b"b".to_vec(), b"2".to_vec()),
+    ];
     let opts = options(4096, 16, CompressionType::None, 0);
     let env = MemEnv::new();
     let size = write_table(&env, "/t.ldb", &opts, &entries);
@@ -91,7 +94,8 @@ fn snappy_table_structure() {
     let f = env
         .new_random_access_file(Path::new("/s.ldb"))
         .expect("open");
-    let index = read_block(&*f, "s", &BlockHandle::new(index_off, index_size), true).expect("index");
+    let index =
+        read_block(&*f, "s", &BlockHandle::new(index_off, index_size), true).expect("index");
     let index = Arc::new(Block::new(index, Arc::from("s"), index_off).expect("index block"));
     let mut it = index.iter(opts.comparator.clone());
     it.seek_to_first();
@@ -126,7 +130,11 @@ fn snappy_table_structure() {
     assert_eq!(mit.key(), b"filter.leveldb.BuiltinBloomFilter2");
     let (fh, _) = BlockHandle::decode_from(mit.value()).expect("filter handle");
     assert_eq!(fh.offset, expected_offset);
-    assert_eq!(bytes[(fh.offset + fh.size) as usize], 0, "filter uncompressed");
+    assert_eq!(
+        bytes[(fh.offset + fh.size) as usize],
+        0,
+        "filter uncompressed"
+    );
     assert_eq!(bytes[(fh.offset + fh.size - 1) as usize], 11, "base lg");
     mit.next();
     assert!(!mit.valid());
@@ -202,7 +210,12 @@ fn too_short_files_are_corruption() {
 #[test]
 fn filter_skips_blocks_and_cache_serves_repeats() {
     let entries: Entries = (0..1000u32)
-        .map(|i| (format!("k{:08}", i * 2).into_bytes(), format!("v{i}").into_bytes()))
+        .map(|i| {
+            (
+                format!("k{:08}", i * 2).into_bytes(),
+                format!("v{i}").into_bytes(),
+            )
+        })
         .collect();
     let opts = options(512, 16, CompressionType::Snappy, 10);
     let env = MemEnv::new();
@@ -217,7 +230,9 @@ fn filter_skips_blocks_and_cache_serves_repeats() {
         let key = format!("k{:08}", i * 2 + 1);
         let mut hit = None;
         if table
-            .internal_get(true, false, key.as_bytes(), &mut |k, _| hit = Some(k.to_vec()))
+            .internal_get(true, false, key.as_bytes(), &mut |k, _| {
+                hit = Some(k.to_vec())
+            })
             .expect("get")
         {
             blocks_read += 1;
@@ -226,7 +241,10 @@ fn filter_skips_blocks_and_cache_serves_repeats() {
             assert!(k.as_slice() > key.as_bytes());
         }
     }
-    assert!(blocks_read < 50, "filter let {blocks_read} of 1000 misses through");
+    assert!(
+        blocks_read < 50,
+        "filter let {blocks_read} of 1000 misses through"
+    );
     assert_eq!(cache.usage_bytes(), 0, "fill_cache=false leaves the cache");
 
     // A table opened without a policy reads the block every time.
@@ -241,7 +259,8 @@ fn filter_skips_blocks_and_cache_serves_repeats() {
     for (k, v) in &entries {
         let mut got = None;
         assert!(table
-            .internal_get(true, true, k, &mut |k2, v2| got = Some((k2.to_vec(), v2.to_vec())))
+            .internal_get(true, true, k, &mut |k2, v2| got =
+                Some((k2.to_vec(), v2.to_vec())))
             .expect("get"));
         assert_eq!(got.as_ref(), Some(&(k.clone(), v.clone())));
     }
@@ -272,7 +291,10 @@ fn internal_keys_with_internal_filter() {
     for i in 0..300u32 {
         let uk = format!("user{i:05}");
         // Newest first: sequence 3i+2, 3i+1.
-        for (seq, t) in [(u64::from(3 * i + 2), ValueType::Value), (u64::from(3 * i + 1), ValueType::Deletion)] {
+        for (seq, t) in [
+            (u64::from(3 * i + 2), ValueType::Value),
+            (u64::from(3 * i + 1), ValueType::Deletion),
+        ] {
             let mut k = Vec::new();
             append_internal_key(&mut k, uk.as_bytes(), seq, t);
             entries.push((k, format!("{uk}@{seq}").into_bytes()));
@@ -284,7 +306,10 @@ fn internal_keys_with_internal_filter() {
     assert!(table.has_filter());
     for i in 0..300u32 {
         let uk = format!("user{i:05}");
-        for (snapshot, want_seq) in [(u64::from(3 * i + 5), 3 * i + 2), (u64::from(3 * i + 1), 3 * i + 1)] {
+        for (snapshot, want_seq) in [
+            (u64::from(3 * i + 5), 3 * i + 2),
+            (u64::from(3 * i + 1), 3 * i + 1),
+        ] {
             let mut lookup = Vec::new();
             append_internal_key(&mut lookup, uk.as_bytes(), snapshot, ValueType::Value);
             let mut got = None;
@@ -299,8 +324,16 @@ fn internal_keys_with_internal_filter() {
     let mut reads = 0;
     for i in 0..300u32 {
         let mut lookup = Vec::new();
-        append_internal_key(&mut lookup, format!("user{i:05}x").as_bytes(), 1 << 40, ValueType::Value);
-        if table.internal_get(true, false, &lookup, &mut |_, _| {}).expect("get") {
+        append_internal_key(
+            &mut lookup,
+            format!("user{i:05}x").as_bytes(),
+            1 << 40,
+            ValueType::Value,
+        );
+        if table
+            .internal_get(true, false, &lookup, &mut |_, _| {})
+            .expect("get")
+        {
             reads += 1;
         }
     }
