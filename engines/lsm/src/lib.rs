@@ -5,12 +5,18 @@
 //! [`memtable`] (the in-memory write buffer), [`iter`] (merging and
 //! snapshot-aware cursors), [`version`] (the set of live files and its
 //! MANIFEST), [`compaction`] (pure policies plus one executor), and the
-//! database itself.
+//! database itself ([`Db`]).
 
 pub mod compaction;
+pub mod db;
 pub mod format;
 pub mod iter;
 pub mod memtable;
+pub mod options;
 pub mod table;
+pub mod table_cache;
 pub mod version;
 pub mod wal;
+
+pub use db::{destroy_db, Db};
+pub use options::DbOptions;

@@ -2,3 +2,8 @@
 //! them, `CURRENT`, and recovery.
 
 pub mod edit;
+pub mod level_files;
+pub mod set;
+
+pub use level_files::{FileEntry, GetStats, TableGet, Version};
+pub use set::VersionSet;

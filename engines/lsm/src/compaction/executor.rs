@@ -1,0 +1,350 @@
+//! The one compaction executor: does the I/O for every policy's tasks and
+//! for memtable flushes (LevelDB's `DoCompactionWork` and
+//! `WriteLevel0Table`).
+
+use super::{CompactionTask, TaskKind};
+use crate::format::filename::table_file_name;
+use crate::format::internal_key::{
+    compare_internal_keys, parse_internal_key, InternalKey, ValueType,
+};
+use crate::iter::merging::MergingIterator;
+use crate::table::{TableBuilder, TableOptions};
+use crate::table_cache::TableCache;
+use crate::version::edit::{FileMetaData, VersionEdit, NUM_LEVELS};
+use crate::version::level_files::level_iterator;
+use crate::version::{FileEntry, Version};
+use std::cmp::Ordering;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::Arc;
+use strata_api::{Env, Error, KvIterator, Result};
+
+/// What the executor needs from the database.
+pub struct ExecContext<'a> {
+    /// The env files are written through.
+    pub env: &'a Arc<dyn Env>,
+    /// The database directory.
+    pub dir: &'a Path,
+    /// Opens input tables and checks outputs.
+    pub table_cache: &'a Arc<TableCache>,
+    /// Options of output tables.
+    pub table_options: &'a TableOptions,
+    /// The version the task was picked from.
+    pub version: &'a Version,
+    /// Entries at or below this sequence are seen by no snapshot but the
+    /// newest of their key (LevelDB's `smallest_snapshot`).
+    pub smallest_snapshot: u64,
+    /// Allocates a file number and protects it from obsolete-file removal.
+    pub new_file_number: &'a dyn Fn() -> u64,
+    /// Verify block checksums of inputs.
+    pub paranoid_checks: bool,
+    /// Set when the database is closing: work stops early.
+    pub shutting_down: &'a AtomicBool,
+    /// Called between merged entries; the database flushes a waiting
+    /// immutable memtable from here so that writers do not stall behind a
+    /// long compaction (as LevelDB's `DoCompactionWork` does).
+    pub between_entries: &'a dyn Fn(),
+}
+
+/// What a finished task or flush produced.
+#[derive(Debug, Default)]
+pub struct ExecOutcome {
+    /// The change to apply to the version set.
+    pub edit: VersionEdit,
+    /// Bytes of input tables.
+    pub bytes_read: u64,
+    /// Bytes of output tables.
+    pub bytes_written: u64,
+    /// Output files.
+    pub outputs: Vec<FileMetaData>,
+}
+
+/// Writes one table from an internal-key cursor, cutting files by size and
+/// grandparent overlap.
+struct OutputWriter<'a, 'b> {
+    ctx: &'a ExecContext<'b>,
+    output_level: usize,
+    max_file_bytes: u64,
+    builder: Option<(TableBuilder, FileMetaData)>,
+    outputs: Vec<FileMetaData>,
+}
+
+impl OutputWriter<'_, '_> {
+    fn add(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        if self.builder.is_none() {
+            let number = (self.ctx.new_file_number)();
+            let path = table_file_name(self.ctx.dir, number);
+            let file = self.ctx.env.new_writable_file(&path)?;
+            let builder = TableBuilder::new(self.ctx.table_options.clone(), file);
+            let smallest = InternalKey::decode_from(key)
+                .ok_or_else(|| Error::corruption("compaction input", 0, "bad internal key"))?;
+            let meta = FileMetaData {
+                number,
+                file_size_bytes: 0,
+                smallest: smallest.clone(),
+                largest: smallest,
+            };
+            self.builder = Some((builder, meta));
+        }
+        if let Some((builder, meta)) = self.builder.as_mut() {
+            builder.add(key, value)?;
+            if let Some(k) = InternalKey::decode_from(key) {
+                meta.largest = k;
+            }
+            if builder.file_size_bytes() >= self.max_file_bytes {
+                self.finish()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let Some((mut builder, mut meta)) = self.builder.take() else {
+            return Ok(());
+        };
+        let number = meta.number;
+        let synced = builder.finish().and_then(|size| {
+            meta.file_size_bytes = size;
+            let mut file = builder.into_file();
+            file.sync()?;
+            file.close()
+        });
+        if let Err(e) = synced {
+            let _ = self
+                .ctx
+                .env
+                .remove_file(&table_file_name(self.ctx.dir, number));
+            return Err(e);
+        }
+        // Open the new table once, as LevelDB does, so a bad output is
+        // caught before it is installed.
+        self.ctx
+            .table_cache
+            .find_table(meta.number, meta.file_size_bytes)?;
+        self.outputs.push(meta);
+        Ok(())
+    }
+
+    fn abandon(&mut self) {
+        if let Some((_, meta)) = self.builder.take() {
+            let _ = self
+                .ctx
+                .env
+                .remove_file(&table_file_name(self.ctx.dir, meta.number));
+        }
+        for meta in &self.outputs {
+            self.ctx.table_cache.evict(meta.number);
+            let _ = self
+                .ctx
+                .env
+                .remove_file(&table_file_name(self.ctx.dir, meta.number));
+        }
+    }
+}
+
+/// Writes the entries of a memtable cursor to one new table (LevelDB's
+/// `BuildTable`: nothing is dropped). Returns `None` for an empty memtable.
+///
+/// # Errors
+/// `Io` writing the table (the partial file is removed).
+pub fn flush_memtable(
+    ctx: &ExecContext<'_>,
+    mem: &mut dyn KvIterator,
+) -> Result<Option<FileMetaData>> {
+    let mut out = OutputWriter {
+        ctx,
+        output_level: 0,
+        max_file_bytes: u64::MAX,
+        builder: None,
+        outputs: Vec::new(),
+    };
+    mem.seek_to_first();
+    let result = (|| {
+        while mem.valid() {
+            out.add(mem.key(), mem.value())?;
+            mem.next();
+        }
+        mem.status()?;
+        out.finish()
+    })();
+    if let Err(e) = result {
+        out.abandon();
+        return Err(e);
+    }
+    Ok(out.outputs.pop())
+}
+
+/// Does `task`: moves, merges or drops its inputs. The returned edit is not
+/// yet applied.
+///
+/// # Errors
+/// `Io` or `Corruption` reading inputs or writing outputs (partial outputs
+/// are removed); `Unavailable` if the database started shutting down.
+pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutcome> {
+    let mut outcome = ExecOutcome::default();
+    for inputs in &task.inputs {
+        for f in &inputs.files {
+            outcome
+                .edit
+                .deleted_files
+                .insert((inputs.level as u32, f.meta.number));
+        }
+    }
+    if let Some(pointer) = &task.compact_pointer {
+        if let Some(k) = InternalKey::decode_from(pointer) {
+            outcome.edit.compact_pointers.push((task.level as u32, k));
+        }
+    }
+    match task.kind {
+        TaskKind::Drop => return Ok(outcome),
+        TaskKind::TrivialMove => {
+            for inputs in &task.inputs {
+                for f in &inputs.files {
+                    outcome
+                        .edit
+                        .new_files
+                        .push((task.output_level as u32, f.meta.clone()));
+                }
+            }
+            return Ok(outcome);
+        }
+        TaskKind::Merge => {}
+    }
+    outcome.bytes_read = task.input_bytes();
+    let mut children: Vec<Box<dyn KvIterator>> = Vec::new();
+    for inputs in &task.inputs {
+        if inputs.files.is_empty() {
+            continue;
+        }
+        if inputs.level == 0 {
+            for f in &inputs.files {
+                children.push(ctx.table_cache.iter(
+                    f.meta.number,
+                    f.meta.file_size_bytes,
+                    ctx.paranoid_checks,
+                    false,
+                )?);
+            }
+        } else {
+            children.push(level_iterator(
+                inputs.files.clone(),
+                Arc::clone(ctx.table_cache),
+                ctx.paranoid_checks,
+                false,
+            ));
+        }
+    }
+    let mut input = MergingIterator::new(children, compare_internal_keys);
+    let mut out = OutputWriter {
+        ctx,
+        output_level: task.output_level,
+        max_file_bytes: task.max_output_file_bytes,
+        builder: None,
+        outputs: Vec::new(),
+    };
+    let result = merge(ctx, task, &mut input, &mut out);
+    if let Err(e) = result {
+        out.abandon();
+        return Err(e);
+    }
+    for meta in &out.outputs {
+        outcome.bytes_written += meta.file_size_bytes;
+        outcome
+            .edit
+            .new_files
+            .push((out.output_level as u32, meta.clone()));
+    }
+    outcome.outputs = out.outputs;
+    Ok(outcome)
+}
+
+fn merge(
+    ctx: &ExecContext<'_>,
+    task: &CompactionTask,
+    input: &mut MergingIterator,
+    out: &mut OutputWriter<'_, '_>,
+) -> Result<()> {
+    let mut current_user_key: Vec<u8> = Vec::new();
+    let mut has_current_user_key = false;
+    let mut last_sequence_for_key = u64::MAX;
+    let mut grandparent_index = 0usize;
+    let mut seen_key = false;
+    let mut overlapped_bytes = 0u64;
+    input.seek_to_first();
+    while input.valid() {
+        if ctx.shutting_down.load(AtomicOrdering::Acquire) {
+            return Err(Error::Unavailable("database is shutting down".into()));
+        }
+        (ctx.between_entries)();
+        let key = input.key();
+        // Cut the output before it overlaps too much of the grandparent
+        // level, so a later compaction of it stays small.
+        while grandparent_index < task.grandparents.len()
+            && compare_internal_keys(
+                key,
+                task.grandparents[grandparent_index].meta.largest.encoded(),
+            ) == Ordering::Greater
+        {
+            if seen_key {
+                overlapped_bytes += task.grandparents[grandparent_index].meta.file_size_bytes;
+            }
+            grandparent_index += 1;
+        }
+        seen_key = true;
+        if overlapped_bytes > task.max_grandparent_overlap_bytes {
+            overlapped_bytes = 0;
+            out.finish()?;
+        }
+
+        let mut drop = false;
+        match parse_internal_key(key) {
+            None => {
+                // Keep unparsable keys (LevelDB does) and reset the state.
+                current_user_key.clear();
+                has_current_user_key = false;
+                last_sequence_for_key = u64::MAX;
+            }
+            Some(ik) => {
+                if !has_current_user_key || ik.user_key != current_user_key.as_slice() {
+                    current_user_key.clear();
+                    current_user_key.extend_from_slice(ik.user_key);
+                    has_current_user_key = true;
+                    last_sequence_for_key = u64::MAX;
+                }
+                if last_sequence_for_key <= ctx.smallest_snapshot {
+                    // Hidden by a newer entry of the same key that every
+                    // snapshot sees.
+                    drop = true;
+                } else if ik.value_type == ValueType::Deletion
+                    && ik.sequence <= ctx.smallest_snapshot
+                    && is_base_level_for_key(ctx.version, task.output_level, ik.user_key)
+                {
+                    // No older data for the key lives deeper: the marker
+                    // has nothing left to hide.
+                    drop = true;
+                }
+                last_sequence_for_key = ik.sequence;
+            }
+        }
+        if !drop {
+            out.add(key, input.value())?;
+        }
+        input.next();
+    }
+    input.status()?;
+    out.finish()
+}
+
+/// True if no level deeper than `output_level` may hold `user_key`.
+pub fn is_base_level_for_key(version: &Version, output_level: usize, user_key: &[u8]) -> bool {
+    for level in output_level + 1..NUM_LEVELS {
+        let files: &[Arc<FileEntry>] = &version.files[level];
+        let i = files.partition_point(|f| f.largest_user_key() < user_key);
+        if let Some(f) = files.get(i) {
+            if f.smallest_user_key() <= user_key {
+                return false;
+            }
+        }
+    }
+    true
+}

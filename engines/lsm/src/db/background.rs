@@ -1,0 +1,383 @@
+//! The background thread: flushes immutable memtables, runs compactions
+//! chosen by the policy (and `compact_range` steps), removes obsolete files.
+
+use super::state::{DbState, ManualCompaction};
+use super::DbInner;
+use crate::compaction::executor::{flush_memtable, run_task, ExecContext, ExecOutcome};
+use crate::compaction::{CompactionTask, TaskKind, TreeShape};
+use crate::format::filename::{parse_file_name, FileType};
+use crate::version::edit::{VersionEdit, NUM_LEVELS};
+use parking_lot::MutexGuard;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+use strata_api::{Error, Result};
+
+/// The background thread's loop; returns when the database shuts down.
+pub(crate) fn run(inner: &Arc<DbInner>) {
+    let mut st = inner.state.lock();
+    loop {
+        if inner.shutting_down.load(Ordering::Acquire) {
+            return;
+        }
+        if st.bg_error.is_some() || !has_work(inner, &st) {
+            inner.done_cv.notify_all();
+            inner.bg_cv.wait(&mut st);
+            continue;
+        }
+        st.bg_running = true;
+        let result = if st.imm.is_some() {
+            flush_imm_locked(inner, &mut st)
+        } else if st.manual.as_ref().is_some_and(|m| !m.done) {
+            manual_step(inner, &mut st)
+        } else {
+            compact_step(inner, &mut st)
+        };
+        st.bg_running = false;
+        if let Err(e) = result {
+            if !inner.shutting_down.load(Ordering::Acquire) {
+                st.bg_error.get_or_insert(e);
+            }
+        }
+        inner.done_cv.notify_all();
+    }
+}
+
+fn shape<'a>(
+    inner: &DbInner,
+    st: &'a DbState,
+    version: &'a crate::version::Version,
+) -> TreeShape<'a> {
+    TreeShape {
+        version,
+        compact_pointers: &st.versions.compact_pointers,
+        seek_candidate: st.seek_candidate.clone(),
+        max_file_size: inner.options.max_file_size,
+    }
+}
+
+fn has_work(inner: &DbInner, st: &DbState) -> bool {
+    if st.imm.is_some() || st.manual.as_ref().is_some_and(|m| !m.done) {
+        return true;
+    }
+    let version = st.versions.current();
+    inner.policy.pick(&shape(inner, st, &version)).is_some()
+}
+
+impl DbInner {
+    /// A file number protected from obsolete-file removal until released.
+    fn new_output_number(&self) -> u64 {
+        let mut st = self.state.lock();
+        let n = st.versions.new_file_number();
+        st.pending_outputs.insert(n);
+        n
+    }
+
+    /// Flushes the immutable memtable if one waits; for the executor to
+    /// call between entries of a long compaction.
+    fn flush_if_waiting(self: &Arc<Self>) {
+        if !self.has_imm.load(Ordering::Acquire) {
+            return;
+        }
+        let mut st = self.state.lock();
+        if st.imm.is_some() && st.bg_error.is_none() {
+            if let Err(e) = flush_imm_locked(self, &mut st) {
+                st.bg_error.get_or_insert(e);
+            }
+            self.done_cv.notify_all();
+        }
+    }
+}
+
+fn exec_context<'a>(
+    inner: &'a Arc<DbInner>,
+    version: &'a crate::version::Version,
+    smallest_snapshot: u64,
+    new_file_number: &'a dyn Fn() -> u64,
+    between_entries: &'a dyn Fn(),
+) -> ExecContext<'a> {
+    ExecContext {
+        env: &inner.options.env,
+        dir: &inner.dir,
+        table_cache: &inner.table_cache,
+        table_options: inner.table_cache.table_options(),
+        version,
+        smallest_snapshot,
+        new_file_number,
+        paranoid_checks: inner.options.paranoid_checks,
+        shutting_down: &inner.shutting_down,
+        between_entries,
+    }
+}
+
+/// Writes the immutable memtable to a table and installs it.
+fn flush_imm_locked(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
+    let Some(imm) = st.imm.clone() else {
+        return Ok(());
+    };
+    let start = Instant::now();
+    let version = st.versions.current();
+    let new_number = || inner.new_output_number();
+    let nothing = || {};
+    let meta = MutexGuard::unlocked(st, || {
+        let ctx = exec_context(inner, &version, 0, &new_number, &nothing);
+        let mut it = imm.iter();
+        flush_memtable(&ctx, it.as_mut())
+    })?;
+    let mut edit = VersionEdit::default();
+    let mut level = 0;
+    if let Some(meta) = &meta {
+        let current = st.versions.current();
+        level = inner.policy.flush_level(
+            &shape(inner, st, &current),
+            meta.smallest.user_key(),
+            meta.largest.user_key(),
+        );
+        edit.new_files.push((level as u32, meta.clone()));
+    }
+    // Every WAL before the current one is now obsolete.
+    edit.log_number = Some(st.log_number);
+    edit.prev_log_number = Some(0);
+    let applied = st.versions.log_and_apply(&mut edit);
+    if let Some(meta) = &meta {
+        st.pending_outputs.remove(&meta.number);
+    }
+    applied?;
+    st.imm = None;
+    inner.has_imm.store(false, Ordering::Release);
+    st.seek_candidate = None;
+    let bytes = meta.as_ref().map_or(0, |m| m.file_size_bytes);
+    let micros = start.elapsed().as_micros() as u64;
+    let stats = &mut st.level_stats[level];
+    stats.micros += micros;
+    stats.bytes_written += bytes;
+    inner.counters.flushes.fetch_add(1, Ordering::Relaxed);
+    inner
+        .counters
+        .table_bytes_written
+        .fetch_add(bytes, Ordering::Relaxed);
+    inner
+        .counters
+        .compaction_bytes_written
+        .fetch_add(bytes, Ordering::Relaxed);
+    inner
+        .counters
+        .compaction_time_us
+        .fetch_add(micros, Ordering::Relaxed);
+    remove_obsolete_files(inner, st);
+    Ok(())
+}
+
+fn compact_step(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
+    let version = st.versions.current();
+    let Some(task) = inner.policy.pick(&shape(inner, st, &version)) else {
+        return Ok(());
+    };
+    if task.reason == crate::compaction::TaskReason::Seek {
+        st.seek_candidate = None;
+    }
+    execute(inner, st, &version, &task)
+}
+
+fn manual_step(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
+    let version = st.versions.current();
+    let Some(manual) = st.manual.as_ref() else {
+        return Ok(());
+    };
+    let (level, begin, end) = (manual.level, manual.begin.clone(), manual.end.clone());
+    let task = inner.policy.pick_manual(
+        &shape(inner, st, &version),
+        level,
+        begin.as_deref(),
+        end.as_deref(),
+    );
+    let Some(task) = task else {
+        if let Some(m) = st.manual.as_mut() {
+            m.done = true;
+        }
+        return Ok(());
+    };
+    let result = execute(inner, st, &version, &task);
+    if let Some(m) = st.manual.as_mut() {
+        // Continue after the last key compacted if the step was cut short.
+        let last = task.inputs[0]
+            .files
+            .last()
+            .map(|f| f.largest_user_key().to_vec());
+        let reached_end = match (&m.end, &last) {
+            (_, None) => true,
+            (Some(end), Some(last)) => last.as_slice() >= end.as_slice(),
+            (None, Some(_)) => false,
+        };
+        let all_taken = level == 0
+            || task.inputs[0].files.len()
+                == version
+                    .overlapping_inputs(level, m.begin.as_deref(), m.end.as_deref())
+                    .len();
+        if result.is_err() || reached_end || all_taken {
+            m.done = true;
+        } else {
+            m.begin = last;
+        }
+    }
+    result
+}
+
+fn execute(
+    inner: &Arc<DbInner>,
+    st: &mut MutexGuard<'_, DbState>,
+    version: &Arc<crate::version::Version>,
+    task: &CompactionTask,
+) -> Result<()> {
+    let start = Instant::now();
+    let outcome: ExecOutcome = if task.kind == TaskKind::Merge {
+        let smallest_snapshot = st
+            .snapshots
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or(st.versions.last_sequence);
+        let new_number = || inner.new_output_number();
+        let between = || inner.flush_if_waiting();
+        MutexGuard::unlocked(st, || {
+            let ctx = exec_context(inner, version, smallest_snapshot, &new_number, &between);
+            run_task(&ctx, task)
+        })?
+    } else {
+        let new_number = || 0;
+        let nothing = || {};
+        let ctx = exec_context(inner, version, 0, &new_number, &nothing);
+        run_task(&ctx, task)?
+    };
+    let mut edit = outcome.edit;
+    let applied = st.versions.log_and_apply(&mut edit);
+    for meta in &outcome.outputs {
+        st.pending_outputs.remove(&meta.number);
+    }
+    if let Err(e) = applied {
+        for meta in &outcome.outputs {
+            inner.table_cache.evict(meta.number);
+        }
+        return Err(e);
+    }
+    st.seek_candidate = None;
+    let micros = start.elapsed().as_micros() as u64;
+    let stats = &mut st.level_stats[task.output_level.min(NUM_LEVELS - 1)];
+    stats.micros += micros;
+    stats.bytes_read += outcome.bytes_read;
+    stats.bytes_written += outcome.bytes_written;
+    let c = &inner.counters;
+    c.compactions.fetch_add(1, Ordering::Relaxed);
+    c.compaction_time_us.fetch_add(micros, Ordering::Relaxed);
+    c.compaction_bytes_read
+        .fetch_add(outcome.bytes_read, Ordering::Relaxed);
+    c.compaction_bytes_written
+        .fetch_add(outcome.bytes_written, Ordering::Relaxed);
+    c.table_bytes_written
+        .fetch_add(outcome.bytes_written, Ordering::Relaxed);
+    remove_obsolete_files(inner, st);
+    Ok(())
+}
+
+/// Deletes files no version, WAL replay or pending output needs (LevelDB's
+/// `RemoveObsoleteFiles`). Errors are ignored: a leftover file is retried
+/// next time.
+pub(crate) fn remove_obsolete_files(inner: &DbInner, st: &mut MutexGuard<'_, DbState>) {
+    if st.bg_error.is_some() {
+        // After an error we cannot tell whether a new version was committed.
+        return;
+    }
+    let live = st.versions.live_files();
+    let log_number = st.versions.log_number;
+    let prev_log = st.versions.prev_log_number;
+    let manifest = st.versions.manifest_file_number;
+    let Ok(names) = inner.options.env.children(&inner.dir) else {
+        return;
+    };
+    let mut doomed = Vec::new();
+    for name in names {
+        let Some((number, kind)) = parse_file_name(&name) else {
+            continue;
+        };
+        let keep = match kind {
+            FileType::Log => number >= log_number || number == prev_log,
+            FileType::Descriptor => number >= manifest,
+            FileType::Table => live.contains(&number) || st.pending_outputs.contains(&number),
+            FileType::Temp => st.pending_outputs.contains(&number),
+            FileType::Current | FileType::DbLock | FileType::InfoLog => true,
+        };
+        if !keep {
+            if kind == FileType::Table {
+                inner.table_cache.evict(number);
+            }
+            doomed.push(name);
+        }
+    }
+    MutexGuard::unlocked(st, || {
+        for name in doomed {
+            let _ = inner.options.env.remove_file(&inner.dir.join(name));
+        }
+    });
+}
+
+impl DbInner {
+    /// See `Engine::compact_range`: flushes the memtable, then compacts
+    /// each level that overlaps the range, top down.
+    pub(crate) fn compact_range(&self, begin: Option<&[u8]>, end: Option<&[u8]>) -> Result<()> {
+        let max_level_with_files = {
+            let st = self.state.lock();
+            let version = st.versions.current();
+            (1..NUM_LEVELS)
+                .filter(|&l| !version.overlapping_inputs(l, begin, end).is_empty())
+                .max()
+                .unwrap_or(1)
+        };
+        self.flush_memtable_and_wait()?;
+        for level in 0..max_level_with_files {
+            let mut st = self.state.lock();
+            while st.manual.is_some() {
+                self.done_cv.wait(&mut st);
+            }
+            st.manual = Some(ManualCompaction {
+                level,
+                begin: begin.map(<[u8]>::to_vec),
+                end: end.map(<[u8]>::to_vec),
+                done: false,
+            });
+            self.bg_cv.notify_all();
+            loop {
+                if let Some(e) = &st.bg_error {
+                    let e = e.clone();
+                    st.manual = None;
+                    return Err(e);
+                }
+                if st.manual.as_ref().is_some_and(|m| m.done) {
+                    break;
+                }
+                if self.shutting_down.load(Ordering::Acquire) {
+                    st.manual = None;
+                    return Err(Error::Unavailable("database is shutting down".into()));
+                }
+                self.done_cv.wait(&mut st);
+            }
+            st.manual = None;
+            self.done_cv.notify_all();
+        }
+        Ok(())
+    }
+
+    /// See `Engine::wait_for_background`.
+    pub(crate) fn wait_for_background(&self) -> Result<()> {
+        let mut st = self.state.lock();
+        loop {
+            if let Some(e) = &st.bg_error {
+                return Err(e.clone());
+            }
+            if !st.bg_running && !has_work(self, &st) {
+                return Ok(());
+            }
+            self.bg_cv.notify_all();
+            self.done_cv.wait(&mut st);
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Opening a database: `LOCK`, `CURRENT` → MANIFEST, WAL replay; and
+//! destroying one.
+
+use super::state::{Counters, DbState, LevelStats};
+use super::DbInner;
+use crate::compaction::executor::{flush_memtable, ExecContext};
+use crate::format::filename::{
+    current_file_name, lock_file_name, log_file_name, parse_file_name, FileType,
+};
+use crate::format::internal_key::ValueType;
+use crate::memtable::MemTable;
+use crate::options::DbOptions;
+use crate::table::BlockCache;
+use crate::table_cache::TableCache;
+use crate::version::edit::{VersionEdit, NUM_LEVELS};
+use crate::version::VersionSet;
+use crate::wal::reader::CollectingReporter;
+use crate::wal::reader::LogReader;
+use crate::wal::writer::LogWriter;
+use parking_lot::{Condvar, Mutex};
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+use strata_api::{BatchOp, Env, Error, Result, WriteBatch};
+
+/// Opens the files of `dir` and recovers its state.
+pub(crate) fn open_inner(options: DbOptions, dir: &Path) -> Result<Arc<DbInner>> {
+    let env = Arc::clone(&options.env);
+    env.create_dir_all(dir)?;
+    let lock = env.lock_file(&lock_file_name(dir))?;
+    if !env.file_exists(&current_file_name(dir)) {
+        if !options.create_if_missing {
+            return Err(Error::InvalidArgument(format!(
+                "{}: does not exist (create_if_missing is false)",
+                dir.display()
+            )));
+        }
+        VersionSet::create_new_db(env.as_ref(), dir)?;
+    } else if options.error_if_exists {
+        return Err(Error::InvalidArgument(format!(
+            "{}: exists (error_if_exists is true)",
+            dir.display()
+        )));
+    }
+    let mut versions = VersionSet::new(Arc::clone(&env), dir);
+    versions.recover()?;
+
+    let block_cache = Arc::new(BlockCache::new(options.block_cache_capacity_bytes));
+    let table_cache = Arc::new(TableCache::new(
+        dir,
+        &options,
+        Some(Arc::clone(&block_cache)),
+    ));
+    check_tables_present(env.as_ref(), dir, &mut versions)?;
+
+    let mut edit = VersionEdit::default();
+    let mut max_sequence = 0u64;
+    replay_logs(
+        &options,
+        dir,
+        &table_cache,
+        &mut versions,
+        &mut edit,
+        &mut max_sequence,
+    )?;
+    if versions.last_sequence < max_sequence {
+        versions.last_sequence = max_sequence;
+    }
+    let log_number = versions.new_file_number();
+    let log = LogWriter::new(env.new_writable_file(&log_file_name(dir, log_number))?);
+    edit.log_number = Some(log_number);
+    edit.prev_log_number = Some(0);
+    versions.log_and_apply(&mut edit)?;
+
+    let last_sequence = versions.last_sequence;
+    let inner = Arc::new(DbInner {
+        policy: options.compaction.create(),
+        dir: dir.to_path_buf(),
+        table_cache,
+        block_cache,
+        state: Mutex::new(DbState {
+            mem: options.memtable.create(),
+            imm: None,
+            log: Some(log),
+            log_number,
+            versions,
+            snapshots: BTreeMap::new(),
+            pending_outputs: HashSet::new(),
+            bg_error: None,
+            bg_running: false,
+            manual: None,
+            seek_candidate: None,
+            level_stats: [LevelStats::default(); NUM_LEVELS],
+            leader_active: false,
+            pending: WriteBatch::new(),
+            pending_sync: false,
+            pending_group: 0,
+            completed_groups: 0,
+            failed_from_group: None,
+            leader_buf: WriteBatch::new(),
+        }),
+        bg_cv: Condvar::new(),
+        done_cv: Condvar::new(),
+        writer_cv: Condvar::new(),
+        visible_sequence: AtomicU64::new(last_sequence),
+        has_imm: AtomicBool::new(false),
+        shutting_down: AtomicBool::new(false),
+        counters: Counters::default(),
+        _lock: lock,
+        options,
+    });
+    {
+        let mut st = inner.state.lock();
+        super::background::remove_obsolete_files(&inner, &mut st);
+    }
+    Ok(inner)
+}
+
+/// Every table the MANIFEST names must exist (LevelDB reports the count).
+fn check_tables_present(env: &dyn Env, dir: &Path, versions: &mut VersionSet) -> Result<()> {
+    let mut expected = versions.live_files();
+    for name in env.children(dir)? {
+        if let Some((number, FileType::Table)) = parse_file_name(&name) {
+            expected.remove(&number);
+        }
+    }
+    if let Some(first) = expected.iter().min() {
+        return Err(Error::corruption(
+            format!("{:06}.ldb", first),
+            0,
+            format!("{} missing files; e.g. this one", expected.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// Replays every WAL at or after the MANIFEST's log number, oldest first,
+/// writing level-0 tables as the memtable fills and for what remains.
+fn replay_logs(
+    options: &DbOptions,
+    dir: &Path,
+    table_cache: &Arc<TableCache>,
+    versions: &mut VersionSet,
+    edit: &mut VersionEdit,
+    max_sequence: &mut u64,
+) -> Result<()> {
+    let env = &options.env;
+    let mut logs: Vec<u64> = env
+        .children(dir)?
+        .iter()
+        .filter_map(|n| parse_file_name(n))
+        .filter(|(n, t)| {
+            *t == FileType::Log && (*n >= versions.log_number || *n == versions.prev_log_number)
+        })
+        .map(|(n, _)| n)
+        .collect();
+    logs.sort_unstable();
+    for &number in &logs {
+        versions.mark_file_number_used(number);
+    }
+    let shutting_down = AtomicBool::new(false);
+    for number in logs {
+        let name = format!("{number:06}.log");
+        let file = env.new_sequential_file(&log_file_name(dir, number))?;
+        let reporter = CollectingReporter::new(name.clone());
+        let mut reader = LogReader::new(
+            file,
+            name.clone(),
+            Some(Box::new(reporter.clone())),
+            true,
+            0,
+        );
+        let mut mem: Arc<dyn MemTable> = options.memtable.create();
+        let mut record = Vec::new();
+        while reader.read_record(&mut record)? {
+            let offset = reader.last_record_offset();
+            let batch = match WriteBatch::from_bytes(std::mem::take(&mut record)) {
+                Ok(b) => b,
+                Err(e) => {
+                    let err =
+                        Error::corruption(name.clone(), offset, format!("bad write batch: {e}"));
+                    if options.paranoid_checks {
+                        return Err(err);
+                    }
+                    info_log(env.as_ref(), dir, &format!("skipping record: {err}"));
+                    continue;
+                }
+            };
+            let first = batch.sequence();
+            for (i, op) in batch.iter().enumerate() {
+                match op? {
+                    BatchOp::Put { key, value } => {
+                        mem.add(first + i as u64, ValueType::Value, key, value)
+                    }
+                    BatchOp::Delete { key } => {
+                        mem.add(first + i as u64, ValueType::Deletion, key, &[])
+                    }
+                }
+            }
+            if batch.count() > 0 {
+                *max_sequence = (*max_sequence).max(first + u64::from(batch.count()) - 1);
+            }
+            record = batch.as_bytes().to_vec();
+            if mem.approximate_memory_usage() > options.write_buffer_size {
+                write_level0(
+                    options,
+                    dir,
+                    table_cache,
+                    versions,
+                    edit,
+                    &mem,
+                    &shutting_down,
+                )?;
+                mem = options.memtable.create();
+            }
+        }
+        if let Some(err) = reporter.first() {
+            if options.paranoid_checks {
+                return Err(err);
+            }
+            info_log(
+                env.as_ref(),
+                dir,
+                &format!("WAL recovery skipped damaged data: {err}"),
+            );
+        }
+        if !mem.is_empty() {
+            write_level0(
+                options,
+                dir,
+                table_cache,
+                versions,
+                edit,
+                &mem,
+                &shutting_down,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_level0(
+    options: &DbOptions,
+    dir: &Path,
+    table_cache: &Arc<TableCache>,
+    versions: &mut VersionSet,
+    edit: &mut VersionEdit,
+    mem: &Arc<dyn MemTable>,
+    shutting_down: &AtomicBool,
+) -> Result<()> {
+    let next = std::cell::Cell::new(versions.next_file_number);
+    let new_number = || {
+        let n = next.get();
+        next.set(n + 1);
+        n
+    };
+    let version = versions.current();
+    let nothing = || {};
+    let ctx = ExecContext {
+        env: &options.env,
+        dir,
+        table_cache,
+        table_options: table_cache.table_options(),
+        version: &version,
+        smallest_snapshot: 0,
+        new_file_number: &new_number,
+        paranoid_checks: options.paranoid_checks,
+        shutting_down,
+        between_entries: &nothing,
+    };
+    let mut it = mem.iter();
+    let meta = flush_memtable(&ctx, it.as_mut())?;
+    versions.next_file_number = next.get();
+    if let Some(meta) = meta {
+        edit.new_files.push((0, meta));
+    }
+    Ok(())
+}
+
+/// Appends a line to the database's `LOG` (LevelDB's info log).
+pub(crate) fn info_log(env: &dyn Env, dir: &Path, message: &str) {
+    let path = dir.join("LOG");
+    if let Ok(mut f) = env.new_appendable_file(&path) {
+        let mut line = Vec::new();
+        let _ = writeln!(line, "{message}");
+        let _ = f.append(&line);
+        let _ = f.close();
+    }
+}
+
+/// Deletes the database in `dir` (LevelDB's `DestroyDB`): takes its lock,
+/// removes every file strata or LevelDB names, then the directory.
+///
+/// # Errors
+/// `Io` if the lock is held (the database is open) or a removal fails.
+pub fn destroy_db(env: &dyn Env, dir: &Path) -> Result<()> {
+    if !env.file_exists(dir) {
+        return Ok(());
+    }
+    let names = match env.children(dir) {
+        Ok(n) => n,
+        Err(_) => return Ok(()),
+    };
+    let lock = env.lock_file(&lock_file_name(dir))?;
+    for name in &names {
+        if let Some((_, kind)) = parse_file_name(name) {
+            if kind != FileType::DbLock {
+                env.remove_file(&dir.join(name))?;
+            }
+        }
+    }
+    drop(lock);
+    let _ = env.remove_file(&lock_file_name(dir));
+    env.remove_dir_all(dir)
+}

@@ -1,0 +1,250 @@
+//! The write path: group commit, WAL append, memtable insert, memtable
+//! switches and write stalls.
+
+use super::state::DbState;
+use super::DbInner;
+use crate::format::filename::log_file_name;
+use crate::format::internal_key::ValueType;
+use crate::wal::writer::LogWriter;
+use parking_lot::MutexGuard;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use strata_api::{BatchOp, Error, Result, WriteBatch, WriteOptions};
+
+/// Largest group a leader writes as one WAL record (LevelDB: 1 MiB).
+const MAX_GROUP_BYTES: usize = 1 << 20;
+
+impl DbInner {
+    /// Applies `batch` atomically: joins the current write group or leads
+    /// the next one.
+    pub(crate) fn write(&self, options: &WriteOptions, batch: &WriteBatch) -> Result<()> {
+        let mut st = self.state.lock();
+        if let Some((_, e)) = &st.failed_from_group {
+            return Err(e.clone());
+        }
+        // Follow: hand the batch to the active leader and wait for its group.
+        while st.leader_active {
+            if st.pending.approximate_size_bytes() + batch.approximate_size_bytes()
+                <= MAX_GROUP_BYTES
+                || st.pending.is_empty()
+            {
+                let group = st.pending_group;
+                st.pending.append(batch);
+                st.pending_sync |= options.sync;
+                while st.completed_groups <= group {
+                    self.writer_cv.wait(&mut st);
+                }
+                return match &st.failed_from_group {
+                    Some((failed, e)) if *failed <= group => Err(e.clone()),
+                    _ => Ok(()),
+                };
+            }
+            self.writer_cv.wait(&mut st);
+        }
+        // Lead: write our own batch, then every group that formed meanwhile.
+        st.leader_active = true;
+        let own = self.write_group(&mut st, Some((batch, options.sync)));
+        loop {
+            if st.pending.is_empty() {
+                break;
+            }
+            let _ = self.write_group(&mut st, None);
+        }
+        st.leader_active = false;
+        self.writer_cv.notify_all();
+        own
+    }
+
+    /// Forces the memtable to be switched and flushed, acting as a writer
+    /// so it is ordered with writes, and waits for the flush.
+    pub(crate) fn flush_memtable_and_wait(&self) -> Result<()> {
+        let mut st = self.state.lock();
+        while st.leader_active {
+            self.writer_cv.wait(&mut st);
+        }
+        st.leader_active = true;
+        let switched = if st.mem.is_empty() {
+            Ok(())
+        } else {
+            self.make_room_for_write(&mut st, true)
+        };
+        st.leader_active = false;
+        self.writer_cv.notify_all();
+        switched?;
+        while st.imm.is_some() && st.bg_error.is_none() {
+            self.done_cv.wait(&mut st);
+        }
+        match &st.bg_error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes one group: `own` (the leader's batch) or the pending group.
+    /// Called by the leader with the lock held; releases it during I/O.
+    fn write_group(
+        &self,
+        st: &mut MutexGuard<'_, DbState>,
+        own: Option<(&WriteBatch, bool)>,
+    ) -> Result<()> {
+        let mut buf = std::mem::take(&mut st.leader_buf);
+        buf.clear();
+        let (sync, group) = match own {
+            Some((batch, sync)) => {
+                buf.append(batch);
+                (sync, None)
+            }
+            None => {
+                std::mem::swap(&mut buf, &mut st.pending);
+                let sync = std::mem::replace(&mut st.pending_sync, false);
+                let group = st.pending_group;
+                st.pending_group += 1;
+                self.writer_cv.notify_all();
+                (sync, Some(group))
+            }
+        };
+        let result = self.write_batch_locked(st, &mut buf, sync);
+        if let Err(e) = &result {
+            if st.failed_from_group.is_none() {
+                st.failed_from_group = Some((group.unwrap_or(st.pending_group), e.clone()));
+            }
+        }
+        if let Some(g) = group {
+            st.completed_groups = g + 1;
+            self.writer_cv.notify_all();
+        }
+        buf.clear();
+        st.leader_buf = buf;
+        result
+    }
+
+    fn write_batch_locked(
+        &self,
+        st: &mut MutexGuard<'_, DbState>,
+        buf: &mut WriteBatch,
+        sync: bool,
+    ) -> Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        self.make_room_for_write(st, false)?;
+        let first_seq = st.versions.last_sequence + 1;
+        buf.set_sequence(first_seq);
+        let last_seq = first_seq + u64::from(buf.count()) - 1;
+        st.versions.last_sequence = last_seq;
+        let Some(mut log) = st.log.take() else {
+            return Err(Error::Unavailable("write-ahead log is not open".into()));
+        };
+        let mem = std::sync::Arc::clone(&st.mem);
+        let outcome = MutexGuard::unlocked(st, || {
+            let before = log.written_bytes();
+            let mut r = log.add_record(buf.as_bytes());
+            if r.is_ok() && sync {
+                r = log.sync();
+            }
+            self.counters.wal_bytes_written.fetch_add(
+                log.written_bytes().saturating_sub(before),
+                Ordering::Relaxed,
+            );
+            if r.is_ok() {
+                let mut user_bytes = 0u64;
+                for (i, op) in buf.iter().enumerate() {
+                    match op {
+                        Ok(BatchOp::Put { key, value }) => {
+                            user_bytes += (key.len() + value.len()) as u64;
+                            mem.add(first_seq + i as u64, ValueType::Value, key, value);
+                        }
+                        Ok(BatchOp::Delete { key }) => {
+                            user_bytes += key.len() as u64;
+                            mem.add(first_seq + i as u64, ValueType::Deletion, key, &[]);
+                        }
+                        Err(e) => return (log, Err(e)),
+                    }
+                }
+                self.counters
+                    .user_bytes_written
+                    .fetch_add(user_bytes, Ordering::Relaxed);
+            }
+            (log, r)
+        });
+        let (log, r) = outcome;
+        st.log = Some(log);
+        if let Err(e) = r {
+            // The WAL may now end in a partial record: stop accepting writes
+            // (reads go on); reopening recovers everything acknowledged.
+            st.bg_error.get_or_insert_with(|| e.clone());
+            return Err(e);
+        }
+        self.visible_sequence.store(last_seq, Ordering::Release);
+        Ok(())
+    }
+
+    /// LevelDB's `MakeRoomForWrite`: delays or stops the writer while
+    /// level 0 is too deep, switches the memtable when it is full.
+    pub(crate) fn make_room_for_write(
+        &self,
+        st: &mut MutexGuard<'_, DbState>,
+        mut force: bool,
+    ) -> Result<()> {
+        let mut allow_delay = !force;
+        loop {
+            if let Some(e) = &st.bg_error {
+                return Err(e.clone());
+            }
+            let l0_files = st.versions.current().num_files(0);
+            if allow_delay && l0_files >= self.policy.l0_slowdown_trigger() {
+                // Spread the delay over many writes instead of one long stop.
+                let start = Instant::now();
+                MutexGuard::unlocked(st, || std::thread::sleep(Duration::from_millis(1)));
+                self.note_stall(start);
+                allow_delay = false;
+            } else if !force && st.mem.approximate_memory_usage() <= self.options.write_buffer_size
+            {
+                return Ok(());
+            } else if st.imm.is_some() || l0_files >= self.policy.l0_stop_trigger() {
+                // The previous memtable is still being flushed, or level 0
+                // is too deep: wait for the background thread.
+                let start = Instant::now();
+                self.maybe_schedule();
+                self.done_cv.wait(st);
+                self.note_stall(start);
+            } else {
+                self.switch_memtable(st)?;
+                force = false;
+            }
+        }
+    }
+
+    fn note_stall(&self, start: Instant) {
+        self.counters.stalls.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .stall_time_us
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Starts a new WAL and memtable; the old memtable becomes immutable.
+    fn switch_memtable(&self, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
+        let number = st.versions.new_file_number();
+        let path = log_file_name(&self.dir, number);
+        let file = match self.options.env.new_writable_file(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                // Reuse the number: nothing was created under it.
+                return Err(e);
+            }
+        };
+        if let Some(mut old) = st.log.take() {
+            // The old WAL stays until its memtable is flushed; close errors
+            // do not lose data that was synced or is in the memtable.
+            let _ = old.close();
+        }
+        st.log = Some(LogWriter::new(file));
+        st.log_number = number;
+        let fresh = self.options.memtable.create();
+        let old = std::mem::replace(&mut st.mem, fresh);
+        st.imm = Some(old);
+        self.has_imm.store(true, Ordering::Release);
+        self.maybe_schedule();
+        Ok(())
+    }
+}

@@ -1,0 +1,277 @@
+//! A cursor over the union of several sorted cursors (LevelDB's
+//! `table/merger.cc`). On equal keys the child listed first wins, so
+//! sources are passed newest first.
+
+use std::cmp::Ordering;
+use strata_api::{KvIterator, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Forward,
+    Reverse,
+}
+
+/// The union of `children`, ordered by `cmp`.
+pub struct MergingIterator {
+    children: Vec<Box<dyn KvIterator>>,
+    cmp: fn(&[u8], &[u8]) -> Ordering,
+    current: Option<usize>,
+    direction: Direction,
+    /// Copy of the current key while the other children are repositioned.
+    scratch: Vec<u8>,
+}
+
+impl MergingIterator {
+    /// Merges `children` (newest first) under `cmp`.
+    pub fn new(children: Vec<Box<dyn KvIterator>>, cmp: fn(&[u8], &[u8]) -> Ordering) -> Self {
+        MergingIterator {
+            children,
+            cmp,
+            current: None,
+            direction: Direction::Forward,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn find_smallest(&mut self) {
+        let mut best: Option<usize> = None;
+        for (i, c) in self.children.iter().enumerate() {
+            if !c.valid() {
+                continue;
+            }
+            best = match best {
+                Some(b) if (self.cmp)(c.key(), self.children[b].key()) != Ordering::Less => Some(b),
+                _ => Some(i),
+            };
+        }
+        self.current = best;
+    }
+
+    fn find_largest(&mut self) {
+        let mut best: Option<usize> = None;
+        for (i, c) in self.children.iter().enumerate().rev() {
+            if !c.valid() {
+                continue;
+            }
+            best = match best {
+                Some(b) if (self.cmp)(c.key(), self.children[b].key()) != Ordering::Greater => {
+                    Some(b)
+                }
+                _ => Some(i),
+            };
+        }
+        self.current = best;
+    }
+}
+
+impl KvIterator for MergingIterator {
+    fn valid(&self) -> bool {
+        self.current.is_some()
+    }
+
+    fn seek_to_first(&mut self) {
+        for c in &mut self.children {
+            c.seek_to_first();
+        }
+        self.direction = Direction::Forward;
+        self.find_smallest();
+    }
+
+    fn seek_to_last(&mut self) {
+        for c in &mut self.children {
+            c.seek_to_last();
+        }
+        self.direction = Direction::Reverse;
+        self.find_largest();
+    }
+
+    fn seek(&mut self, target: &[u8]) {
+        for c in &mut self.children {
+            c.seek(target);
+        }
+        self.direction = Direction::Forward;
+        self.find_smallest();
+    }
+
+    fn next(&mut self) {
+        let Some(cur) = self.current else { return };
+        if self.direction != Direction::Forward {
+            // Every other child is before key(): move each to the first
+            // entry after it.
+            self.scratch.clear();
+            self.scratch.extend_from_slice(self.children[cur].key());
+            let cmp = self.cmp;
+            for (i, c) in self.children.iter_mut().enumerate() {
+                if i == cur {
+                    continue;
+                }
+                c.seek(&self.scratch);
+                if c.valid() && cmp(&self.scratch, c.key()) == Ordering::Equal {
+                    c.next();
+                }
+            }
+            self.direction = Direction::Forward;
+        }
+        self.children[cur].next();
+        self.find_smallest();
+    }
+
+    fn prev(&mut self) {
+        let Some(cur) = self.current else { return };
+        if self.direction != Direction::Reverse {
+            // Every other child is at or after key(): move each to the last
+            // entry before it.
+            self.scratch.clear();
+            self.scratch.extend_from_slice(self.children[cur].key());
+            for (i, c) in self.children.iter_mut().enumerate() {
+                if i == cur {
+                    continue;
+                }
+                c.seek(&self.scratch);
+                if c.valid() {
+                    c.prev();
+                } else {
+                    c.seek_to_last();
+                }
+            }
+            self.direction = Direction::Reverse;
+        }
+        self.children[cur].prev();
+        self.find_largest();
+    }
+
+    fn key(&self) -> &[u8] {
+        match self.current {
+            Some(i) => self.children[i].key(),
+            None => &[],
+        }
+    }
+
+    fn value(&self) -> &[u8] {
+        match self.current {
+            Some(i) => self.children[i].value(),
+            None => &[],
+        }
+    }
+
+    fn status(&self) -> Result<()> {
+        for c in &self.children {
+            c.status()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sorted in-memory cursor for tests.
+    struct VecIter {
+        items: Vec<(Vec<u8>, Vec<u8>)>,
+        pos: Option<usize>,
+    }
+
+    impl VecIter {
+        fn boxed(keys: &[&str], tag: &str) -> Box<dyn KvIterator> {
+            Box::new(VecIter {
+                items: keys
+                    .iter()
+                    .map(|k| (k.as_bytes().to_vec(), tag.as_bytes().to_vec()))
+                    .collect(),
+                pos: None,
+            })
+        }
+    }
+
+    impl KvIterator for VecIter {
+        fn valid(&self) -> bool {
+            self.pos.is_some()
+        }
+        fn seek_to_first(&mut self) {
+            self.pos = (!self.items.is_empty()).then_some(0);
+        }
+        fn seek_to_last(&mut self) {
+            self.pos = self.items.len().checked_sub(1);
+        }
+        fn seek(&mut self, target: &[u8]) {
+            let i = self.items.partition_point(|(k, _)| k.as_slice() < target);
+            self.pos = (i < self.items.len()).then_some(i);
+        }
+        fn next(&mut self) {
+            self.pos = self.pos.map(|p| p + 1).filter(|p| *p < self.items.len());
+        }
+        fn prev(&mut self) {
+            self.pos = self.pos.and_then(|p| p.checked_sub(1));
+        }
+        fn key(&self) -> &[u8] {
+            self.pos.map_or(&[][..], |p| &self.items[p].0)
+        }
+        fn value(&self) -> &[u8] {
+            self.pos.map_or(&[][..], |p| &self.items[p].1)
+        }
+        fn status(&self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn bytewise(a: &[u8], b: &[u8]) -> Ordering {
+        a.cmp(b)
+    }
+
+    fn collect_forward(it: &mut MergingIterator) -> Vec<String> {
+        let mut out = Vec::new();
+        it.seek_to_first();
+        while it.valid() {
+            out.push(format!(
+                "{}{}",
+                String::from_utf8_lossy(it.key()),
+                String::from_utf8_lossy(it.value())
+            ));
+            it.next();
+        }
+        out
+    }
+
+    #[test]
+    fn merges_in_order_newest_first_on_ties() {
+        let mut it = MergingIterator::new(
+            vec![
+                VecIter::boxed(&["b", "d"], "1"),
+                VecIter::boxed(&["a", "b", "e"], "2"),
+                VecIter::boxed(&[], "3"),
+            ],
+            bytewise,
+        );
+        assert_eq!(collect_forward(&mut it), ["a2", "b1", "b2", "d1", "e2"]);
+        it.seek_to_last();
+        let mut back = Vec::new();
+        while it.valid() {
+            back.push(String::from_utf8_lossy(it.key()).into_owned());
+            it.prev();
+        }
+        assert_eq!(back, ["e", "d", "b", "b", "a"]);
+    }
+
+    #[test]
+    fn direction_changes_keep_position() {
+        let mut it = MergingIterator::new(
+            vec![
+                VecIter::boxed(&["a", "c", "e"], "x"),
+                VecIter::boxed(&["b", "d", "f"], "y"),
+            ],
+            bytewise,
+        );
+        it.seek(b"c");
+        assert_eq!(it.key(), b"c");
+        it.prev();
+        assert_eq!(it.key(), b"b");
+        it.next();
+        assert_eq!(it.key(), b"c");
+        it.next();
+        assert_eq!(it.key(), b"d");
+        it.prev();
+        it.prev();
+        assert_eq!(it.key(), b"b");
+    }
+}

@@ -1,0 +1,159 @@
+//! `DbOptions`: LevelDB's `Options`, with the same names and defaults.
+
+use crate::compaction::CompactionKind;
+use crate::memtable::MemTableKind;
+use crate::table::CompressionType;
+use std::sync::Arc;
+use strata_api::{EngineSpec, Env, Error, PosixEnv, Result};
+
+/// Options of a database, fixed at open.
+#[derive(Clone)]
+pub struct DbOptions {
+    /// Every file operation goes through this env. Default: `PosixEnv`.
+    pub env: Arc<dyn Env>,
+    /// Create the database if it is missing (LevelDB default `false`;
+    /// strata's engine factory sets it).
+    pub create_if_missing: bool,
+    /// Fail to open if the database already exists. Default `false`.
+    pub error_if_exists: bool,
+    /// Treat any corruption met (WAL records, MANIFEST, tables during
+    /// compaction) as an error instead of skipping and reporting it.
+    /// Default `false`.
+    pub paranoid_checks: bool,
+    /// Bytes a memtable may hold before it is switched and flushed.
+    /// Default 4 MiB.
+    pub write_buffer_size: usize,
+    /// Files the table cache keeps open (10 are reserved for other uses, as
+    /// in LevelDB). Default 1000.
+    pub max_open_files: usize,
+    /// Block cache capacity in bytes. Default 8 MiB.
+    pub block_cache_capacity_bytes: usize,
+    /// Uncompressed bytes per data block. Default 4 KiB.
+    pub block_size: usize,
+    /// Keys between restart points in a block. Default 16.
+    pub block_restart_interval: usize,
+    /// Bytes after which a compaction starts a new table. Default 2 MiB.
+    pub max_file_size: u64,
+    /// Block compression. Default Snappy (LevelDB's default).
+    pub compression: CompressionType,
+    /// Bloom filter bits per key; `None` means no filter (LevelDB's default).
+    pub bloom_bits_per_key: Option<u32>,
+    /// Memtable implementation. Default the arena skiplist.
+    pub memtable: MemTableKind,
+    /// Compaction policy. Default LevelDB's leveled policy.
+    pub compaction: CompactionKind,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            env: Arc::new(PosixEnv::new()),
+            create_if_missing: false,
+            error_if_exists: false,
+            paranoid_checks: false,
+            write_buffer_size: 4 << 20,
+            max_open_files: 1000,
+            block_cache_capacity_bytes: 8 << 20,
+            block_size: 4 << 10,
+            block_restart_interval: 16,
+            max_file_size: 2 << 20,
+            compression: CompressionType::Snappy,
+            bloom_bits_per_key: None,
+            memtable: MemTableKind::SkipList,
+            compaction: CompactionKind::Leveled,
+        }
+    }
+}
+
+impl DbOptions {
+    /// Options from an `lsm:` spec on top of the defaults, with `env`.
+    ///
+    /// # Errors
+    /// `InvalidArgument` if the spec is not of kind `lsm` or a value is out
+    /// of range (for example a zero write buffer).
+    pub fn from_spec(spec: &EngineSpec, env: Arc<dyn Env>) -> Result<Self> {
+        if spec.kind() != "lsm" {
+            return Err(Error::InvalidArgument(format!(
+                "spec '{spec}' is not an lsm spec"
+            )));
+        }
+        let mut o = DbOptions {
+            env,
+            create_if_missing: true,
+            ..DbOptions::default()
+        };
+        if let Some(m) = spec.get("memtable") {
+            o.memtable = MemTableKind::parse(m)
+                .ok_or_else(|| Error::InvalidArgument(format!("unknown memtable '{m}'")))?;
+        }
+        if let Some(c) = spec.get("compaction") {
+            o.compaction = CompactionKind::parse(c)
+                .ok_or_else(|| Error::InvalidArgument(format!("unknown compaction '{c}'")))?;
+        }
+        if let Some(c) = spec.get("compression") {
+            o.compression = match c {
+                "none" => CompressionType::None,
+                _ => CompressionType::Snappy,
+            };
+        }
+        if let Some(b) = spec.number("bloom_bits") {
+            o.bloom_bits_per_key = (b > 0).then_some(b.min(64) as u32);
+        }
+        let at_least = |key: &str, min: u64| -> Result<Option<u64>> {
+            match spec.number(key) {
+                Some(v) if v < min => Err(Error::InvalidArgument(format!(
+                    "{key}={v} is below the minimum {min}"
+                ))),
+                other => Ok(other),
+            }
+        };
+        if let Some(v) = at_least("write_buffer_size", 4 << 10)? {
+            o.write_buffer_size = v as usize;
+        }
+        if let Some(v) = at_least("max_file_size", 4 << 10)? {
+            o.max_file_size = v;
+        }
+        if let Some(v) = at_least("block_size", 64)? {
+            o.block_size = v as usize;
+        }
+        if let Some(v) = at_least("block_restart_interval", 1)? {
+            o.block_restart_interval = v as usize;
+        }
+        if let Some(v) = at_least("open_files", 20)? {
+            o.max_open_files = v as usize;
+        }
+        if let Some(v) = spec.number("cache_size") {
+            o.block_cache_capacity_bytes = v as usize;
+        }
+        if let Some(p) = spec.get("paranoid_checks") {
+            o.paranoid_checks = p == "true";
+        }
+        Ok(o)
+    }
+
+    /// Table files the table cache may keep open.
+    pub fn table_cache_capacity(&self) -> usize {
+        self.max_open_files.saturating_sub(10).max(1)
+    }
+}
+
+impl std::fmt::Debug for DbOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbOptions")
+            .field("create_if_missing", &self.create_if_missing)
+            .field("paranoid_checks", &self.paranoid_checks)
+            .field("write_buffer_size", &self.write_buffer_size)
+            .field("max_open_files", &self.max_open_files)
+            .field(
+                "block_cache_capacity_bytes",
+                &self.block_cache_capacity_bytes,
+            )
+            .field("block_size", &self.block_size)
+            .field("max_file_size", &self.max_file_size)
+            .field("compression", &self.compression)
+            .field("bloom_bits_per_key", &self.bloom_bits_per_key)
+            .field("memtable", &self.memtable)
+            .field("compaction", &self.compaction)
+            .finish()
+    }
+}
