@@ -154,3 +154,42 @@ impl KvIterator for MemIter {
         Ok(())
     }
 }
+
+/// Small chunks so that tests exercise many of them quickly.
+pub fn small_config() -> strata_blobfs::FsConfig {
+    strata_blobfs::FsConfig {
+        chunker: strata_blobfs::ChunkerConfig {
+            min_bytes: 256,
+            avg_bytes: 1024,
+            max_bytes: 4096,
+        },
+        ..strata_blobfs::FsConfig::default()
+    }
+}
+
+/// A fresh filesystem on a fresh fixture engine, with a fixed signer.
+pub fn new_fs() -> (Arc<MemEngine>, strata_blobfs::BlobFs) {
+    let engine = MemEngine::new();
+    let fs = strata_blobfs::BlobFs::init(
+        Arc::clone(&engine) as Arc<dyn Engine>,
+        strata_blobfs::Signer::from_secret([42u8; 32]),
+        small_config(),
+    )
+    .expect("init");
+    (engine, fs)
+}
+
+/// The time `secs` seconds after 2024-01-01T00:00:00Z.
+pub fn t(secs: i64) -> chrono::DateTime<chrono::Utc> {
+    strata_blobfs::time::parse_rfc3339("2024-01-01T00:00:00Z").expect("base time")
+        + chrono::Duration::seconds(secs)
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(n: usize, seed: u64) -> Vec<u8> {
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut v = vec![0u8; n];
+    rng.fill_bytes(&mut v);
+    v
+}
