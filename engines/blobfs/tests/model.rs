@@ -352,3 +352,8 @@ fn model_on_test_engine_seed_2() {
 fn model_on_test_engine_seed_3() {
     run_model(support::MemEngine::new(), 3, 80);
 }
+
+#[test]
+fn model_on_lsm_engine() {
+    run_model(support::lsm_engine(), 4, 80);
+}

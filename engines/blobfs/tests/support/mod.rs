@@ -193,3 +193,13 @@ pub fn bytes(n: usize, seed: u64) -> Vec<u8> {
     rng.fill_bytes(&mut v);
     v
 }
+
+/// The LSM engine over an in-memory `Env`, with a small write buffer so that
+/// tests reach flushes and compactions.
+pub fn lsm_engine() -> Arc<dyn Engine> {
+    let spec = strata_api::EngineSpec::parse("lsm:write_buffer_size=64K,max_file_size=256K")
+        .expect("spec");
+    let env: Arc<dyn strata_api::Env> = Arc::new(strata_api::MemEnv::new());
+    let options = strata_lsm::DbOptions::from_spec(&spec, env).expect("options");
+    Arc::new(strata_lsm::Db::open(options, "/blobfs-db").expect("open lsm"))
+}
