@@ -1,0 +1,433 @@
+//! Loading result rows and shaping them for charts: engines and benchmarks
+//! in order of first appearance, repeated benchmark names told apart, and
+//! median/min/max over repetitions. Pure apart from [`load_csv`].
+
+use crate::csv_row::ResultRow;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+/// Legend entries longer than this use the short label with a number
+/// instead of the full spec (the index page then carries the key).
+const LEGEND_FULL_SPEC_MAX_CHARS: usize = 90;
+
+/// Short labels longer than this are cut with an ellipsis.
+const SHORT_LABEL_MAX_CHARS: usize = 48;
+
+/// Reads every row of a results CSV.
+///
+/// # Errors
+/// When the file cannot be opened, a row does not parse as a
+/// [`ResultRow`] (the message names the line), or there are no rows.
+pub fn load_csv(path: &Path) -> Result<Vec<ResultRow>, String> {
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut rows = Vec::new();
+    for row in reader.deserialize::<ResultRow>() {
+        rows.push(row.map_err(|e| format!("{}: malformed results row: {e}", path.display()))?);
+    }
+    if rows.is_empty() {
+        return Err(format!("{}: no result rows to plot", path.display()));
+    }
+    Ok(rows)
+}
+
+/// Median, minimum and maximum of one metric over repetitions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stat {
+    /// Median (mean of the two middle values for an even count).
+    pub median: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// How many values (repetitions that had the metric).
+    pub count: usize,
+}
+
+impl Stat {
+    /// Summarises the finite values of `values`; `None` when there are none.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Stat> {
+        let mut finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+        finite.sort_by(f64::total_cmp);
+        let count = finite.len();
+        let (first, last) = (*finite.first()?, *finite.last()?);
+        let middle = count / 2;
+        let median = if count % 2 == 1 {
+            finite[middle]
+        } else {
+            (finite[middle - 1] + finite[middle]) / 2.0
+        };
+        Some(Stat {
+            median,
+            min: first,
+            max: last,
+            count,
+        })
+    }
+}
+
+/// One engine of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Engine {
+    /// The full engine spec as in the CSV.
+    pub spec: String,
+    /// The spec without the settings every engine of the run shares.
+    pub short: String,
+    /// 1-based number, the key used in legends when full specs are too long.
+    pub number: usize,
+    /// What the chart legends show for this engine.
+    pub legend: String,
+}
+
+/// Where, when and from what the rows came (distinct values, in order).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunInfo {
+    /// Distinct run ids.
+    pub run_ids: Vec<String>,
+    /// Distinct start times.
+    pub start_times: Vec<String>,
+    /// Distinct git revisions.
+    pub git_revs: Vec<String>,
+    /// Distinct machines as `cpu model (N cores)`.
+    pub machines: Vec<String>,
+}
+
+/// The rows of a results file arranged as benchmark × engine cells.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Provenance of the rows.
+    pub run: RunInfo,
+    /// Engines in order of first appearance.
+    pub engines: Vec<Engine>,
+    /// Benchmark display names (`readrandom`, `readrandom#2`, …) in order
+    /// of first appearance.
+    pub benchmarks: Vec<String>,
+    /// `cells[benchmark][engine]`: that pair's rows, one per repetition.
+    cells: Vec<Vec<Vec<ResultRow>>>,
+}
+
+impl Dataset {
+    /// Arranges `rows` (in file order).
+    ///
+    /// # Errors
+    /// When `rows` is empty.
+    pub fn from_rows(rows: Vec<ResultRow>) -> Result<Dataset, String> {
+        if rows.is_empty() {
+            return Err("no result rows to plot".to_string());
+        }
+        let names = occurrence_names(&rows);
+        let run = run_info(&rows);
+        let specs = distinct(rows.iter().map(|r| r.engine_spec.clone()));
+        let benchmarks = distinct(names.iter().cloned());
+        let engines = engines_for(&specs);
+        let engine_index: HashMap<&str, usize> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i))
+            .collect();
+        let bench_index: HashMap<&str, usize> = benchmarks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.as_str(), i))
+            .collect();
+        let mut cells = vec![vec![Vec::new(); engines.len()]; benchmarks.len()];
+        for (row, name) in rows.into_iter().zip(names.iter()) {
+            // Both maps were built from these same rows, so lookups succeed.
+            if let (Some(&b), Some(&e)) = (
+                bench_index.get(name.as_str()),
+                engine_index.get(row.engine_spec.as_str()),
+            ) {
+                cells[b][e].push(row);
+            }
+        }
+        Ok(Dataset {
+            run,
+            engines,
+            benchmarks,
+            cells,
+        })
+    }
+
+    /// The rows (repetitions) of benchmark `bench` on engine `engine`;
+    /// empty when that engine did not run it.
+    pub fn rows(&self, bench: usize, engine: usize) -> &[ResultRow] {
+        self.cells
+            .get(bench)
+            .and_then(|per_engine| per_engine.get(engine))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Median/min/max of `metric` over the repetitions of one cell.
+    pub fn stat(
+        &self,
+        bench: usize,
+        engine: usize,
+        metric: impl Fn(&ResultRow) -> Option<f64>,
+    ) -> Option<Stat> {
+        Stat::of(self.rows(bench, engine).iter().filter_map(metric))
+    }
+
+    /// The most repetitions any cell has.
+    pub fn max_repetitions(&self) -> usize {
+        self.cells.iter().flatten().map(Vec::len).max().unwrap_or(0)
+    }
+}
+
+/// Display names that tell repeated benchmark names apart: the k-th row
+/// (k ≥ 2) with the same run, engine, repetition and benchmark name is
+/// named `name#k`. db_bench's default list runs `readrandom` three times.
+pub fn occurrence_names(rows: &[ResultRow]) -> Vec<String> {
+    let mut seen: HashMap<(&str, &str, u32, &str), usize> = HashMap::new();
+    rows.iter()
+        .map(|row| {
+            let key = (
+                row.run_id.as_str(),
+                row.engine_spec.as_str(),
+                row.repetition,
+                row.benchmark.as_str(),
+            );
+            let count = seen.entry(key).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                row.benchmark.clone()
+            } else {
+                format!("{}#{}", row.benchmark, count)
+            }
+        })
+        .collect()
+}
+
+/// Short labels for engine specs `KIND[:K=V,...]`: the kind plus only the
+/// settings not shared by every spec, so that `lsm:compression=none,bloom_bits=10`
+/// and `lsm:compression=snappy,bloom_bits=10` become `lsm:compression=none`
+/// and `lsm:compression=snappy`. Labels stay distinct (`#n` is appended to
+/// any that would collide).
+pub fn short_labels(specs: &[String]) -> Vec<String> {
+    let parsed: Vec<(&str, Vec<&str>)> = specs.iter().map(|s| split_spec(s)).collect();
+    let shared: BTreeSet<&str> = match parsed.split_first() {
+        Some(((_, first), rest)) if !rest.is_empty() => first
+            .iter()
+            .copied()
+            .filter(|pair| rest.iter().all(|(_, pairs)| pairs.contains(pair)))
+            .collect(),
+        // One engine: its settings say nothing to compare, show its kind
+        // and settings unchanged.
+        _ => BTreeSet::new(),
+    };
+    let mut labels: Vec<String> = parsed
+        .iter()
+        .map(|(kind, pairs)| {
+            let differing: Vec<&str> = pairs
+                .iter()
+                .copied()
+                .filter(|p| !shared.contains(p))
+                .collect();
+            let label = if differing.is_empty() {
+                (*kind).to_string()
+            } else {
+                format!("{kind}:{}", differing.join(","))
+            };
+            truncate_chars(&label, SHORT_LABEL_MAX_CHARS)
+        })
+        .collect();
+    for i in 0..labels.len() {
+        let duplicates = labels[..i].iter().filter(|l| **l == labels[i]).count();
+        if duplicates > 0 {
+            labels[i] = format!("{}#{}", labels[i], duplicates + 1);
+        }
+    }
+    labels
+}
+
+fn engines_for(specs: &[String]) -> Vec<Engine> {
+    let shorts = short_labels(specs);
+    let full_fits = specs
+        .iter()
+        .all(|s| s.chars().count() <= LEGEND_FULL_SPEC_MAX_CHARS);
+    specs
+        .iter()
+        .zip(shorts)
+        .enumerate()
+        .map(|(i, (spec, short))| {
+            let number = i + 1;
+            let legend = if full_fits {
+                spec.clone()
+            } else {
+                format!("[{number}] {short}")
+            };
+            Engine {
+                spec: spec.clone(),
+                short,
+                number,
+                legend,
+            }
+        })
+        .collect()
+}
+
+fn split_spec(spec: &str) -> (&str, Vec<&str>) {
+    match spec.split_once(':') {
+        Some((kind, rest)) => (
+            kind.trim(),
+            rest.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect(),
+        ),
+        None => (spec.trim(), Vec::new()),
+    }
+}
+
+fn truncate_chars(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    values.filter(|v| seen.insert(v.clone())).collect()
+}
+
+fn run_info(rows: &[ResultRow]) -> RunInfo {
+    RunInfo {
+        run_ids: distinct(rows.iter().map(|r| r.run_id.clone())),
+        start_times: distinct(rows.iter().map(|r| r.start_time.clone())),
+        git_revs: distinct(rows.iter().map(|r| r.git_rev.clone())),
+        machines: distinct(
+            rows.iter()
+                .map(|r| format!("{} ({} cores)", r.cpu_model, r.cpu_cores)),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(engine: &str, benchmark: &str, repetition: u32, ops_per_s: f64) -> ResultRow {
+        ResultRow {
+            run_id: "run1".to_string(),
+            engine_spec: engine.to_string(),
+            benchmark: benchmark.to_string(),
+            repetition,
+            ops_per_s,
+            ..ResultRow::default()
+        }
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        let odd = Stat::of([3.0, 1.0, 2.0]).expect("values");
+        assert_eq!(
+            (odd.median, odd.min, odd.max, odd.count),
+            (2.0, 1.0, 3.0, 3)
+        );
+        let even = Stat::of([4.0, 1.0, 3.0, 2.0]).expect("values");
+        assert_eq!((even.median, even.min, even.max), (2.5, 1.0, 4.0));
+        assert_eq!(Stat::of([]), None);
+        let nan_skipped = Stat::of([f64::NAN, 5.0]).expect("one finite value");
+        assert_eq!((nan_skipped.median, nan_skipped.count), (5.0, 1));
+    }
+
+    #[test]
+    fn repeated_benchmarks_are_numbered_per_engine_and_repetition() {
+        let rows = vec![
+            row("a", "fillseq", 0, 1.0),
+            row("a", "readrandom", 0, 1.0),
+            row("a", "readrandom", 0, 1.0),
+            row("a", "readseq", 0, 1.0),
+            row("a", "readrandom", 0, 1.0),
+            row("b", "readrandom", 0, 1.0),
+            row("a", "readrandom", 1, 1.0),
+            row("a", "readrandom", 1, 1.0),
+        ];
+        let names = occurrence_names(&rows);
+        assert_eq!(
+            names,
+            [
+                "fillseq",
+                "readrandom",
+                "readrandom#2",
+                "readseq",
+                "readrandom#3",
+                "readrandom",
+                "readrandom",
+                "readrandom#2"
+            ]
+        );
+    }
+
+    #[test]
+    fn cells_group_by_engine_and_occurrence_in_first_appearance_order() {
+        let rows = vec![
+            row("lsm:x=1", "fillseq", 0, 100.0),
+            row("lsm:x=1", "readrandom", 0, 10.0),
+            row("lsm:x=1", "readrandom", 0, 20.0),
+            row("leveldb", "fillseq", 0, 50.0),
+            row("leveldb", "readrandom", 0, 5.0),
+            row("lsm:x=1", "fillseq", 1, 300.0),
+            row("lsm:x=1", "readrandom", 1, 30.0),
+            row("lsm:x=1", "readrandom", 1, 40.0),
+        ];
+        let data = Dataset::from_rows(rows).expect("rows");
+        assert_eq!(data.benchmarks, ["fillseq", "readrandom", "readrandom#2"]);
+        let specs: Vec<&str> = data.engines.iter().map(|e| e.spec.as_str()).collect();
+        assert_eq!(specs, ["lsm:x=1", "leveldb"]);
+        assert_eq!(data.rows(0, 0).len(), 2);
+        assert_eq!(data.rows(2, 1).len(), 0, "leveldb ran readrandom once");
+        let fill = data.stat(0, 0, |r| Some(r.ops_per_s)).expect("two reps");
+        assert_eq!((fill.median, fill.min, fill.max), (200.0, 100.0, 300.0));
+        let second_read = data.stat(2, 0, |r| Some(r.ops_per_s)).expect("two reps");
+        assert_eq!(second_read.median, 30.0);
+        assert_eq!(data.stat(2, 1, |r| Some(r.ops_per_s)), None);
+        assert_eq!(data.max_repetitions(), 2);
+        assert_eq!(data.rows(9, 9).len(), 0);
+    }
+
+    #[test]
+    fn empty_rows_are_an_error() {
+        assert!(Dataset::from_rows(Vec::new()).is_err());
+    }
+
+    #[test]
+    fn short_labels_keep_only_differing_settings() {
+        let specs = [
+            "lsm:memtable=skiplist,compression=snappy,bloom_bits=10".to_string(),
+            "lsm:memtable=skiplist,compression=none,bloom_bits=10".to_string(),
+            "leveldb:compression=snappy,bloom_bits=10".to_string(),
+        ];
+        assert_eq!(
+            short_labels(&specs),
+            [
+                "lsm:memtable=skiplist,compression=snappy",
+                "lsm:memtable=skiplist,compression=none",
+                "leveldb:compression=snappy"
+            ]
+        );
+        assert_eq!(
+            short_labels(&["lsm:bloom_bits=10".to_string()]),
+            ["lsm:bloom_bits=10"]
+        );
+        assert_eq!(
+            short_labels(&["lsm".to_string(), "lsm ".to_string()]),
+            ["lsm", "lsm#2"]
+        );
+    }
+
+    #[test]
+    fn long_specs_get_numbered_legends() {
+        let long = format!("lsm:{}", ["write_buffer_size=4194304"; 4].join(","));
+        let data = Dataset::from_rows(vec![
+            row(&long, "fillseq", 0, 1.0),
+            row("leveldb", "fillseq", 0, 1.0),
+        ])
+        .expect("rows");
+        assert!(data.engines[0].legend.starts_with("[1] "));
+        assert_eq!(data.engines[1].legend, "[2] leveldb");
+        let short = Dataset::from_rows(vec![row("lsm:a=1", "f", 0, 1.0)]).expect("rows");
+        assert_eq!(short.engines[0].legend, "lsm:a=1");
+    }
+}
