@@ -131,9 +131,8 @@ impl BlobStore {
     /// # Errors
     /// `Corruption` naming the ref if it is missing or does not verify.
     pub fn fetch(&self, options: &ReadOptions, r: &BlobRef) -> Result<Vec<u8>> {
-        self.get(options, r)?.ok_or_else(|| {
-            FsError::corruption(format!("blob {r}"), "referenced blob is missing")
-        })
+        self.get(options, r)?
+            .ok_or_else(|| FsError::corruption(format!("blob {r}"), "referenced blob is missing"))
     }
 
     /// True when blob `r` is stored (its bytes are not checked).
@@ -203,17 +202,22 @@ impl BlobStore {
         options: &ReadOptions,
         mut f: impl FnMut(BlobRef, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        crate::kv::scan_prefix(self.engine.as_ref(), options, BLOB_KEY_PREFIX, |key, value| {
-            let text = &key[BLOB_KEY_PREFIX.len()..];
-            let r = BlobRef::parse_bytes(text).ok_or_else(|| {
-                FsError::corruption(
-                    "blob keys",
-                    format!("key '{}' is not b:<ref>", String::from_utf8_lossy(key)),
-                )
-            })?;
-            f(r, value)?;
-            Ok(true)
-        })
+        crate::kv::scan_prefix(
+            self.engine.as_ref(),
+            options,
+            BLOB_KEY_PREFIX,
+            |key, value| {
+                let text = &key[BLOB_KEY_PREFIX.len()..];
+                let r = BlobRef::parse_bytes(text).ok_or_else(|| {
+                    FsError::corruption(
+                        "blob keys",
+                        format!("key '{}' is not b:<ref>", String::from_utf8_lossy(key)),
+                    )
+                })?;
+                f(r, value)?;
+                Ok(true)
+            },
+        )
     }
 }
 

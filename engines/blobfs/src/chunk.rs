@@ -84,7 +84,10 @@ impl ChunkerConfig {
     /// # Errors
     /// `Usage` naming the broken rule.
     pub fn validate(&self) -> Result<()> {
-        if self.min_bytes < 64 || self.min_bytes >= self.avg_bytes || self.avg_bytes >= self.max_bytes {
+        if self.min_bytes < 64
+            || self.min_bytes >= self.avg_bytes
+            || self.avg_bytes >= self.max_bytes
+        {
             return Err(FsError::Usage(format!(
                 "chunker needs 64 <= min < avg < max, got {}/{}/{}",
                 self.min_bytes, self.avg_bytes, self.max_bytes
@@ -228,7 +231,9 @@ impl<S: Source> ChunkStream<S> {
         if available.is_empty() {
             return Ok(None);
         }
-        let n = self.config.cut_point(&available[..available.len().min(max)]);
+        let n = self
+            .config
+            .cut_point(&available[..available.len().min(max)]);
         let chunk = available[..n].to_vec();
         self.pos += n;
         Ok(Some(chunk))
@@ -291,11 +296,17 @@ mod tests {
         for at in [1000usize, 100_000, 131_072, 200_001] {
             let mut edited = data.clone();
             edited[at] ^= 0x5a;
-            let new = chunks(&edited).into_iter().filter(|c| !before.contains(c)).count();
+            let new = chunks(&edited)
+                .into_iter()
+                .filter(|c| !before.contains(c))
+                .count();
             assert!((1..=2).contains(&new), "edit at {at}: {new} new chunks");
             let mut inserted = data.clone();
             inserted.splice(at..at, *b"inserted");
-            let new = chunks(&inserted).into_iter().filter(|c| !before.contains(c)).count();
+            let new = chunks(&inserted)
+                .into_iter()
+                .filter(|c| !before.contains(c))
+                .count();
             assert!((1..=2).contains(&new), "insert at {at}: {new} new chunks");
         }
     }
@@ -308,7 +319,17 @@ mod tests {
         let cs = chunks(&zeros);
         assert_eq!(cs.concat(), zeros);
         assert!(cs.iter().all(|c| c.len() <= 4096));
-        assert!(ChunkerConfig { min_bytes: 10, ..SMALL }.validate().is_err());
-        assert!(ChunkerConfig { avg_bytes: 5000, ..SMALL }.validate().is_err());
+        assert!(ChunkerConfig {
+            min_bytes: 10,
+            ..SMALL
+        }
+        .validate()
+        .is_err());
+        assert!(ChunkerConfig {
+            avg_bytes: 5000,
+            ..SMALL
+        }
+        .validate()
+        .is_err());
     }
 }

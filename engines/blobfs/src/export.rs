@@ -36,7 +36,12 @@ pub struct ExportReport {
 /// # Errors
 /// `NotFound` if `path` does not exist then; `AlreadyExists` if `out_dir`
 /// is not empty; `Corruption` naming a blob that fails verification; `Io`.
-pub fn export(fs: &BlobFs, path: &str, out_dir: &Path, at: Option<ClaimTime>) -> Result<ExportReport> {
+pub fn export(
+    fs: &BlobFs,
+    path: &str,
+    out_dir: &Path,
+    at: Option<ClaimTime>,
+) -> Result<ExportReport> {
     let names = components(path)?;
     let ro = fs.read_view();
     let chain = fs.resolve(&ro, &names, at)?;
@@ -51,7 +56,15 @@ pub fn export(fs: &BlobFs, path: &str, out_dir: &Path, at: Option<ClaimTime>) ->
         NodeKind::Directory => export_dir(fs, &ro, &pn, at, out_dir, &join(&names), &mut report)?,
         NodeKind::File => {
             let name = names.last().map_or("file", String::as_str);
-            export_file(fs, &ro, &pn, at, &out_dir.join(name), &join(&names), &mut report)?;
+            export_file(
+                fs,
+                &ro,
+                &pn,
+                at,
+                &out_dir.join(name),
+                &join(&names),
+                &mut report,
+            )?;
         }
     }
     Ok(report)
@@ -93,7 +106,9 @@ fn export_dir(
                 report.directories += 1;
                 export_dir(fs, ro, &entry.permanode, at, &local, &child_path, report)?;
             }
-            NodeKind::File => export_file(fs, ro, &entry.permanode, at, &local, &child_path, report)?,
+            NodeKind::File => {
+                export_file(fs, ro, &entry.permanode, at, &local, &child_path, report)?
+            }
         }
     }
     Ok(())
@@ -119,7 +134,13 @@ fn export_file(
     Ok(())
 }
 
-fn write_parts(fs: &BlobFs, ro: &ReadOptions, parts: &Parts, mode: u32, local: &Path) -> Result<()> {
+fn write_parts(
+    fs: &BlobFs,
+    ro: &ReadOptions,
+    parts: &Parts,
+    mode: u32,
+    local: &Path,
+) -> Result<()> {
     let mut file = std::fs::File::create(local).map_err(|e| FsError::io(local, e))?;
     for (r, size) in &parts.parts {
         let chunk = fs.fetch_chunk(ro, r, *size)?;
@@ -196,8 +217,17 @@ fn snapshot_node(
             for entry in fs.readdir_node(ro, pn, at, path)? {
                 let child_path = format!("{}/{}", path.trim_end_matches('/'), entry.name);
                 members.push(
-                    snapshot_node(fs, ro, &entry.permanode, &entry.name, at, &child_path, batch, staged)?
-                        .to_string(),
+                    snapshot_node(
+                        fs,
+                        ro,
+                        &entry.permanode,
+                        &entry.name,
+                        at,
+                        &child_path,
+                        batch,
+                        staged,
+                    )?
+                    .to_string(),
                 );
             }
             let set = StaticSet {
@@ -205,7 +235,9 @@ fn snapshot_node(
                 camli_type: TYPE_STATIC_SET.to_string(),
                 members,
             };
-            let (set_ref, _) = fs.blobs.stage(batch, staged, &schema::to_canonical(&set)?)?;
+            let (set_ref, _) = fs
+                .blobs
+                .stage(batch, staged, &schema::to_canonical(&set)?)?;
             schema::to_canonical(&DirectoryBlob {
                 camli_version: CAMLI_VERSION,
                 camli_type: TYPE_DIRECTORY.to_string(),
@@ -238,7 +270,12 @@ pub fn export_snapshot(fs: &BlobFs, top: &BlobRef, out_dir: &Path) -> Result<Exp
             let local = out_dir.join(checked_name(top, &file.file_name)?);
             export_snapshot_file(fs, &ro, top, &file, &local, &mut report)?;
         }
-        _ => return Err(FsError::corruption(format!("blob {top}"), "not a snapshot blob")),
+        _ => {
+            return Err(FsError::corruption(
+                format!("blob {top}"),
+                "not a snapshot blob",
+            ))
+        }
     }
     Ok(report)
 }
@@ -246,7 +283,10 @@ pub fn export_snapshot(fs: &BlobFs, top: &BlobRef, out_dir: &Path) -> Result<Exp
 fn checked_name<'a>(r: &BlobRef, name: &'a str) -> Result<&'a str> {
     match components(name) {
         Ok(c) if c.len() == 1 && c[0] == name => Ok(name),
-        _ => Err(FsError::corruption(format!("blob {r}"), format!("bad fileName {name:?}"))),
+        _ => Err(FsError::corruption(
+            format!("blob {r}"),
+            format!("bad fileName {name:?}"),
+        )),
     }
 }
 
@@ -259,7 +299,13 @@ fn export_snapshot_file(
     report: &mut ExportReport,
 ) -> Result<()> {
     let parts = file.checked_parts(r)?;
-    write_parts(fs, ro, &parts, file.mode().unwrap_or(crate::fs::DEFAULT_FILE_MODE), local)?;
+    write_parts(
+        fs,
+        ro,
+        &parts,
+        file.mode().unwrap_or(crate::fs::DEFAULT_FILE_MODE),
+        local,
+    )?;
     report.files += 1;
     report.bytes += parts.size_bytes;
     Ok(())
@@ -279,7 +325,12 @@ fn export_snapshot_dir(
         .ok_or_else(|| FsError::corruption(format!("blob {r}"), "entries is not a ref"))?;
     let set_data = fs.blobs.fetch(ro, &set_ref)?;
     let set: StaticSet = parse_json(&set_ref, &set_data)?;
-    check_header(&set_ref, set.camli_version, &set.camli_type, TYPE_STATIC_SET)?;
+    check_header(
+        &set_ref,
+        set.camli_version,
+        &set.camli_type,
+        TYPE_STATIC_SET,
+    )?;
     for member in &set.members {
         let m = BlobRef::parse(member)
             .ok_or_else(|| FsError::corruption(format!("blob {set_ref}"), "member is not a ref"))?;
@@ -297,7 +348,12 @@ fn export_snapshot_dir(
                 let local = dir.join(checked_name(&m, &file.file_name)?);
                 export_snapshot_file(fs, ro, &m, &file, &local, report)?;
             }
-            _ => return Err(FsError::corruption(format!("blob {m}"), "not a snapshot member")),
+            _ => {
+                return Err(FsError::corruption(
+                    format!("blob {m}"),
+                    "not a snapshot member",
+                ))
+            }
         }
     }
     Ok(())

@@ -155,7 +155,10 @@ fn decode_dated_tail(key: &[u8]) -> Result<(ClaimTime, BlobRef)> {
         .map(|at| &key[at..])
         .ok_or_else(|| FsError::corruption(WHAT, "index key too short"))?;
     if tail[SORTABLE_BYTES] != b':' {
-        return Err(FsError::corruption(WHAT, "index key lacks ':' before the claim ref"));
+        return Err(FsError::corruption(
+            WHAT,
+            "index key lacks ':' before the claim ref",
+        ));
     }
     let date = time::parse_sortable(&tail[..SORTABLE_BYTES], WHAT)?;
     let claim = BlobRef::parse_bytes(&tail[SORTABLE_BYTES + 1..])
@@ -264,7 +267,13 @@ pub fn claims_of(
     pn: &BlobRef,
     at: Option<ClaimTime>,
 ) -> Result<Vec<IndexedClaim>> {
-    scan_claims(engine, options, &permanode_prefix(CLAIMS_PREFIX, pn), pn, at)
+    scan_claims(
+        engine,
+        options,
+        &permanode_prefix(CLAIMS_PREFIX, pn),
+        pn,
+        at,
+    )
 }
 
 /// The claims on `pn`'s `attribute` up to `at`: one range scan of `i:a:`.
@@ -296,7 +305,11 @@ pub fn attribute_at(
     Ok(Attributes::fold(&claims).values(attribute).to_vec())
 }
 
-fn last_date(engine: &dyn Engine, options: &ReadOptions, prefix: &[u8]) -> Result<Option<ClaimTime>> {
+fn last_date(
+    engine: &dyn Engine,
+    options: &ReadOptions,
+    prefix: &[u8],
+) -> Result<Option<ClaimTime>> {
     match kv::last_with_prefix(engine, options, prefix)? {
         None => Ok(None),
         Some((key, _)) => Ok(Some(decode_dated_tail(&key)?.0)),
@@ -307,7 +320,11 @@ fn last_date(engine: &dyn Engine, options: &ReadOptions, prefix: &[u8]) -> Resul
 ///
 /// # Errors
 /// As [`claims_of`].
-pub fn last_claim_date(engine: &dyn Engine, options: &ReadOptions, pn: &BlobRef) -> Result<Option<ClaimTime>> {
+pub fn last_claim_date(
+    engine: &dyn Engine,
+    options: &ReadOptions,
+    pn: &BlobRef,
+) -> Result<Option<ClaimTime>> {
     last_date(engine, options, &permanode_prefix(CLAIMS_PREFIX, pn))
 }
 
@@ -463,7 +480,10 @@ impl Attributes {
 
     /// (attribute minus `prefix`, last value) for every attribute starting
     /// with `prefix`, in attribute order.
-    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub fn with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.values
             .range(prefix.to_string()..)
             .take_while(move |(k, _)| k.starts_with(prefix))
@@ -508,8 +528,14 @@ mod tests {
         assert!(ea[0].0 < eb[0].0 && ea[1].0 < eb[1].0);
         for (c, e) in [(&a, &ea), (&b, &eb)] {
             let (t, attr, v) = decode_summary(&e[0].1).expect("decode");
-            assert_eq!((t, attr, v), (c.claim_type, c.attribute.clone(), c.value.clone()));
-            assert_eq!(decode_dated_tail(&e[1].0).expect("tail"), (c.date, c.claim_ref));
+            assert_eq!(
+                (t, attr, v),
+                (c.claim_type, c.attribute.clone(), c.value.clone())
+            );
+            assert_eq!(
+                decode_dated_tail(&e[1].0).expect("tail"),
+                (c.date, c.claim_ref)
+            );
         }
         assert!(decode_summary(&[9, 0, 0]).is_err());
         assert!(decode_summary(&[1]).is_err());
@@ -527,9 +553,15 @@ mod tests {
         ];
         let a = Attributes::fold(&claims);
         assert_eq!(a.values("t"), ["b".to_string()]);
-        assert_eq!(a.with_prefix("camliPath:").collect::<Vec<_>>(), vec![("z", "z")]);
+        assert_eq!(
+            a.with_prefix("camliPath:").collect::<Vec<_>>(),
+            vec![("z", "z")]
+        );
         assert_eq!(a.last_date(), Some(claims[4].date));
-        let a = Attributes::fold(&[claims[0].clone(), claim(6, ClaimType::DelAttribute, "t", None)]);
+        let a = Attributes::fold(&[
+            claims[0].clone(),
+            claim(6, ClaimType::DelAttribute, "t", None),
+        ]);
         assert_eq!(a.get("t"), None);
         assert!(check_attribute("a\0b").is_err() && check_attribute("").is_err());
     }

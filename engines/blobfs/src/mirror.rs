@@ -61,7 +61,9 @@ pub fn put(fs: &BlobFs, src: &Path, dest: &str, at: Option<ClaimTime>) -> Result
     let mut report = MirrorReport::default();
     let Some((name, parent_names)) = names.split_last() else {
         if !meta.is_dir() {
-            return Err(FsError::Usage("only a directory can be put onto the root".into()));
+            return Err(FsError::Usage(
+                "only a directory can be put onto the root".into(),
+            ));
         }
         let mut txn = Txn::begin(fs, at, &[fs.root])?;
         mirror_dir(fs, &ro, &mut txn, src, fs.root, false, &mut report)?;
@@ -81,7 +83,17 @@ pub fn put(fs: &BlobFs, src: &Path, dest: &str, at: Option<ClaimTime>) -> Result
         parent = new_directory(&mut txn, parent, missing)?;
         report.added += 1;
     }
-    mirror_entry(fs, &ro, &mut txn, src, &meta, parent, name, existing, &mut report)?;
+    mirror_entry(
+        fs,
+        &ro,
+        &mut txn,
+        src,
+        &meta,
+        parent,
+        name,
+        existing,
+        &mut report,
+    )?;
     report.write = txn.commit()?;
     Ok(report)
 }
@@ -218,7 +230,10 @@ fn mirror_file(
             }
         }
     }
-    let mtime = meta.modified().ok().map(chrono::DateTime::<chrono::Utc>::from);
+    let mtime = meta
+        .modified()
+        .ok()
+        .map(chrono::DateTime::<chrono::Utc>::from);
     let file_ref = stage_file_blob(txn, name, mode, mtime, &parts)?;
     match (existing, same_kind) {
         (_, Some(pn)) => {

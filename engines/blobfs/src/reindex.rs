@@ -70,7 +70,12 @@ struct Scan {
     files: HashMap<BlobRef, Vec<u8>>,
 }
 
-fn scan_blobs(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef, out: &mut Rebuilt) -> Result<Scan> {
+fn scan_blobs(
+    engine: &dyn Engine,
+    ro: &ReadOptions,
+    owner: &BlobRef,
+    out: &mut Rebuilt,
+) -> Result<Scan> {
     let mut scan = Scan {
         good: HashSet::new(),
         owner_key: None,
@@ -90,7 +95,8 @@ fn scan_blobs(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef, out: &mut 
             return Ok(true);
         };
         if let Err(e) = check_hash(&r, data) {
-            out.problems.push(problem(format!("blob {r}"), format!("{e}; ignored")));
+            out.problems
+                .push(problem(format!("blob {r}"), format!("{e}; ignored")));
             return Ok(true);
         }
         scan.good.insert(r);
@@ -121,12 +127,17 @@ fn verified_payload(
     let (payload, _) = sign::split_signed(data)?;
     let signer = signer_text(&payload).ok_or("payload does not parse")?;
     if signer != owner.to_string() {
-        return Err(format!("signed by {signer}, not by the store's owner {owner}"));
+        return Err(format!(
+            "signed by {signer}, not by the store's owner {owner}"
+        ));
     }
     sign::verify_signed(data, key)
 }
 
-fn check_claim(claim: &Claim, valid_permanodes: &HashSet<BlobRef>) -> std::result::Result<(BlobRef, crate::time::ClaimTime), String> {
+fn check_claim(
+    claim: &Claim,
+    valid_permanodes: &HashSet<BlobRef>,
+) -> std::result::Result<(BlobRef, crate::time::ClaimTime), String> {
     if claim.camli_version != schema::CAMLI_VERSION || claim.camli_type != TYPE_CLAIM {
         return Err("not a version-1 claim".into());
     }
@@ -151,7 +162,9 @@ pub fn rebuild(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef) -> Result
     let mut valid_permanodes = HashSet::new();
     for (r, data) in &scan.permanodes {
         let checked = verified_payload(key, owner, data, |p| {
-            serde_json::from_slice::<Permanode>(p).ok().map(|pn| pn.camli_signer)
+            serde_json::from_slice::<Permanode>(p)
+                .ok()
+                .map(|pn| pn.camli_signer)
         });
         match checked {
             Ok(_) => {
@@ -160,9 +173,10 @@ pub fn rebuild(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef) -> Result
                 out.entries.insert(k, v);
                 out.permanodes += 1;
             }
-            Err(reason) => out
-                .problems
-                .push(problem(format!("permanode {r}"), format!("{reason}; ignored"))),
+            Err(reason) => out.problems.push(problem(
+                format!("permanode {r}"),
+                format!("{reason}; ignored"),
+            )),
         }
     }
 
@@ -170,7 +184,9 @@ pub fn rebuild(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef) -> Result
     let mut contents = Vec::new();
     for (r, data) in &scan.claims {
         let checked = verified_payload(key, owner, data, |p| {
-            serde_json::from_slice::<Claim>(p).ok().map(|c| c.camli_signer)
+            serde_json::from_slice::<Claim>(p)
+                .ok()
+                .map(|c| c.camli_signer)
         })
         .and_then(|payload| {
             let claim: Claim = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
@@ -188,7 +204,7 @@ pub fn rebuild(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef) -> Result
         if claim.claim_type == ClaimType::SetAttribute
             && claim.attribute == ATTR_ROOT
             && claim.value.as_deref() == Some(ROOT_NAME)
-            && root.map_or(true, |(d, c, _)| (date, *r) < (d, c))
+            && !matches!(root, Some((d, c, _)) if (d, c) <= (date, *r))
         {
             root = Some((date, *r, pn));
         }
@@ -248,7 +264,9 @@ fn check_contents(scan: &Scan, contents: &[(BlobRef, String)], out: &mut Rebuilt
                     ));
                 }
             }
-            Err(e) => out.problems.push(problem(format!("file {file_ref}"), e.to_string())),
+            Err(e) => out
+                .problems
+                .push(problem(format!("file {file_ref}"), e.to_string())),
         }
     }
 }
@@ -280,7 +298,11 @@ impl IndexDiff {
                 .iter()
                 .map(|k| problem(key(k), "not implied by any valid blob (forged or stale)")),
         );
-        out.extend(self.different.iter().map(|(k, _)| problem(key(k), "value differs")));
+        out.extend(
+            self.different
+                .iter()
+                .map(|(k, _)| problem(key(k), "value differs")),
+        );
         out
     }
 }
@@ -289,7 +311,11 @@ impl IndexDiff {
 ///
 /// # Errors
 /// The engine's errors.
-pub fn diff(engine: &dyn Engine, ro: &ReadOptions, expected: &BTreeMap<Vec<u8>, Vec<u8>>) -> Result<IndexDiff> {
+pub fn diff(
+    engine: &dyn Engine,
+    ro: &ReadOptions,
+    expected: &BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Result<IndexDiff> {
     let mut d = IndexDiff::default();
     let mut seen = HashSet::new();
     kv::scan_prefix(engine, ro, INDEX_PREFIX, |key, value| {

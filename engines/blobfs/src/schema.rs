@@ -163,7 +163,12 @@ pub struct Parts {
 
 impl FileBlob {
     /// A file blob of `parts`.
-    pub fn new(file_name: &str, mode: u32, mtime: Option<ClaimTime>, parts: &[(BlobRef, u64)]) -> Self {
+    pub fn new(
+        file_name: &str,
+        mode: u32,
+        mtime: Option<ClaimTime>,
+        parts: &[(BlobRef, u64)],
+    ) -> Self {
         FileBlob {
             camli_version: CAMLI_VERSION,
             camli_type: TYPE_FILE.to_string(),
@@ -214,7 +219,10 @@ impl FileBlob {
         let mut size_bytes = 0u64;
         for p in &self.parts {
             let part_ref = BlobRef::parse(&p.blob_ref).ok_or_else(|| {
-                FsError::corruption(format!("blob {r}"), format!("part '{}' is not a ref", p.blob_ref))
+                FsError::corruption(
+                    format!("blob {r}"),
+                    format!("part '{}' is not a ref", p.blob_ref),
+                )
             })?;
             if p.size == 0 {
                 return Err(FsError::corruption(format!("blob {r}"), "part of size 0"));
@@ -363,7 +371,11 @@ mod tests {
         let back = FileBlob::parse(&r, &bytes).expect("parse");
         assert_eq!(back, f);
         assert_eq!(back.checked_parts(&r).expect("parts").size_bytes, 3);
-        let bad = String::from_utf8(bytes).expect("utf8").replace("\"size\":3", "\"size\":0");
-        assert!(FileBlob::parse(&r, bad.as_bytes()).expect_err("size 0").is_corruption());
+        let bad = String::from_utf8(bytes)
+            .expect("utf8")
+            .replace("\"size\":3", "\"size\":0");
+        assert!(FileBlob::parse(&r, bad.as_bytes())
+            .expect_err("size 0")
+            .is_corruption());
     }
 }

@@ -114,7 +114,10 @@ impl Signer {
         })?;
         let mut secret = [0u8; 32];
         hex::decode_to_slice(text.trim(), &mut secret).map_err(|_| {
-            FsError::corruption(path.display().to_string(), "signer key is not 64 hex digits")
+            FsError::corruption(
+                path.display().to_string(),
+                "signer key is not 64 hex digits",
+            )
         })?;
         Ok(Self::from_secret(secret))
     }
@@ -136,7 +139,9 @@ impl Signer {
     /// `Usage` if `payload` is not a non-empty JSON object's text.
     pub fn sign(&self, payload: &[u8]) -> Result<Vec<u8>> {
         if payload.len() < 3 || payload.first() != Some(&b'{') || payload.last() != Some(&b'}') {
-            return Err(FsError::Usage("only a non-empty JSON object can be signed".into()));
+            return Err(FsError::Usage(
+                "only a non-empty JSON object can be signed".into(),
+            ));
         }
         let signature = self.key.sign(payload);
         let mut blob = payload[..payload.len() - 1].to_vec();
@@ -205,15 +210,20 @@ mod tests {
         let key = parse_public_key(signer.public_key_blob()).expect("key");
         let payload = br#"{"camliVersion":1,"camliType":"claim","value":"x"}"#;
         let blob = signer.sign(payload).expect("sign");
-        assert!(blob.starts_with(br#"{"camliVersion":1,"camliType":"claim","value":"x","camliSig":""#));
+        assert!(
+            blob.starts_with(br#"{"camliVersion":1,"camliType":"claim","value":"x","camliSig":""#)
+        );
         let back = verify_signed(&blob, &key).expect("verifies");
         assert_eq!(back, payload.to_vec());
         let json: serde_json::Value = serde_json::from_slice(&blob).expect("signed blob is JSON");
         assert_eq!(json["value"], "x");
 
-        let altered = String::from_utf8(blob.clone()).expect("utf8").replace("\"x\"", "\"y\"");
+        let altered = String::from_utf8(blob.clone())
+            .expect("utf8")
+            .replace("\"x\"", "\"y\"");
         assert!(verify_signed(altered.as_bytes(), &key).is_err());
-        let other = parse_public_key(Signer::from_secret([8u8; 32]).public_key_blob()).expect("key");
+        let other =
+            parse_public_key(Signer::from_secret([8u8; 32]).public_key_blob()).expect("key");
         assert!(verify_signed(&blob, &other).is_err());
         assert!(verify_signed(payload, &key).is_err());
         assert!(signer.sign(b"{}").is_err());
@@ -224,7 +234,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("signer.key");
         let a = Signer::create_file(&path).expect("create");
-        assert!(matches!(Signer::create_file(&path), Err(FsError::AlreadyExists(_))));
+        assert!(matches!(
+            Signer::create_file(&path),
+            Err(FsError::AlreadyExists(_))
+        ));
         let b = Signer::load_file(&path).expect("load");
         assert_eq!(a.public_key_ref(), b.public_key_ref());
         #[cfg(unix)]

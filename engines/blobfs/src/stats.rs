@@ -85,7 +85,12 @@ pub fn stats(engine: &dyn Engine) -> Result<Stats> {
             None => {
                 let data = engine
                     .get(&ro, &crate::blob::blob_key(&r))?
-                    .ok_or_else(|| crate::error::FsError::corruption(format!("blob {r}"), "file blob is missing"))?;
+                    .ok_or_else(|| {
+                        crate::error::FsError::corruption(
+                            format!("blob {r}"),
+                            "file blob is missing",
+                        )
+                    })?;
                 check_hash(&r, &data)?;
                 let size = FileBlob::parse(&r, &data)?.checked_parts(&r)?.size_bytes;
                 sizes.insert(r, size);

@@ -79,7 +79,10 @@ mod tests {
         let c = parse_rfc3339("2024-06-01T10:00:00.500000001Z").expect("valid");
         for t in [a, b, c] {
             assert_eq!(sortable(t).len(), SORTABLE_BYTES);
-            assert_eq!(parse_sortable(sortable(t).as_bytes(), "k").expect("back"), t);
+            assert_eq!(
+                parse_sortable(sortable(t).as_bytes(), "k").expect("back"),
+                t
+            );
         }
         assert!(sortable(a) < sortable(b) && sortable(b) < sortable(c));
         assert_eq!(to_rfc3339(b), "2024-06-01T10:00:00.500Z");
@@ -87,8 +90,14 @@ mod tests {
 
     #[test]
     fn bad_times_are_bad_time_errors() {
-        assert!(matches!(parse_rfc3339("yesterday"), Err(FsError::BadTime(_))));
-        assert!(matches!(parse_rfc3339("2024-13-01T00:00:00Z"), Err(FsError::BadTime(_))));
+        assert!(matches!(
+            parse_rfc3339("yesterday"),
+            Err(FsError::BadTime(_))
+        ));
+        assert!(matches!(
+            parse_rfc3339("2024-13-01T00:00:00Z"),
+            Err(FsError::BadTime(_))
+        ));
         assert!(parse_sortable(b"2024", "k").is_err());
     }
 }

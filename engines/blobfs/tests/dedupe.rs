@@ -27,17 +27,27 @@ fn same_file_twice_and_a_middle_edit_add_only_a_few_chunks() {
     let data = bytes(size, 11);
 
     let first = fs.write_file("/big", &data, Some(t(1))).expect("first");
-    assert_eq!(first.chunks_new, first.chunks_total, "random data: every chunk is new");
-    assert!((32..=128).contains(&first.chunks_total), "~64 KiB chunks: {first:?}");
+    assert_eq!(
+        first.chunks_new, first.chunks_total,
+        "random data: every chunk is new"
+    );
+    assert!(
+        (32..=128).contains(&first.chunks_total),
+        "~64 KiB chunks: {first:?}"
+    );
     assert_eq!(first.bytes_new, size as u64);
 
-    let again = fs.write_file("/copy", &data, Some(t(2))).expect("second copy");
+    let again = fs
+        .write_file("/copy", &data, Some(t(2)))
+        .expect("second copy");
     assert_eq!((again.chunks_new, again.bytes_new), (0, 0), "{again:?}");
     assert_eq!(again.chunks_total, first.chunks_total);
 
     let mut edited = data.clone();
     edited[size / 2] ^= 0xff;
-    let edit = fs.write_file("/big", &edited, Some(t(3))).expect("edited whole");
+    let edit = fs
+        .write_file("/big", &edited, Some(t(3)))
+        .expect("edited whole");
     assert!(
         (1..=MAX_NEW_CHUNKS_PER_EDIT).contains(&edit.chunks_new),
         "a one-byte edit stored {} new chunks",
@@ -45,13 +55,18 @@ fn same_file_twice_and_a_middle_edit_add_only_a_few_chunks() {
     );
     assert!(edit.bytes_new <= MAX_NEW_CHUNKS_PER_EDIT * 256 * 1024);
 
-    let poke = fs.write_at("/copy", (size / 3) as u64, b"!", Some(t(4))).expect("write_at");
+    let poke = fs
+        .write_at("/copy", (size / 3) as u64, b"!", Some(t(4)))
+        .expect("write_at");
     assert!(
         (1..=MAX_NEW_CHUNKS_PER_EDIT).contains(&poke.chunks_new),
         "write_at of one byte stored {} new chunks",
         poke.chunks_new
     );
-    assert!(poke.chunks_total <= 3, "write_at re-cut only around the edit: {poke:?}");
+    assert!(
+        poke.chunks_total <= 3,
+        "write_at re-cut only around the edit: {poke:?}"
+    );
 
     assert_eq!(fs.read("/big", Some(t(1))).expect("old"), data);
     assert_eq!(fs.read("/big", None).expect("new"), edited);

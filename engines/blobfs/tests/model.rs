@@ -8,6 +8,7 @@ mod support;
 use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -49,7 +50,11 @@ fn children(tree: &Tree, dir: &str) -> Vec<String> {
 
 fn dirs(tree: &Tree) -> Vec<String> {
     let mut v = vec!["/".to_string()];
-    v.extend(tree.iter().filter(|(_, n)| **n == Node::Dir).map(|(p, _)| p.clone()));
+    v.extend(
+        tree.iter()
+            .filter(|(_, n)| **n == Node::Dir)
+            .map(|(p, _)| p.clone()),
+    );
     v
 }
 
@@ -96,37 +101,54 @@ fn step(rng: &mut Xoshiro256PlusPlus, fs: &BlobFs, tree: &mut Tree, at: DateTime
     let file_list = files(tree);
     match rng.gen_range(0..100) {
         0..=19 => {
-            let Some(parent) = pick(rng, &dir_list).cloned() else { return };
+            let Some(parent) = pick(rng, &dir_list).cloned() else {
+                return;
+            };
             let path = child(&parent, name);
             if depth(&path) > 3 {
                 return;
             }
             let result = fs.mkdir(&path, at);
-            if tree.contains_key(&path) {
-                assert!(matches!(result, Err(FsError::AlreadyExists(_))), "mkdir {path}: {result:?}");
-            } else {
-                result.expect("mkdir");
-                tree.insert(path, Node::Dir);
+            match tree.entry(path) {
+                Entry::Occupied(e) => assert!(
+                    matches!(result, Err(FsError::AlreadyExists(_))),
+                    "mkdir {}: {result:?}",
+                    e.key()
+                ),
+                Entry::Vacant(e) => {
+                    result.expect("mkdir");
+                    e.insert(Node::Dir);
+                }
             }
         }
         20..=49 => {
-            let Some(parent) = pick(rng, &dir_list).cloned() else { return };
+            let Some(parent) = pick(rng, &dir_list).cloned() else {
+                return;
+            };
             let path = child(&parent, name);
             let data = random_data(rng);
             let result = fs.write_file(&path, &data, at);
             if tree.get(&path) == Some(&Node::Dir) {
-                assert!(matches!(result, Err(FsError::IsADirectory(_))), "write {path}: {result:?}");
+                assert!(
+                    matches!(result, Err(FsError::IsADirectory(_))),
+                    "write {path}: {result:?}"
+                );
             } else {
                 result.expect("write_file");
                 tree.insert(path, Node::File(data));
             }
         }
         50..=64 => {
-            let Some(path) = pick(rng, &file_list).cloned() else { return };
-            let Some(Node::File(old)) = tree.get(&path).cloned() else { return };
+            let Some(path) = pick(rng, &file_list).cloned() else {
+                return;
+            };
+            let Some(Node::File(old)) = tree.get(&path).cloned() else {
+                return;
+            };
             let offset = rng.gen_range(0..=old.len() + 100);
             let data: Vec<u8> = (0..rng.gen_range(1..2_000)).map(|_| rng.gen()).collect();
-            fs.write_at(&path, offset as u64, &data, at).expect("write_at");
+            fs.write_at(&path, offset as u64, &data, at)
+                .expect("write_at");
             let mut new = old;
             if new.len() < offset + data.len() {
                 new.resize(offset + data.len(), 0);
@@ -135,13 +157,17 @@ fn step(rng: &mut Xoshiro256PlusPlus, fs: &BlobFs, tree: &mut Tree, at: DateTime
             tree.insert(path, Node::File(new));
         }
         65..=71 => {
-            let Some(path) = pick(rng, &file_list).cloned() else { return };
+            let Some(path) = pick(rng, &file_list).cloned() else {
+                return;
+            };
             fs.unlink(&path, at).expect("unlink");
             tree.remove(&path);
         }
         72..=77 => {
             let candidates: Vec<String> = dir_list.into_iter().filter(|d| d != "/").collect();
-            let Some(path) = pick(rng, &candidates).cloned() else { return };
+            let Some(path) = pick(rng, &candidates).cloned() else {
+                return;
+            };
             let empty = children(tree, &path).is_empty();
             let recursive = rng.gen_bool(0.5);
             let result = fs.remove(&path, recursive, at);
@@ -150,13 +176,20 @@ fn step(rng: &mut Xoshiro256PlusPlus, fs: &BlobFs, tree: &mut Tree, at: DateTime
                 let prefix = format!("{path}/");
                 tree.retain(|p, _| *p != path && !p.starts_with(&prefix));
             } else {
-                assert!(matches!(result, Err(FsError::DirectoryNotEmpty(_))), "rm {path}: {result:?}");
+                assert!(
+                    matches!(result, Err(FsError::DirectoryNotEmpty(_))),
+                    "rm {path}: {result:?}"
+                );
             }
         }
         _ => {
             let all: Vec<String> = tree.keys().cloned().collect();
-            let Some(from) = pick(rng, &all).cloned() else { return };
-            let Some(parent) = pick(rng, &dirs(tree)).cloned() else { return };
+            let Some(from) = pick(rng, &all).cloned() else {
+                return;
+            };
+            let Some(parent) = pick(rng, &dirs(tree)).cloned() else {
+                return;
+            };
             let to = child(&parent, name);
             let inside = to.starts_with(&format!("{from}/"));
             if !inside && tree.get(&to).is_none() && depth(&to) + subtree_depth(tree, &from) > 4 {
@@ -237,9 +270,20 @@ fn local_tree(root: &Path) -> Tree {
     out
 }
 
-fn check_at(fs: &BlobFs, rng: &mut Xoshiro256PlusPlus, all_paths: &BTreeSet<String>, tree: &Tree, at: DateTime<Utc>) {
+fn check_at(
+    fs: &BlobFs,
+    rng: &mut Xoshiro256PlusPlus,
+    all_paths: &BTreeSet<String>,
+    tree: &Tree,
+    at: DateTime<Utc>,
+) {
     let when = Some(at);
-    let root_names: Vec<String> = fs.readdir("/", when).expect("ls /").into_iter().map(|e| e.name).collect();
+    let root_names: Vec<String> = fs
+        .readdir("/", when)
+        .expect("ls /")
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     assert_eq!(root_names, children(tree, "/"), "ls / at {at}");
     for path in all_paths {
         match tree.get(path) {
@@ -250,19 +294,32 @@ fn check_at(fs: &BlobFs, rng: &mut Xoshiro256PlusPlus, all_paths: &BTreeSet<Stri
             Some(Node::Dir) => {
                 let stat = fs.stat(path, when).expect("stat dir");
                 assert_eq!(stat.kind, NodeKind::Directory, "{path} at {at}");
-                let names: Vec<String> =
-                    fs.readdir(path, when).expect("ls").into_iter().map(|e| e.name).collect();
+                let names: Vec<String> = fs
+                    .readdir(path, when)
+                    .expect("ls")
+                    .into_iter()
+                    .map(|e| e.name)
+                    .collect();
                 assert_eq!(names, children(tree, path), "ls {path} at {at}");
             }
             Some(Node::File(data)) => {
                 let stat = fs.stat(path, when).expect("stat file");
-                assert_eq!((stat.kind, stat.size_bytes), (NodeKind::File, data.len() as u64), "{path} at {at}");
-                assert_eq!(&fs.read(path, when).expect("read"), data, "cat {path} at {at}");
+                assert_eq!(
+                    (stat.kind, stat.size_bytes),
+                    (NodeKind::File, data.len() as u64),
+                    "{path} at {at}"
+                );
+                assert_eq!(
+                    &fs.read(path, when).expect("read"),
+                    data,
+                    "cat {path} at {at}"
+                );
                 let off = rng.gen_range(0..=data.len());
                 let len = rng.gen_range(0..=data.len() - off + 10);
                 let end = (off + len).min(data.len());
                 assert_eq!(
-                    fs.read_range(path, off as u64, len as u64, when).expect("range"),
+                    fs.read_range(path, off as u64, len as u64, when)
+                        .expect("range"),
                     data[off..end],
                     "range of {path} at {at}"
                 );
@@ -274,17 +331,25 @@ fn check_at(fs: &BlobFs, rng: &mut Xoshiro256PlusPlus, all_paths: &BTreeSet<Stri
 fn check_history(fs: &BlobFs, versions: &[(DateTime<Utc>, Tree)], path: &str) {
     let history = fs.history(path).expect("history");
     let op_times: BTreeSet<DateTime<Utc>> = versions.iter().map(|(t, _)| *t).collect();
-    let by_time: BTreeMap<DateTime<Utc>, &VersionState> = history.iter().map(|v| (v.time, &v.state)).collect();
+    let by_time: BTreeMap<DateTime<Utc>, &VersionState> =
+        history.iter().map(|v| (v.time, &v.state)).collect();
     let mut prev: Option<&Node> = None;
     for (t, tree) in versions {
         let now = tree.get(path);
         if now != prev {
-            assert!(by_time.contains_key(t), "history of {path} lacks the change at {t}");
+            assert!(
+                by_time.contains_key(t),
+                "history of {path} lacks the change at {t}"
+            );
         }
         prev = now;
     }
     for v in &history {
-        assert!(op_times.contains(&v.time), "history of {path} has a version at {} that no op made", v.time);
+        assert!(
+            op_times.contains(&v.time),
+            "history of {path} has a version at {} that no op made",
+            v.time
+        );
         let expected = state_at(versions, v.time);
         match (&v.state, expected.get(path)) {
             (VersionState::Absent, None) => {}
@@ -302,7 +367,12 @@ fn check_history(fs: &BlobFs, versions: &[(DateTime<Utc>, Tree)], path: &str) {
 /// Runs `ops` random operations with `seed` on a new filesystem over
 /// `engine`, then checks everything.
 pub fn run_model(engine: Arc<dyn Engine>, seed: u64, ops: usize) {
-    let fs = BlobFs::init(engine, Signer::from_secret([9u8; 32]), support::small_config()).expect("init");
+    let fs = BlobFs::init(
+        engine,
+        Signer::from_secret([9u8; 32]),
+        support::small_config(),
+    )
+    .expect("init");
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut tree = Tree::new();
     let mut versions: Vec<(DateTime<Utc>, Tree)> = Vec::new();
@@ -316,13 +386,22 @@ pub fn run_model(engine: Arc<dyn Engine>, seed: u64, ops: usize) {
         let sizes: Vec<usize> = versions.iter().map(|(_, t)| t.len()).collect();
         eprintln!("seed {seed}: tree sizes {sizes:?}");
     }
-    let all_paths: BTreeSet<String> = versions.iter().flat_map(|(_, t)| t.keys().cloned()).collect();
+    let all_paths: BTreeSet<String> = versions
+        .iter()
+        .flat_map(|(_, t)| t.keys().cloned())
+        .collect();
     check_at(&fs, &mut rng, &all_paths, &Tree::new(), support::t(0));
     let out = tempfile::tempdir().expect("tempdir");
     for (i, (t, tree)) in versions.iter().enumerate() {
         check_at(&fs, &mut rng, &all_paths, tree, *t);
         let before = *t - Duration::nanoseconds(1);
-        check_at(&fs, &mut rng, &all_paths, &state_at(&versions, before), before);
+        check_at(
+            &fs,
+            &mut rng,
+            &all_paths,
+            &state_at(&versions, before),
+            before,
+        );
         let dir = out.path().join(format!("v{i}"));
         export::export(&fs, "/", &dir, Some(*t)).expect("export");
         assert_eq!(local_tree(&dir), *tree, "export --at {t}");

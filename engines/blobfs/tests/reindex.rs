@@ -25,8 +25,10 @@ fn dump_index(engine: &dyn Engine) -> BTreeMap<Vec<u8>, Vec<u8>> {
 fn build_history(fs: &BlobFs) {
     fs.mkdir("/a", Some(t(1))).expect("mkdir");
     fs.mkdir_all("/a/b/c", Some(t(2))).expect("mkdir -p");
-    fs.write_file("/a/b/c/f", &bytes(9_000, 1), Some(t(3))).expect("write");
-    fs.write_at("/a/b/c/f", 4_000, b"patch", Some(t(4))).expect("write_at");
+    fs.write_file("/a/b/c/f", &bytes(9_000, 1), Some(t(3)))
+        .expect("write");
+    fs.write_at("/a/b/c/f", 4_000, b"patch", Some(t(4)))
+        .expect("write_at");
     fs.write_file("/a/g", b"g", Some(t(5))).expect("write");
     fs.rename("/a/b", "/b", Some(t(6))).expect("rename");
     fs.unlink("/a/g", Some(t(7))).expect("unlink");
@@ -34,17 +36,27 @@ fn build_history(fs: &BlobFs) {
 }
 
 fn reindex_equals_old_index(engine: Arc<dyn Engine>) {
-    let fs = BlobFs::init(Arc::clone(&engine), Signer::from_secret([5u8; 32]), support::small_config())
-        .expect("init");
+    let fs = BlobFs::init(
+        Arc::clone(&engine),
+        Signer::from_secret([5u8; 32]),
+        support::small_config(),
+    )
+    .expect("init");
     build_history(&fs);
     let owner = fs.signer().public_key_ref();
     let before = dump_index(engine.as_ref());
     assert!(before.len() > 40, "{} entries", before.len());
-    assert!(verify::verify(engine.as_ref(), &owner).expect("verify").is_ok());
+    assert!(verify::verify(engine.as_ref(), &owner)
+        .expect("verify")
+        .is_ok());
 
     // Rebuilding an intact index changes nothing.
     let report = reindex::reindex(engine.as_ref(), &owner, false).expect("reindex");
-    assert_eq!((report.entries_written, report.entries_deleted), (0, 0), "{report:?}");
+    assert_eq!(
+        (report.entries_written, report.entries_deleted),
+        (0, 0),
+        "{report:?}"
+    );
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(dump_index(engine.as_ref()), before);
 
@@ -56,13 +68,23 @@ fn reindex_equals_old_index(engine: Arc<dyn Engine>) {
     wipe.put(b"i:c:junk", b"junk");
     engine.write(&WriteOptions::default(), &wipe).expect("wipe");
     let report = verify::verify(engine.as_ref(), &owner).expect("verify");
-    assert_eq!(report.index_problems.len(), before.len() + 1, "every entry missing, one extra");
+    assert_eq!(
+        report.index_problems.len(),
+        before.len() + 1,
+        "every entry missing, one extra"
+    );
     let report = reindex::reindex(engine.as_ref(), &owner, false).expect("reindex");
     assert_eq!(report.entries_written as usize, before.len());
     assert_eq!(report.entries_deleted, 1);
     assert_eq!(dump_index(engine.as_ref()), before);
-    assert_eq!(fs.read("/a/b/c/f", Some(t(4))).expect("time travel after reindex")[4_000..4_005], *b"patch");
-    assert!(verify::verify(engine.as_ref(), &owner).expect("verify").is_ok());
+    assert_eq!(
+        fs.read("/a/b/c/f", Some(t(4)))
+            .expect("time travel after reindex")[4_000..4_005],
+        *b"patch"
+    );
+    assert!(verify::verify(engine.as_ref(), &owner)
+        .expect("verify")
+        .is_ok());
 }
 
 #[test]

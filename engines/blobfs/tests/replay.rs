@@ -24,7 +24,10 @@ fn snapshot(root: &Path) -> Snapshot {
                 walk(&entry.path(), &format!("{name}/"), out);
             } else {
                 let mode = meta.permissions().mode() & 0o777;
-                out.insert(name, (Some(std::fs::read(entry.path()).expect("read")), mode));
+                out.insert(
+                    name,
+                    (Some(std::fs::read(entry.path()).expect("read")), mode),
+                );
             }
         }
     }
@@ -59,7 +62,11 @@ fn put_at_times_then_export_at_each_time_reproduces_each_state() {
     std::fs::create_dir(src.join("empty")).expect("empty dir");
     states.push(snapshot(&src));
     let r = mirror::put(&fs, &src, "/proj", Some(t(100))).expect("put 1");
-    assert_eq!((r.added, r.changed, r.removed, r.unchanged), (7, 0, 0, 0), "{r:?}");
+    assert_eq!(
+        (r.added, r.changed, r.removed, r.unchanged),
+        (7, 0, 0, 0),
+        "{r:?}"
+    );
 
     // 2: edit, add, delete, chmod.
     write(&src, "a.txt", b"alpha, edited\n");
@@ -68,7 +75,11 @@ fn put_at_times_then_export_at_each_time_reproduces_each_state() {
     chmod(&src, "sub/b.bin", 0o600);
     states.push(snapshot(&src));
     let r = mirror::put(&fs, &src, "/proj", Some(t(200))).expect("put 2");
-    assert_eq!((r.added, r.changed, r.removed, r.unchanged), (1, 2, 1, 0), "{r:?}");
+    assert_eq!(
+        (r.added, r.changed, r.removed, r.unchanged),
+        (1, 2, 1, 0),
+        "{r:?}"
+    );
 
     // 3: a directory replaced by a file, a one-byte edit in the big file.
     std::fs::remove_dir_all(src.join("sub/deep")).expect("rm -r");
@@ -79,7 +90,11 @@ fn put_at_times_then_export_at_each_time_reproduces_each_state() {
     states.push(snapshot(&src));
     let r = mirror::put(&fs, &src, "/proj", Some(t(300))).expect("put 3");
     assert_eq!((r.changed, r.unchanged), (2, 2), "{r:?}");
-    assert!(r.write.chunks_new <= 2, "one-byte edit stored {} chunks", r.write.chunks_new);
+    assert!(
+        r.write.chunks_new <= 2,
+        "one-byte edit stored {} chunks",
+        r.write.chunks_new
+    );
 
     // 4: nearly everything removed, an empty file added.
     std::fs::remove_dir_all(src.join("sub")).expect("rm sub");
@@ -90,7 +105,11 @@ fn put_at_times_then_export_at_each_time_reproduces_each_state() {
 
     // 5: the same state again: nothing to claim.
     let r = mirror::put(&fs, &src, "/proj", Some(t(500))).expect("put 5");
-    assert_eq!((r.unchanged, r.write.claims, r.write.blobs_new), (2, 0, 0), "{r:?}");
+    assert_eq!(
+        (r.unchanged, r.write.claims, r.write.blobs_new),
+        (2, 0, 0),
+        "{r:?}"
+    );
     states.push(snapshot(&src));
 
     let times = [t(100), t(200), t(300), t(400), t(500)];
@@ -102,7 +121,12 @@ fn put_at_times_then_export_at_each_time_reproduces_each_state() {
         let just_before_next = *at + chrono::Duration::seconds(99);
         let out = work.path().join(format!("late{i}"));
         export::export(&fs, "/proj", &out, Some(just_before_next)).expect("export");
-        assert_eq!(&snapshot(&out), state, "state {} at {just_before_next}", i + 1);
+        assert_eq!(
+            &snapshot(&out),
+            state,
+            "state {} at {just_before_next}",
+            i + 1
+        );
     }
     assert!(matches!(
         export::export(&fs, "/proj", &work.path().join("x"), Some(t(99))),
@@ -117,10 +141,19 @@ fn put_at_times_then_export_at_each_time_reproduces_each_state() {
     // changed at t(200), so an edit dated t(150) is refused, one dated
     // t(450) is accepted (the rule is per permanode).
     write(&src, "a.txt", b"late edit\n");
-    assert!(matches!(mirror::put(&fs, &src, "/proj", Some(t(150))), Err(FsError::BadTime(_))));
+    assert!(matches!(
+        mirror::put(&fs, &src, "/proj", Some(t(150))),
+        Err(FsError::BadTime(_))
+    ));
     mirror::put(&fs, &src, "/proj", Some(t(450))).expect("later than a.txt's last claim");
-    assert_eq!(fs.read("/proj/a.txt", Some(t(450))).expect("cat"), b"late edit\n");
-    assert_eq!(fs.read("/proj/a.txt", Some(t(449))).expect("cat"), b"alpha, edited\n");
+    assert_eq!(
+        fs.read("/proj/a.txt", Some(t(450))).expect("cat"),
+        b"late edit\n"
+    );
+    assert_eq!(
+        fs.read("/proj/a.txt", Some(t(449))).expect("cat"),
+        b"alpha, edited\n"
+    );
 }
 
 #[test]
@@ -133,8 +166,14 @@ fn put_a_single_file_and_export_it() {
     assert_eq!(r.added, 3, "two parents and the file: {r:?}");
     assert_eq!(fs.read("/x/y/notes.md", None).expect("cat"), b"# notes\n");
     export::export(&fs, "/x/y/notes.md", &work.path().join("out"), None).expect("export");
-    assert_eq!(std::fs::read(work.path().join("out/notes.md")).expect("read"), b"# notes\n");
-    assert!(matches!(mirror::put(&fs, &file, "/", Some(t(2))), Err(FsError::Usage(_))));
+    assert_eq!(
+        std::fs::read(work.path().join("out/notes.md")).expect("read"),
+        b"# notes\n"
+    );
+    assert!(matches!(
+        mirror::put(&fs, &file, "/", Some(t(2))),
+        Err(FsError::Usage(_))
+    ));
     assert!(matches!(
         mirror::put(&fs, &work.path().join("missing"), "/m", Some(t(2))),
         Err(FsError::NotFound(_))

@@ -215,7 +215,9 @@ impl BlobFs {
         config.validate()?;
         let ro = ReadOptions::default();
         if let Some(root) = index::root(engine.as_ref(), &ro)? {
-            return Err(FsError::AlreadyExists(format!("a blobfs store (root {root})")));
+            return Err(FsError::AlreadyExists(format!(
+                "a blobfs store (root {root})"
+            )));
         }
         let mut fs = BlobFs {
             blobs: BlobStore::new(Arc::clone(&engine), config.max_blob_bytes),

@@ -90,7 +90,11 @@ impl BlobFs {
     }
 
     /// The `file` blob `content`, parsed, with its parts.
-    pub(crate) fn load_file(&self, ro: &ReadOptions, content: &BlobRef) -> Result<(FileBlob, Parts)> {
+    pub(crate) fn load_file(
+        &self,
+        ro: &ReadOptions,
+        content: &BlobRef,
+    ) -> Result<(FileBlob, Parts)> {
         let data = self.blobs.fetch(ro, content)?;
         let file = FileBlob::parse(content, &data)?;
         let parts = file.checked_parts(content)?;
@@ -99,7 +103,10 @@ impl BlobFs {
 
     /// The content ref of file node `attrs` (of permanode `pn`).
     pub(crate) fn content_of(attrs: &Attributes, pn: &BlobRef) -> Result<Option<BlobRef>> {
-        attrs.get(ATTR_CONTENT).map(|v| parse_ref(v, pn)).transpose()
+        attrs
+            .get(ATTR_CONTENT)
+            .map(|v| parse_ref(v, pn))
+            .transpose()
     }
 
     /// The entries (name, child permanode) of directory node `attrs`.
@@ -249,7 +256,8 @@ impl BlobFs {
         len_bytes: u64,
     ) -> Result<Vec<u8>> {
         let end = offset_bytes.saturating_add(len_bytes).min(parts.size_bytes);
-        let mut out = Vec::with_capacity(usize::try_from(end.saturating_sub(offset_bytes)).unwrap_or(0));
+        let mut out =
+            Vec::with_capacity(usize::try_from(end.saturating_sub(offset_bytes)).unwrap_or(0));
         let mut start = 0u64;
         for (r, size) in &parts.parts {
             let part_end = start + size;

@@ -31,7 +31,11 @@ pub(crate) struct Txn<'a> {
 impl<'a> Txn<'a> {
     /// Starts a mutation at `at`, or now (moved past the latest claim of
     /// each permanode in `touched`).
-    pub(crate) fn begin(fs: &'a BlobFs, at: Option<ClaimTime>, touched: &[BlobRef]) -> Result<Self> {
+    pub(crate) fn begin(
+        fs: &'a BlobFs,
+        at: Option<ClaimTime>,
+        touched: &[BlobRef],
+    ) -> Result<Self> {
         let time = match at {
             Some(t) => t,
             None => {
@@ -68,7 +72,10 @@ impl<'a> Txn<'a> {
 
     /// Stages a schema blob (goes out with the claims).
     pub(crate) fn stage_schema(&mut self, data: &[u8]) -> Result<BlobRef> {
-        let (r, new) = self.fs.blobs.stage(&mut self.batch, &mut self.staged, data)?;
+        let (r, new) = self
+            .fs
+            .blobs
+            .stage(&mut self.batch, &mut self.staged, data)?;
         self.report.blobs_new += u64::from(new);
         Ok(r)
     }
@@ -203,4 +210,3 @@ impl<'a> Txn<'a> {
         Ok(self.report)
     }
 }
-

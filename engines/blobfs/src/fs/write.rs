@@ -24,7 +24,12 @@ pub(crate) fn init_root(fs: &BlobFs) -> Result<BlobRef> {
     let mut txn = Txn::begin(fs, Some(DateTime::UNIX_EPOCH), &[])?;
     txn.stage_schema(fs.signer.public_key_blob())?;
     let root = txn.new_permanode()?;
-    txn.claim(root, ClaimType::SetAttribute, ATTR_ROOT, Some(ROOT_NAME.into()))?;
+    txn.claim(
+        root,
+        ClaimType::SetAttribute,
+        ATTR_ROOT,
+        Some(ROOT_NAME.into()),
+    )?;
     txn.claim(
         root,
         ClaimType::SetAttribute,
@@ -56,7 +61,12 @@ impl BlobFs {
     }
 
     /// The child `name` of `dir` now, with its kind.
-    pub(crate) fn child_now(&self, ro: &ReadOptions, dir: &BlobRef, name: &str) -> Result<Option<Existing>> {
+    pub(crate) fn child_now(
+        &self,
+        ro: &ReadOptions,
+        dir: &BlobRef,
+        name: &str,
+    ) -> Result<Option<Existing>> {
         match self.lookup(ro, dir, name, None)? {
             None => Ok(None),
             Some(pn) => Ok(Some(Existing {
@@ -68,7 +78,12 @@ impl BlobFs {
 
     /// The chain to the parent of `names` (which must be a directory now)
     /// and the last name.
-    fn parent_dir<'n>(&self, ro: &ReadOptions, names: &'n [String], op: &str) -> Result<(Vec<BlobRef>, &'n str)> {
+    fn parent_dir<'n>(
+        &self,
+        ro: &ReadOptions,
+        names: &'n [String],
+        op: &str,
+    ) -> Result<(Vec<BlobRef>, &'n str)> {
         let Some((name, parent_names)) = names.split_last() else {
             return Err(FsError::Usage(format!("cannot {op} the root")));
         };
@@ -122,7 +137,11 @@ impl BlobFs {
 
     /// The deepest existing directory on the way to `names` and how many
     /// names it covers.
-    pub(crate) fn existing_prefix(&self, ro: &ReadOptions, names: &[String]) -> Result<(BlobRef, usize)> {
+    pub(crate) fn existing_prefix(
+        &self,
+        ro: &ReadOptions,
+        names: &[String],
+    ) -> Result<(BlobRef, usize)> {
         let mut cur = self.root;
         for (i, name) in names.iter().enumerate() {
             match self.child_now(ro, &cur, name)? {
@@ -142,7 +161,12 @@ impl BlobFs {
     ///
     /// # Errors
     /// `IsADirectory`; `NotFound` for a missing parent; `BadTime`; `Usage`.
-    pub fn write_file(&self, path: &str, data: &[u8], at: Option<ClaimTime>) -> Result<WriteReport> {
+    pub fn write_file(
+        &self,
+        path: &str,
+        data: &[u8],
+        at: Option<ClaimTime>,
+    ) -> Result<WriteReport> {
         self.write_with(path, at, |fs, _ro, txn, _old| {
             stage_source(txn, SliceSource(data), fs.config.chunker)
         })
@@ -174,7 +198,12 @@ impl BlobFs {
         &self,
         path: &str,
         at: Option<ClaimTime>,
-        make_parts: impl FnOnce(&BlobFs, &ReadOptions, &mut Txn<'_>, Option<&Parts>) -> Result<Vec<(BlobRef, u64)>>,
+        make_parts: impl FnOnce(
+            &BlobFs,
+            &ReadOptions,
+            &mut Txn<'_>,
+            Option<&Parts>,
+        ) -> Result<Vec<(BlobRef, u64)>>,
     ) -> Result<WriteReport> {
         let _guard = self.write_lock.lock();
         let ro = ReadOptions::default();
@@ -237,7 +266,12 @@ impl BlobFs {
     /// # Errors
     /// `NotFound`; `DirectoryNotEmpty` without `recursive`; `BadTime`;
     /// `Usage` for the root.
-    pub fn remove(&self, path: &str, recursive: bool, at: Option<ClaimTime>) -> Result<WriteReport> {
+    pub fn remove(
+        &self,
+        path: &str,
+        recursive: bool,
+        at: Option<ClaimTime>,
+    ) -> Result<WriteReport> {
         self.remove_with(path, at, |kind, empty, p| {
             if kind == Some(NodeKind::Directory) && !empty && !recursive {
                 Err(FsError::DirectoryNotEmpty(p.to_string()))
@@ -310,8 +344,12 @@ impl BlobFs {
                         return Err(FsError::DirectoryNotEmpty(join(&to_names)));
                     }
                 }
-                (Some(NodeKind::Directory), _) => return Err(FsError::NotADirectory(join(&to_names))),
-                (_, Some(NodeKind::Directory)) => return Err(FsError::IsADirectory(join(&to_names))),
+                (Some(NodeKind::Directory), _) => {
+                    return Err(FsError::NotADirectory(join(&to_names)))
+                }
+                (_, Some(NodeKind::Directory)) => {
+                    return Err(FsError::IsADirectory(join(&to_names)))
+                }
                 _ => {}
             }
         }
@@ -322,7 +360,12 @@ impl BlobFs {
             &path_attr(to_name),
             Some(src.pn.to_string()),
         )?;
-        txn.claim(from_parent, ClaimType::DelAttribute, &path_attr(from_name), None)?;
+        txn.claim(
+            from_parent,
+            ClaimType::DelAttribute,
+            &path_attr(from_name),
+            None,
+        )?;
         txn.commit()
     }
 }
@@ -336,7 +379,12 @@ pub(crate) fn new_directory(txn: &mut Txn<'_>, parent: BlobRef, name: &str) -> R
         ATTR_NODE_TYPE,
         Some(NODE_TYPE_DIRECTORY.into()),
     )?;
-    txn.claim(parent, ClaimType::SetAttribute, &path_attr(name), Some(pn.to_string()))?;
+    txn.claim(
+        parent,
+        ClaimType::SetAttribute,
+        &path_attr(name),
+        Some(pn.to_string()),
+    )?;
     Ok(pn)
 }
 
@@ -352,10 +400,20 @@ pub(crate) fn set_file(
         Some(pn) => pn,
         None => {
             let pn = txn.new_permanode()?;
-            txn.claim(parent, ClaimType::SetAttribute, &path_attr(name), Some(pn.to_string()))?;
+            txn.claim(
+                parent,
+                ClaimType::SetAttribute,
+                &path_attr(name),
+                Some(pn.to_string()),
+            )?;
             pn
         }
     };
-    txn.claim(pn, ClaimType::SetAttribute, ATTR_CONTENT, Some(file.to_string()))?;
+    txn.claim(
+        pn,
+        ClaimType::SetAttribute,
+        ATTR_CONTENT,
+        Some(file.to_string()),
+    )?;
     Ok(pn)
 }

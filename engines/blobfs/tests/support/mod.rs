@@ -126,7 +126,10 @@ impl KvIterator for MemIter {
     }
     fn seek(&mut self, target: &[u8]) {
         let map = Arc::clone(&self.map);
-        self.set(map.range::<[u8], _>((Bound::Included(target), Bound::Unbounded)).next());
+        self.set(
+            map.range::<[u8], _>((Bound::Included(target), Bound::Unbounded))
+                .next(),
+        );
     }
     fn next(&mut self) {
         let map = Arc::clone(&self.map);
