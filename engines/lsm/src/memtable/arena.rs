@@ -226,7 +226,9 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(301);
         let mut allocated: Vec<(NonNull<u8>, usize)> = Vec::new();
         let mut total_bytes = 0usize;
-        for i in 0..20_000usize {
+        // Miri (which checks this module's `unsafe`) is ~1000x slower.
+        let allocations = if cfg!(miri) { 2_000 } else { 20_000usize };
+        for i in 0..allocations {
             let size = if i % 4000 == 0 {
                 // Occasionally a large one.
                 rng.gen_range(1..6000)
@@ -248,11 +250,11 @@ mod tests {
             total_bytes += size;
             allocated.push((p, size));
             assert!(arena.memory_usage() >= total_bytes);
-            if i > 10_000 {
-                // Waste stays bounded once the partial last block is small
-                // against the total (LevelDB checks 10% after a tenth).
-                assert!(arena.memory_usage() as f64 <= total_bytes as f64 * 1.10);
-            }
+            // Waste stays bounded: under 10% in filled blocks (LevelDB's
+            // bound) plus the unfilled rest of the current block.
+            let bound_bytes =
+                total_bytes * 11 / 10 + BLOCK_SIZE_BYTES + std::mem::size_of::<*const u8>();
+            assert!(arena.memory_usage() <= bound_bytes, "allocation {i}");
         }
         for (i, (p, size)) in allocated.iter().enumerate() {
             // SAFETY: as above; the bytes were written in the first loop.
