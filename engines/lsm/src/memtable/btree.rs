@@ -14,7 +14,7 @@
 //! `parking_lot`'s lock is small and fair enough that a steady reader load
 //! does not starve the writer.
 //!
-//! Entries are [`OwnedEntry`]s: internal key and value in one shared
+//! Entries are `OwnedEntry`s: internal key and value in one shared
 //! allocation, so building one happens outside the lock and a cursor holds
 //! entries by reference count.
 //!
