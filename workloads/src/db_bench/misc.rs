@@ -1,0 +1,95 @@
+//! Benchmarks that do not read or write keys: `compact`, `open`, `crc32c`,
+//! `snappycomp`, `snappyuncomp`.
+
+use crate::db_bench::runner::{BenchContext, ThreadState};
+use crate::db_bench::stats::OpKind;
+use strata_api::{Error, Result};
+
+/// Bytes per `crc32c` op and per Snappy block (`db_bench` uses
+/// `Options().block_size`, LevelDB's default 4 KiB, whatever
+/// `--block_size` says).
+const BLOCK_BYTES: usize = 4096;
+
+/// `compact`: `CompactRange(nullptr, nullptr)`, timed as one op.
+pub(crate) fn compact(ctx: &BenchContext<'_, '_>, _thread: &mut ThreadState) -> Result<()> {
+    ctx.engine()?.compact_range(None, None)
+}
+
+/// `open`: close and reopen the database `num` times.
+pub(crate) fn open(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Result<()> {
+    for _ in 0..ctx.plan.num {
+        ctx.reopen()?;
+        thread.stats.finished_single_op(OpKind::Other);
+    }
+    Ok(())
+}
+
+/// `crc32c`: checksums of a 4 KiB block of `'x'` until the total is done.
+pub(crate) fn crc32c(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Result<()> {
+    let data = vec![b'x'; BLOCK_BYTES];
+    let mut bytes = 0u64;
+    let mut crc = 0u32;
+    while bytes < ctx.config.crc32c_total_bytes {
+        crc = ::crc32c::crc32c(std::hint::black_box(&data));
+        thread.stats.finished_single_op(OpKind::Other);
+        bytes += BLOCK_BYTES as u64;
+    }
+    // Keep the result alive (db_bench prints it for the same reason).
+    std::hint::black_box(crc);
+    thread.stats.add_bytes(bytes);
+    thread.stats.add_message("(4K per op)");
+    Ok(())
+}
+
+/// `snappycomp`: compress the first 4 KiB of a value walk, repeatedly.
+pub(crate) fn snappy_comp(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Result<()> {
+    let mut values = ctx.values();
+    let input = values.generate(BLOCK_BYTES).to_vec();
+    let mut encoder = snap::raw::Encoder::new();
+    let mut compressed = vec![0u8; snap::raw::max_compress_len(input.len())];
+    let mut bytes = 0u64;
+    let mut produced = 0u64;
+    while bytes < ctx.config.snappy_total_bytes {
+        match encoder.compress(&input, &mut compressed) {
+            Ok(n) => produced += n as u64,
+            Err(_) => {
+                thread.stats.add_message("(snappy failure)");
+                return Ok(());
+            }
+        }
+        bytes += input.len() as u64;
+        thread.stats.finished_single_op(OpKind::Other);
+    }
+    thread.stats.add_message(&format!(
+        "(output: {:.1}%)",
+        produced as f64 * 100.0 / bytes as f64
+    ));
+    thread.stats.add_bytes(bytes);
+    Ok(())
+}
+
+/// `snappyuncomp`: uncompress that block, repeatedly.
+pub(crate) fn snappy_uncomp(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Result<()> {
+    let mut values = ctx.values();
+    let input = values.generate(BLOCK_BYTES).to_vec();
+    let compressed = snap::raw::Encoder::new()
+        .compress_vec(&input)
+        .map_err(|e| Error::InvalidArgument(format!("snappy: {e}")));
+    let Ok(compressed) = compressed else {
+        thread.stats.add_message("(snappy failure)");
+        return Ok(());
+    };
+    let mut decoder = snap::raw::Decoder::new();
+    let mut uncompressed = vec![0u8; input.len()];
+    let mut bytes = 0u64;
+    while bytes < ctx.config.snappy_total_bytes {
+        if decoder.decompress(&compressed, &mut uncompressed).is_err() {
+            thread.stats.add_message("(snappy failure)");
+            return Ok(());
+        }
+        bytes += input.len() as u64;
+        thread.stats.finished_single_op(OpKind::Other);
+    }
+    thread.stats.add_bytes(bytes);
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Runs one benchmark on its threads, as `db_bench`'s `RunBenchmark` does:
+//! every thread initialises, waits at a shared start gate, runs, and
+//! reports done; the stats of threads 1.. are merged into thread 0's.
+
+use crate::db_bench::config::Config;
+use crate::db_bench::random::KeyRng;
+use crate::db_bench::stats::Stats;
+use crate::db_bench::suite::BenchPlan;
+use crate::db_bench::values::ValueGenerator;
+use crate::db_bench::EngineHost;
+use indicatif::ProgressBar;
+use parking_lot::{Condvar, Mutex};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use strata_api::{Engine, Error, Result};
+
+/// Counts guarded by the start gate's mutex (`SharedState`).
+#[derive(Debug, Default)]
+struct Counts {
+    total: u32,
+    num_initialized: u32,
+    num_done: u32,
+    start: bool,
+}
+
+/// State shared by the threads of one benchmark.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    counts: Mutex<Counts>,
+    cv: Condvar,
+}
+
+impl Shared {
+    fn new(total: u32) -> Self {
+        Shared {
+            counts: Mutex::new(Counts {
+                total,
+                ..Counts::default()
+            }),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// True once every thread but the caller has finished
+    /// (`readwhilewriting`'s writer stops then).
+    pub(crate) fn others_done(&self) -> bool {
+        let c = self.counts.lock();
+        c.num_done + 1 >= c.num_initialized
+    }
+
+    fn arrive_and_wait(&self) {
+        let mut c = self.counts.lock();
+        c.num_initialized += 1;
+        if c.num_initialized >= c.total {
+            self.cv.notify_all();
+        }
+        while !c.start {
+            self.cv.wait(&mut c);
+        }
+    }
+
+    fn depart(&self) {
+        let mut c = self.counts.lock();
+        c.num_done += 1;
+        if c.num_done >= c.total {
+            self.cv.notify_all();
+        }
+    }
+
+    fn open_gate_and_wait_for_all(&self) {
+        let mut c = self.counts.lock();
+        while c.num_initialized < c.total {
+            self.cv.wait(&mut c);
+        }
+        c.start = true;
+        self.cv.notify_all();
+        while c.num_done < c.total {
+            self.cv.wait(&mut c);
+        }
+    }
+}
+
+/// Per-thread state (`ThreadState`).
+#[derive(Debug)]
+pub(crate) struct ThreadState {
+    /// 0..n-1 among the benchmark's threads.
+    pub tid: u32,
+    /// This thread's key generator.
+    pub rng: KeyRng,
+    /// This thread's measurements.
+    pub stats: Stats,
+}
+
+/// What a benchmark's threads share: the plan, the settings, the open
+/// database and the host that can reopen it.
+pub(crate) struct BenchContext<'a, 'h> {
+    pub plan: &'a BenchPlan,
+    pub config: &'a Config,
+    pub pool: &'a Arc<[u8]>,
+    pub shared: Shared,
+    pub db: &'a Mutex<Option<Arc<dyn Engine>>>,
+    pub host: &'a Mutex<&'h mut dyn EngineHost>,
+}
+
+impl BenchContext<'_, '_> {
+    /// The open database.
+    pub fn engine(&self) -> Result<Arc<dyn Engine>> {
+        self.db
+            .lock()
+            .clone()
+            .ok_or_else(|| Error::Unavailable("database is not open".into()))
+    }
+
+    /// Closes the database and opens it again (`open`'s operation).
+    pub fn reopen(&self) -> Result<()> {
+        let mut slot = self.db.lock();
+        // Close first: the engine holds the directory's lock.
+        drop(slot.take());
+        *slot = Some(self.host.lock().open(false)?);
+        Ok(())
+    }
+
+    /// A fresh walk through the value pool (each thread of each benchmark
+    /// starts its own at the front, as `db_bench` builds a new generator).
+    pub fn values(&self) -> ValueGenerator {
+        ValueGenerator::new(Arc::clone(self.pool))
+    }
+}
+
+/// A benchmark body, run once per thread.
+pub(crate) type Method = fn(&BenchContext<'_, '_>, &mut ThreadState) -> Result<()>;
+
+/// Runs `method` on one thread per entry of `seed_counters`, thread `i`
+/// seeded from `seed_counters[i]`, and returns the merged stats.
+pub(crate) fn run_threads(
+    ctx: &BenchContext<'_, '_>,
+    method: Method,
+    seed_counters: &[u64],
+    progress: Option<&ProgressBar>,
+) -> Result<Stats> {
+    debug_assert_eq!(seed_counters.len(), ctx.plan.threads as usize);
+    let results: Vec<Result<Stats>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = seed_counters
+            .iter()
+            .enumerate()
+            .map(|(tid, &counter)| {
+                let bar = progress.cloned();
+                scope.spawn(move || {
+                    let mut thread = ThreadState {
+                        tid: tid as u32,
+                        rng: KeyRng::for_thread(ctx.config.rng, ctx.config.seed, counter),
+                        stats: Stats::new(ctx.config.histogram, bar),
+                    };
+                    ctx.shared.arrive_and_wait();
+                    thread.stats.start();
+                    let outcome =
+                        std::panic::catch_unwind(AssertUnwindSafe(|| method(ctx, &mut thread)));
+                    thread.stats.stop();
+                    // Always depart, even after an error, so no one waits forever.
+                    ctx.shared.depart();
+                    match outcome {
+                        Ok(Ok(())) => Ok(thread.stats),
+                        Ok(Err(e)) => Err(e),
+                        Err(_) => Err(Error::Unavailable(format!(
+                            "benchmark thread {tid} panicked"
+                        ))),
+                    }
+                })
+            })
+            .collect();
+        ctx.shared.open_gate_and_wait_for_all();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Unavailable("benchmark thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut merged: Option<Stats> = None;
+    for result in results {
+        let stats = result?;
+        match &mut merged {
+            None => merged = Some(stats),
+            Some(first) => first.merge(&stats),
+        }
+    }
+    merged.ok_or_else(|| Error::InvalidArgument("a benchmark needs at least one thread".into()))
+}
+
+/// A gate for `total` threads (used by [`BenchContext`] construction).
+pub(crate) fn shared_for(total: u32) -> Shared {
+    Shared::new(total)
+}
