@@ -1,1 +1,84 @@
-//! Baseline engines (being written).
+//! Real peers behind strata's [`Engine`](strata_api::Engine) trait, so that
+//! every number strata reports can sit beside a baseline measured on the
+//! same machine in the same run.
+//!
+//! Each peer is behind a cargo feature; with no feature this crate is empty
+//! apart from [`BaselineOptions`], and the harness reports the engine as
+//! not compiled in.
+//!
+//! # `leveldb`: LevelDB 1.23 through its C API
+//!
+//! [`open_leveldb`] links the system library (`leveldb/c.h`), declared by
+//! hand in a small FFI module. Install it with
+//! `apt-get install libleveldb-dev libsnappy-dev`; without it the build
+//! script fails naming those packages (`LEVELDB_LIB_DIR` points it at
+//! another directory).
+//!
+//! Spec keys map to `leveldb_options_*`: `compression` →
+//! `set_compression`, `bloom_bits` → a built-in bloom filter policy (none for
+//! 0), `write_buffer_size`, `max_file_size`, `block_size` → their setters,
+//! `cache_size` → an LRU cache of that capacity (0 turns block caching off;
+//! LevelDB would otherwise make its own 8 MiB cache), `open_files` →
+//! `set_max_open_files`. LevelDB clamps some of them when it opens
+//! (`SanitizeOptions`: write buffer 64 KiB..1 GiB, table file 1 MiB..1 GiB,
+//! block 1 KiB..4 MiB, open files 74..50000), so smaller spec values act as
+//! those minimums.
+//!
+//! What the C API costs on top of the C++ one, and so what this baseline
+//! pays that a C++ `db_bench` does not:
+//! - every `get` returns a `malloc`'d copy of the value, which the wrapper
+//!   copies into the caller's buffer and frees with `leveldb_free` (one
+//!   allocation, two copies and a free per hit where C++ fills a
+//!   `std::string`);
+//! - a `WriteBatch` is replayed op by op into a `leveldb_writebatch_t` (one
+//!   more copy of the batch) because the C API cannot adopt LevelDB's
+//!   encoding directly; `put` and `delete` call `leveldb_put`/`leveldb_delete`
+//!   directly;
+//! - reads with non-default `ReadOptions` create and free a
+//!   `leveldb_readoptions_t` per call (default reads share one);
+//! - iterator `key`/`value` borrow LevelDB's buffers with no copy.
+//!
+//! Metrics: LevelDB's C API exposes no counters, so only what the wrapper
+//! sees is counted: `user_bytes_written` (key plus value bytes of puts,
+//! key bytes of deletes), `gets`, and `live_table_bytes` (summed from the
+//! `leveldb.sstables` property when asked). Every other field of
+//! [`EngineMetrics`](strata_api::EngineMetrics) stays zero (disk bytes,
+//! flushes, compactions, stalls, tables probed); `leveldb.stats` has the
+//! compaction totals in whole megabytes and seconds. `wait_for_background`
+//! returns at once: the C API has no way to wait for compactions.
+//!
+//! Errors: LevelDB's messages become [`Error`](strata_api::Error)s by their
+//! prefix: `Corruption: …` → `Corruption` (file = the database directory,
+//! offset 0, LevelDB's message as the reason), `Invalid argument: …` →
+//! `InvalidArgument`, `NotFound: …` → `NotFound`, anything else (including
+//! a held `LOCK`) → `Io`.
+//!
+//! # `rusty-leveldb`: the pure-Rust port
+//!
+//! [`open_rusty_leveldb`] wraps the crates.io `rusty-leveldb` 3 crate. It is
+//! single-threaded by design (`Rc` inside, `&mut self` methods), so the
+//! wrapper serialises every call, iterator step and snapshot release on one
+//! mutex. It has no background thread: memtable flushes and compactions run
+//! inline on the write path, inside the `put`/`write` that fills the
+//! memtable, so their cost shows up as write latency (and as read latency
+//! when a seek-triggered compaction fires during a `get`). Its iterator has
+//! no `seek_to_last`, so the wrapper's `seek_to_last` scans forward (linear
+//! time) and `compact_range` with an open end first finds the last key the
+//! same way. It exposes no properties (`property` returns `None`) and no
+//! counters besides what the wrapper sees (`user_bytes_written`, `gets`).
+
+mod options;
+
+pub use options::BaselineOptions;
+
+#[cfg(feature = "leveldb")]
+mod leveldb;
+
+#[cfg(feature = "leveldb")]
+pub use leveldb::{open_leveldb, LevelDb, LevelDbIter};
+
+#[cfg(feature = "rusty-leveldb")]
+mod rusty;
+
+#[cfg(feature = "rusty-leveldb")]
+pub use rusty::{open_rusty_leveldb, RustyLevelDb};
