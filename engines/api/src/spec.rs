@@ -33,7 +33,7 @@ pub struct KeySchema {
 }
 
 /// Memtable implementations of the LSM engine.
-pub const MEMTABLES: &[&str] = &["skiplist"];
+pub const MEMTABLES: &[&str] = &["skiplist", "btree", "vector"];
 /// Compaction policies of the LSM engine.
 pub const COMPACTIONS: &[&str] = &["leveled"];
 /// Block compression choices.
@@ -93,6 +93,11 @@ const LSM_KEYS: &[KeySchema] = &[
         name: "block_restart_interval",
         values: ValueKind::Number,
         doc: "keys between restart points (default 16)",
+    },
+    KeySchema {
+        name: "max_bytes_for_level_base",
+        values: ValueKind::Number,
+        doc: "level-1 size target; level L targets x10^(L-1) (default 10M)",
     },
     KeySchema {
         name: "paranoid_checks",

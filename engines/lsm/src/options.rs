@@ -34,6 +34,10 @@ pub struct DbOptions {
     pub block_restart_interval: usize,
     /// Bytes after which a compaction starts a new table. Default 2 MiB.
     pub max_file_size: u64,
+    /// Size target of level 1 in bytes; level L targets ×10^(L−1). Default
+    /// 10 MiB (fixed in LevelDB; RocksDB's `max_bytes_for_level_base`).
+    /// Tests lower it to reach deep levels with little data.
+    pub max_bytes_for_level_base: u64,
     /// Block compression. Default Snappy (LevelDB's default).
     pub compression: CompressionType,
     /// Bloom filter bits per key; `None` means no filter (LevelDB's default).
@@ -57,6 +61,7 @@ impl Default for DbOptions {
             block_size: 4 << 10,
             block_restart_interval: 16,
             max_file_size: 2 << 20,
+            max_bytes_for_level_base: 10 << 20,
             compression: CompressionType::Snappy,
             bloom_bits_per_key: None,
             memtable: MemTableKind::SkipList,
@@ -113,6 +118,9 @@ impl DbOptions {
         if let Some(v) = at_least("max_file_size", 4 << 10)? {
             o.max_file_size = v;
         }
+        if let Some(v) = at_least("max_bytes_for_level_base", 64 << 10)? {
+            o.max_bytes_for_level_base = v;
+        }
         if let Some(v) = at_least("block_size", 64)? {
             o.block_size = v as usize;
         }
@@ -150,6 +158,7 @@ impl std::fmt::Debug for DbOptions {
             )
             .field("block_size", &self.block_size)
             .field("max_file_size", &self.max_file_size)
+            .field("max_bytes_for_level_base", &self.max_bytes_for_level_base)
             .field("compression", &self.compression)
             .field("bloom_bits_per_key", &self.bloom_bits_per_key)
             .field("memtable", &self.memtable)

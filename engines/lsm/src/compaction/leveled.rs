@@ -2,7 +2,7 @@
 //! policy.
 //!
 //! - Level 0 is scored by file count (trigger 4 files); level L >= 1 by
-//!   bytes against 10 MiB × 10^(L−1). The highest score >= 1 wins; a file
+//!   bytes against 10 MiB × 10^(L−1) (the base is `max_bytes_for_level_base`). The highest score >= 1 wins; a file
 //!   out of seeks is compacted when no level is over its size.
 //! - Within a level, the first file after the level's compact pointer is
 //!   picked (round robin over the key space); at level 0 every overlapping
@@ -34,9 +34,10 @@ pub const MAX_MEM_COMPACT_LEVEL: usize = 2;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LeveledPolicy;
 
-/// Size target of `level` in bytes: 10 MiB at levels 0 and 1, ×10 per level.
-pub fn max_bytes_for_level(level: usize) -> f64 {
-    let mut result = 10.0 * 1_048_576.0;
+/// Size target of `level` in bytes: `base_bytes` (LevelDB: 10 MiB) at
+/// levels 0 and 1, ×10 per deeper level.
+pub fn max_bytes_for_level(base_bytes: u64, level: usize) -> f64 {
+    let mut result = base_bytes as f64;
     let mut l = level;
     while l > 1 {
         result *= 10.0;
@@ -99,13 +100,13 @@ fn add_boundary_inputs(level_files: &[Arc<FileEntry>], inputs: &mut Vec<Arc<File
 impl LeveledPolicy {
     /// The level with the highest score and that score (LevelDB's
     /// `Finalize`).
-    pub fn best_level(&self, version: &Version) -> (usize, f64) {
+    pub fn best_level(&self, version: &Version, base_bytes: u64) -> (usize, f64) {
         let mut best = (0, -1.0);
         for level in 0..NUM_LEVELS - 1 {
             let score = if level == 0 {
                 version.num_files(0) as f64 / L0_COMPACTION_TRIGGER as f64
             } else {
-                version.level_bytes(level) as f64 / max_bytes_for_level(level)
+                version.level_bytes(level) as f64 / max_bytes_for_level(base_bytes, level)
             };
             if score > best.1 {
                 best = (level, score);
@@ -214,7 +215,7 @@ impl CompactionPolicy for LeveledPolicy {
 
     fn pick(&self, shape: &TreeShape<'_>) -> Option<CompactionTask> {
         let version = shape.version;
-        let (level, score) = self.best_level(version);
+        let (level, score) = self.best_level(version, shape.level_base_bytes);
         let (level, inputs0, reason) = if score >= 1.0 {
             let files = &version.files[level];
             let pointer = &shape.compact_pointers[level];
@@ -306,7 +307,7 @@ impl CompactionPolicy for LeveledPolicy {
     }
 
     fn score(&self, shape: &TreeShape<'_>) -> f64 {
-        self.best_level(shape.version).1
+        self.best_level(shape.version, shape.level_base_bytes).1
     }
 }
 
@@ -331,14 +332,16 @@ mod tests {
             compact_pointers: pointers,
             seek_candidate: None,
             max_file_size: 2 << 20,
+            level_base_bytes: 10 << 20,
         }
     }
 
     #[test]
     fn level_targets_grow_tenfold() {
-        assert_eq!(max_bytes_for_level(1), 10.0 * 1_048_576.0);
-        assert_eq!(max_bytes_for_level(2), 100.0 * 1_048_576.0);
-        assert_eq!(max_bytes_for_level(3), 1000.0 * 1_048_576.0);
+        let base = 10 << 20;
+        assert_eq!(max_bytes_for_level(base, 1), 10.0 * 1_048_576.0);
+        assert_eq!(max_bytes_for_level(base, 2), 100.0 * 1_048_576.0);
+        assert_eq!(max_bytes_for_level(base, 3), 1000.0 * 1_048_576.0);
     }
 
     #[test]

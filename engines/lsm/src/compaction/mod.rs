@@ -96,6 +96,8 @@ pub struct TreeShape<'a> {
     pub seek_candidate: Option<(usize, Arc<FileEntry>)>,
     /// `DbOptions::max_file_size`.
     pub max_file_size: u64,
+    /// `DbOptions::max_bytes_for_level_base`: the size target of level 1.
+    pub level_base_bytes: u64,
 }
 
 /// A compaction policy: a name and pure choices over the tree's shape.

@@ -53,6 +53,7 @@ fn shape<'a>(
         compact_pointers: &st.versions.compact_pointers,
         seek_candidate: st.seek_candidate.clone(),
         max_file_size: inner.options.max_file_size,
+        level_base_bytes: inner.options.max_bytes_for_level_base,
     }
 }
 

@@ -198,8 +198,13 @@ impl DbInner {
                 MutexGuard::unlocked(st, || std::thread::sleep(Duration::from_millis(1)));
                 self.note_stall(start);
                 allow_delay = false;
-            } else if !force && st.mem.approximate_memory_usage() <= self.options.write_buffer_size
+            } else if !force
+                && (st.mem.is_empty()
+                    || st.mem.approximate_memory_usage() <= self.options.write_buffer_size)
             {
+                // An empty memtable always takes the write: a memtable whose
+                // fixed overhead exceeds a tiny write buffer must not be
+                // switched (and flushed empty) forever.
                 return Ok(());
             } else if st.imm.is_some() || l0_files >= self.policy.l0_stop_trigger() {
                 // The previous memtable is still being flushed, or level 0
@@ -234,9 +239,14 @@ impl DbInner {
             }
         };
         if let Some(mut old) = st.log.take() {
-            // The old WAL stays until its memtable is flushed; close errors
-            // do not lose data that was synced or is in the memtable.
-            let _ = old.close();
+            // Sync the old WAL before any write goes to the new one: else a
+            // crash could keep a later synced write and lose earlier
+            // unsynced ones (a reordering). One sync per memtable.
+            if let Err(e) = old.sync().and_then(|()| old.close()) {
+                st.log = Some(old);
+                let _ = self.options.env.remove_file(&path);
+                return Err(e);
+            }
         }
         st.log = Some(LogWriter::new(file));
         st.log_number = number;
