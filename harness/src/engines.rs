@@ -23,7 +23,9 @@ pub fn open_engine(spec: &EngineSpec, dir: &Path, env: Arc<dyn Env>) -> Result<A
         }
         "leveldb" => open_leveldb(spec, dir),
         "rusty-leveldb" => open_rusty(spec, dir),
-        other => Err(Error::InvalidArgument(format!("no engine of kind '{other}'"))),
+        other => Err(Error::InvalidArgument(format!(
+            "no engine of kind '{other}'"
+        ))),
     }
 }
 

@@ -1,5 +1,70 @@
-//! The strata command.
+//! The strata command: `strata bench` (LevelDB's db_bench over a matrix of
+//! engines, CSV and charts), `strata plot` (charts from a results CSV) and
+//! `strata fs` (the blobfs filesystem's commands).
 
+mod bench;
 mod csv_row;
+mod engines;
+mod fs_cmd;
+mod machine;
+mod plot;
 
-fn main() {}
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// strata: a research harness for log-structured storage engines.
+#[derive(Parser, Debug)]
+#[command(name = "strata", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run LevelDB 1.23 db_bench's benchmarks over one or more engines.
+    Bench(bench::BenchArgs),
+    /// Draw charts from a results CSV.
+    Plot(plot::PlotArgs),
+    /// The blobfs filesystem's commands.
+    Fs(fs_cmd::FsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    match cli.command {
+        Command::Bench(args) => bench::run(args),
+        Command::Plot(args) => plot::run(args),
+        Command::Fs(args) => fs_cmd::run(args),
+    }
+}
+
+/// `--help` and `--version` print as clap prints them (exit 0); any other
+/// parse error is one line on stderr and exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let rendered = e.render().to_string();
+    let first = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("bad arguments");
+    let line = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("strata: {line}");
+    ExitCode::from(2)
+}

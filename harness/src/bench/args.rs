@@ -1,0 +1,121 @@
+//! The raw flags of `strata bench`, spelled as `db_bench` spells them.
+//! Nothing here is trusted: [`super::plan`] validates it into a plan.
+
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use strata_workloads::db_bench::suite::DEFAULT_BENCHMARKS;
+
+/// Key generator choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RngArg {
+    /// LevelDB's Park–Miller generator seeded as db_bench seeds it:
+    /// db_bench's exact keys.
+    Leveldb,
+    /// rand_xoshiro streams from --seed: not db_bench's keys.
+    Xoshiro,
+}
+
+/// Parses db_bench's boolean flags: `0`/`1` (also `false`/`true`).
+fn parse_01(text: &str) -> Result<bool, String> {
+    match text {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(format!("expected 0 or 1, got '{text}'")),
+    }
+}
+
+/// `strata bench`: LevelDB 1.23 db_bench's benchmarks, flags and output,
+/// over one or more engines, with a CSV row per engine × benchmark ×
+/// repetition and charts.
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Comma-separated benchmarks to run, in order (db_bench 1.23's list).
+    /// Valid: fillseq, fillsync, fillrandom, overwrite, fillbatch,
+    /// readrandom, readmissing, readhot, readseq, readreverse, seekrandom,
+    /// seekordered, readrandomsmall, deleteseq, deleterandom,
+    /// readwhilewriting, compact, fill100K, crc32c, snappycomp,
+    /// snappyuncomp, open, stats, sstables.
+    #[arg(long = "benchmarks", default_value = DEFAULT_BENCHMARKS, value_name = "LIST")]
+    pub benchmarks: String,
+    /// Number of key/values to place in the database.
+    #[arg(
+        long = "num",
+        default_value_t = 1_000_000,
+        allow_negative_numbers = true
+    )]
+    pub num: i64,
+    /// Number of read operations; negative means --num.
+    #[arg(long = "reads", default_value_t = -1, allow_negative_numbers = true)]
+    pub reads: i64,
+    /// Number of concurrent threads per benchmark.
+    #[arg(long = "threads", default_value_t = 1, allow_negative_numbers = true)]
+    pub threads: i64,
+    /// Size of each value, bytes.
+    #[arg(
+        long = "value_size",
+        default_value_t = 100,
+        allow_negative_numbers = true
+    )]
+    pub value_size: i64,
+    /// Fraction of its size a value compresses to.
+    #[arg(
+        long = "compression_ratio",
+        default_value_t = 0.5,
+        allow_negative_numbers = true
+    )]
+    pub compression_ratio: f64,
+    /// 1: print latency percentiles (P50 … P99.99, max) per operation type.
+    #[arg(long = "histogram", default_value = "0", num_args = 0..=1,
+          default_missing_value = "1", value_parser = parse_01, value_name = "0|1")]
+    pub histogram: bool,
+    /// 1: keep the existing database; benchmarks that need a fresh one
+    /// are skipped.
+    #[arg(long = "use_existing_db", default_value = "0", num_args = 0..=1,
+          default_missing_value = "1", value_parser = parse_01, value_name = "0|1")]
+    pub use_existing_db: bool,
+    /// Memtable bytes before a flush [default: 4194304, LevelDB's].
+    #[arg(long = "write_buffer_size", allow_negative_numbers = true)]
+    pub write_buffer_size: Option<i64>,
+    /// Bytes per table file [default: 2097152, LevelDB's].
+    #[arg(long = "max_file_size", allow_negative_numbers = true)]
+    pub max_file_size: Option<i64>,
+    /// Uncompressed bytes per data block [default: 4096, LevelDB's].
+    #[arg(long = "block_size", allow_negative_numbers = true)]
+    pub block_size: Option<i64>,
+    /// Block cache bytes; negative keeps the engine's default [default: -1,
+    /// which is LevelDB's 8 MiB cache].
+    #[arg(long = "cache_size", allow_negative_numbers = true)]
+    pub cache_size: Option<i64>,
+    /// Bloom filter bits per key; negative means no filter [default: -1].
+    #[arg(long = "bloom_bits", allow_negative_numbers = true)]
+    pub bloom_bits: Option<i64>,
+    /// Maximum open files [default: 1000, LevelDB's].
+    #[arg(long = "open_files", allow_negative_numbers = true)]
+    pub open_files: Option<i64>,
+    /// Database directory; with several engines, each gets DIR/<n>-<kind>
+    /// [default: a new /tmp/strata-dbbench-<pid>, removed at the end].
+    #[arg(long = "db", value_name = "DIR")]
+    pub db: Option<PathBuf>,
+    /// Seed. With --rng leveldb, the base of db_bench's thread seeds
+    /// (thread state n of a run is seeded SEED + n; 1000 is db_bench's own
+    /// and reproduces its keys exactly). With --rng xoshiro, the seed of
+    /// the streams (thread state n takes the stream after n jumps).
+    #[arg(long = "seed", default_value_t = 1000)]
+    pub seed: u64,
+    /// Key generator: leveldb (db_bench's keys) or xoshiro (not db_bench's keys).
+    #[arg(long = "rng", value_enum, default_value_t = RngArg::Leveldb)]
+    pub rng: RngArg,
+    /// Engine spec, e.g. lsm:compression=none,bloom_bits=10; repeat the flag
+    /// to run every benchmark on each engine [default: lsm].
+    #[arg(long = "engine", value_name = "SPEC")]
+    pub engine: Vec<String>,
+    /// Repetitions of the whole matrix; the summary gives median and spread.
+    #[arg(long = "repeat", default_value_t = 1, allow_negative_numbers = true)]
+    pub repeat: i64,
+    /// Results CSV [default: results/<run-id>.csv].
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Do not draw charts into reports/<run-id>/ at the end.
+    #[arg(long = "no-plot")]
+    pub no_plot: bool,
+}

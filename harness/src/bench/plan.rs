@@ -1,0 +1,317 @@
+//! Raw flags → a validated run plan. Everything is checked here, before
+//! anything touches the disk; code after this trusts the plan.
+
+use super::args::{BenchArgs, RngArg};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use strata_api::{EngineSpec, PosixEnv};
+use strata_workloads::db_bench::config::MAX_NUM;
+use strata_workloads::db_bench::{parse_list, Benchmark, Config, RngKind};
+
+/// Most repetitions a run may ask for.
+const MAX_REPEAT: i64 = 1000;
+
+/// One engine of the matrix and where its database lives.
+#[derive(Debug, Clone)]
+pub struct EnginePlan {
+    /// The spec, with the command line's engine flags applied.
+    pub spec: EngineSpec,
+    /// Its database directory.
+    pub dir: PathBuf,
+}
+
+/// A validated `strata bench` run.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The db_bench settings.
+    pub config: Config,
+    /// The benchmarks, in order.
+    pub benchmarks: Vec<Benchmark>,
+    /// The engines, in order.
+    pub engines: Vec<EnginePlan>,
+    /// Repetitions of the matrix.
+    pub repeat: u32,
+    /// The directory under which databases live.
+    pub db_root: PathBuf,
+    /// True when `db_root` is ours (not given): removed at the end.
+    pub db_root_is_temp: bool,
+    /// The results CSV.
+    pub out: PathBuf,
+    /// Draw charts at the end.
+    pub plot: bool,
+    /// `YYYYmmdd-HHMMSS-<engines>e`.
+    pub run_id: String,
+    /// When the run started, RFC 3339 UTC.
+    pub start_time: String,
+}
+
+/// Why the flags do not make a run: one line, naming the flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError(pub String);
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn bad<T>(flag: &str, reason: impl std::fmt::Display) -> Result<T, PlanError> {
+    Err(PlanError(format!("{flag}: {reason}")))
+}
+
+fn in_range(flag: &str, value: i64, min: i64, max: i64) -> Result<i64, PlanError> {
+    if value < min || value > max {
+        return bad(
+            flag,
+            format!("must be between {min} and {max}, got {value}"),
+        );
+    }
+    Ok(value)
+}
+
+/// Validates `args` into a plan; `now` names the run.
+///
+/// # Errors
+/// The first bad flag, as `--flag: why`, or the unknown benchmark with the
+/// list of valid ones.
+pub fn plan(args: &BenchArgs, now: chrono::DateTime<chrono::Utc>) -> Result<RunPlan, PlanError> {
+    let benchmarks = parse_list(&args.benchmarks).map_err(|e| PlanError(e.to_string()))?;
+    if benchmarks.is_empty() {
+        return bad("--benchmarks", "no benchmark given");
+    }
+    let config = config_of(args)?;
+    let specs = engine_specs(args)?;
+    let repeat = in_range("--repeat", args.repeat, 1, MAX_REPEAT)? as u32;
+    let run_id = format!("{}-{}e", now.format("%Y%m%d-%H%M%S"), specs.len());
+    let (db_root, db_root_is_temp) = match &args.db {
+        Some(dir) => (dir.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("strata-dbbench-{}", std::process::id())),
+            true,
+        ),
+    };
+    let engines = engine_dirs(&specs, &db_root, args.use_existing_db)?;
+    let out = match &args.out {
+        Some(path) => path.clone(),
+        None => PathBuf::from("results").join(format!("{run_id}.csv")),
+    };
+    if out.is_dir() {
+        return bad("--out", format!("{} is a directory", out.display()));
+    }
+    Ok(RunPlan {
+        config,
+        benchmarks,
+        engines,
+        repeat,
+        db_root,
+        db_root_is_temp,
+        out,
+        plot: !args.no_plot,
+        run_id,
+        start_time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+fn config_of(args: &BenchArgs) -> Result<Config, PlanError> {
+    let max = i64::from(MAX_NUM);
+    let num = in_range("--num", args.num, 1, max)? as u32;
+    let reads = if args.reads < 0 {
+        None
+    } else {
+        Some(in_range("--reads", args.reads, 0, max)? as u32)
+    };
+    let threads = in_range("--threads", args.threads, 1, 1024)? as u32;
+    let value_size = in_range("--value_size", args.value_size, 0, 1_048_576)? as usize;
+    let config = Config {
+        num,
+        reads,
+        threads,
+        value_size,
+        compression_ratio: args.compression_ratio,
+        histogram: args.histogram,
+        use_existing_db: args.use_existing_db,
+        seed: args.seed,
+        rng: match args.rng {
+            RngArg::Leveldb => RngKind::LevelDb,
+            RngArg::Xoshiro => RngKind::Xoshiro,
+        },
+        progress: true,
+        ..Config::default()
+    };
+    config.validate().map_err(|e| PlanError(e.to_string()))?;
+    Ok(config)
+}
+
+/// Parses every `--engine` and applies the engine flags that were given
+/// (an explicit key in a spec wins over a flag).
+fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, PlanError> {
+    let texts: Vec<String> = if args.engine.is_empty() {
+        vec!["lsm".to_string()]
+    } else {
+        args.engine.clone()
+    };
+    let positive = |flag: &str, v: Option<i64>| -> Result<Option<String>, PlanError> {
+        match v {
+            None => Ok(None),
+            Some(n) if n > 0 => Ok(Some(n.to_string())),
+            Some(n) => bad(flag, format!("must be positive, got {n}")),
+        }
+    };
+    // db_bench: negative bloom_bits / cache_size mean "the default".
+    let non_negative = |v: Option<i64>| v.filter(|n| *n >= 0).map(|n| n.to_string());
+    let flags: Vec<(&str, &str, Option<String>)> = vec![
+        (
+            "--write_buffer_size",
+            "write_buffer_size",
+            positive("--write_buffer_size", args.write_buffer_size)?,
+        ),
+        (
+            "--max_file_size",
+            "max_file_size",
+            positive("--max_file_size", args.max_file_size)?,
+        ),
+        (
+            "--block_size",
+            "block_size",
+            positive("--block_size", args.block_size)?,
+        ),
+        (
+            "--open_files",
+            "open_files",
+            positive("--open_files", args.open_files)?,
+        ),
+        ("--cache_size", "cache_size", non_negative(args.cache_size)),
+        ("--bloom_bits", "bloom_bits", non_negative(args.bloom_bits)),
+    ];
+    let mut specs = Vec::with_capacity(texts.len());
+    for text in &texts {
+        let mut spec = EngineSpec::parse(text).or_else(|e| bad("--engine", e))?;
+        for (flag, key, value) in &flags {
+            if let Some(value) = value {
+                spec = spec.with_default(key, value).or_else(|e| bad(flag, e))?;
+            }
+        }
+        if spec.kind() == "lsm" {
+            // The engine's own option checks, without opening anything.
+            strata_lsm::DbOptions::from_spec(&spec, Arc::new(PosixEnv::new()))
+                .or_else(|e| bad("--engine", format!("{spec}: {e}")))?;
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+/// One engine: `--db` is its database (as in db_bench). Several: each
+/// gets `<db>/<n>-<kind>`. A directory that exists, is not empty and has
+/// no `CURRENT` file is refused: strata never destroys what is not a
+/// database.
+fn engine_dirs(
+    specs: &[EngineSpec],
+    db_root: &Path,
+    use_existing_db: bool,
+) -> Result<Vec<EnginePlan>, PlanError> {
+    let mut engines = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let dir = if specs.len() == 1 {
+            db_root.to_path_buf()
+        } else {
+            db_root.join(format!("{i}-{}", spec.kind()))
+        };
+        let exists = dir.exists();
+        if exists && !dir.is_dir() {
+            return bad("--db", format!("{} is not a directory", dir.display()));
+        }
+        let is_database = dir.join("CURRENT").exists();
+        if use_existing_db && !is_database {
+            return bad(
+                "--use_existing_db",
+                format!("no database at {}", dir.display()),
+            );
+        }
+        let empty = !exists
+            || std::fs::read_dir(&dir)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+        if !empty && !is_database {
+            return bad(
+                "--db",
+                format!(
+                    "{} exists and is not a database (no CURRENT file); refusing to destroy it",
+                    dir.display()
+                ),
+            );
+        }
+        engines.push(EnginePlan {
+            spec: spec.clone(),
+            dir,
+        });
+    }
+    Ok(engines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn plan_of(argv: &[&str]) -> Result<RunPlan, PlanError> {
+        let cli = Cli::try_parse_from(std::iter::once("strata").chain(argv.iter().copied()))
+            .expect("flags parse");
+        plan(&cli.bench, chrono::Utc::now())
+    }
+
+    #[test]
+    fn defaults_are_db_benchs() {
+        let p = plan_of(&[]).expect("defaults");
+        assert_eq!(p.config.num, 1_000_000);
+        assert_eq!(p.config.resolved_reads(), 1_000_000);
+        assert_eq!(p.benchmarks.len(), 16);
+        assert_eq!(p.engines.len(), 1);
+        assert_eq!(p.engines[0].spec.to_string(), "lsm");
+        assert!(p.db_root_is_temp);
+        assert!(p.run_id.ends_with("-1e"));
+        assert!(p.out.starts_with("results"));
+    }
+
+    #[test]
+    fn engine_flags_apply_under_explicit_spec_keys() {
+        let p = plan_of(&[
+            "--engine",
+            "lsm:bloom_bits=10",
+            "--engine=lsm:compression=none",
+            "--bloom_bits=5",
+            "--cache_size=-1",
+            "--write_buffer_size=65536",
+        ])
+        .expect("plan");
+        assert_eq!(p.engines[0].spec.number("bloom_bits"), Some(10));
+        assert_eq!(p.engines[1].spec.number("bloom_bits"), Some(5));
+        assert_eq!(p.engines[1].spec.get("cache_size"), None);
+        assert_eq!(p.engines[1].spec.number("write_buffer_size"), Some(65536));
+        assert!(p.engines[1].dir.ends_with("1-lsm"));
+    }
+
+    #[test]
+    fn bad_values_name_their_flag() {
+        let e = plan_of(&["--num=0"]).expect_err("num");
+        assert!(e.0.starts_with("--num: must be between 1 and"), "{e}");
+        let e = plan_of(&["--threads", "-2"]).expect_err("threads");
+        assert!(e.0.starts_with("--threads: "), "{e}");
+        let e = plan_of(&["--compression_ratio=2"]).expect_err("ratio");
+        assert!(e.0.starts_with("--compression_ratio: "), "{e}");
+        let e = plan_of(&["--benchmarks=fillseq,nope"]).expect_err("bench");
+        assert!(e.0.contains("'nope'") && e.0.contains("readrandom"), "{e}");
+        let e = plan_of(&["--engine=lsm:write_buffer_size=10"]).expect_err("engine");
+        assert!(e.0.starts_with("--engine: "), "{e}");
+        let e = plan_of(&["--block_size=0"]).expect_err("block");
+        assert!(e.0.starts_with("--block_size: "), "{e}");
+        let e = plan_of(&["--repeat=0"]).expect_err("repeat");
+        assert!(e.0.starts_with("--repeat: "), "{e}");
+    }
+}

@@ -1,0 +1,85 @@
+//! One benchmark result → one CSV row.
+
+use super::plan::{EnginePlan, RunPlan};
+use crate::csv_row::ResultRow;
+use crate::machine::{peak_rss_bytes, Machine};
+use strata_workloads::db_bench::keys::KEY_BYTES;
+use strata_workloads::db_bench::BenchResult;
+
+/// The row of `result`, measured on `engine` in repetition `repetition`.
+pub fn make_row(
+    plan: &RunPlan,
+    machine: &Machine,
+    engine: &EnginePlan,
+    repetition: u32,
+    result: &BenchResult,
+) -> ResultRow {
+    let spec = &engine.spec;
+    let is_lsm = spec.kind() == "lsm";
+    let report = &result.report;
+    let latency = report.all_latency;
+    let metrics = result.metrics;
+    let user_bytes_written = metrics.map_or(0, |m| m.user_bytes_written);
+    let disk_bytes_written = metrics.map_or(0, |m| m.disk_bytes_written);
+    ResultRow {
+        run_id: plan.run_id.clone(),
+        start_time: plan.start_time.clone(),
+        git_rev: machine.git_rev.clone(),
+        cpu_model: machine.cpu_model.clone(),
+        cpu_cores: machine.cpu_cores,
+        engine_spec: spec.to_string(),
+        engine_kind: spec.kind().to_string(),
+        memtable: if is_lsm {
+            spec.get_or("memtable", "skiplist").to_string()
+        } else {
+            String::new()
+        },
+        compaction: if is_lsm {
+            spec.get_or("compaction", "leveled").to_string()
+        } else {
+            String::new()
+        },
+        compression: spec.get_or("compression", "snappy").to_string(),
+        bloom_bits: spec
+            .number("bloom_bits")
+            .map_or(0, |b| u32::try_from(b).unwrap_or(u32::MAX)),
+        benchmark: report.name.clone(),
+        repetition,
+        num: u64::from(plan.config.num),
+        reads: u64::from(plan.config.resolved_reads()),
+        threads: plan.config.threads,
+        key_size_bytes: KEY_BYTES as u32,
+        value_size_bytes: result.plan.value_size as u32,
+        seed: plan.config.seed,
+        rng: plan.config.rng.name().to_string(),
+        ops: report.ops,
+        elapsed_us: (report.elapsed_s * 1e6).round() as u64,
+        micros_per_op: report.micros_per_op,
+        ops_per_s: if report.elapsed_s > 0.0 {
+            report.ops as f64 / report.elapsed_s
+        } else {
+            0.0
+        },
+        mb_per_s: report.mb_per_s,
+        found: report.found,
+        latency_us_p50: latency.map(|l| l.p50_us),
+        latency_us_p75: latency.map(|l| l.p75_us),
+        latency_us_p90: latency.map(|l| l.p90_us),
+        latency_us_p99: latency.map(|l| l.p99_us),
+        latency_us_p999: latency.map(|l| l.p999_us),
+        latency_us_p9999: latency.map(|l| l.p9999_us),
+        latency_us_max: latency.map(|l| l.max_us),
+        user_bytes_written,
+        disk_bytes_written,
+        write_amplification: (user_bytes_written > 0)
+            .then(|| disk_bytes_written as f64 / user_bytes_written as f64),
+        read_amplification: metrics
+            .filter(|m| m.gets > 0)
+            .map(|m| m.read_amplification()),
+        // The logical live size is not tracked by db_bench's workloads.
+        space_amplification: None,
+        db_size_bytes: result.db_size_bytes,
+        peak_rss_bytes: peak_rss_bytes(),
+        message: report.message.clone(),
+    }
+}

@@ -1,0 +1,111 @@
+//! What the run ran on: CPU, cores, the strata build's git revision, and
+//! the process's peak memory. Recorded in every CSV row.
+
+use std::process::Command;
+
+/// The machine and build of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Machine {
+    /// `model name` from /proc/cpuinfo, or `unknown`.
+    pub cpu_model: String,
+    /// `cache size` from /proc/cpuinfo, or empty.
+    pub cpu_cache: String,
+    /// Logical CPUs available to the process.
+    pub cpu_cores: u32,
+    /// `git rev-parse --short HEAD` of the strata source tree, or `unknown`.
+    pub git_rev: String,
+}
+
+impl Machine {
+    /// Probes the machine (reads /proc/cpuinfo, runs git once).
+    pub fn probe() -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        Machine {
+            cpu_model: cpuinfo_field(&cpuinfo, "model name").unwrap_or_else(|| "unknown".into()),
+            cpu_cache: cpuinfo_field(&cpuinfo, "cache size").unwrap_or_default(),
+            cpu_cores: std::thread::available_parallelism()
+                .map(|n| n.get() as u32)
+                .unwrap_or(1),
+            git_rev: git_rev(),
+        }
+    }
+}
+
+/// The last value of `key` in /proc/cpuinfo's `key : value` lines (as
+/// db_bench reads it).
+fn cpuinfo_field(text: &str, key: &str) -> Option<String> {
+    text.lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(k, _)| k.trim() == key)
+        .map(|(_, v)| v.trim().to_string())
+        .next_back()
+}
+
+/// The revision of the tree strata was built from (the manifest's folder,
+/// not the caller's working directory).
+fn git_rev() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Peak resident set size of this process so far, bytes (`VmHWM` of
+/// /proc/self/status; 0 where there is no /proc).
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| parse_vm_hwm(&s))
+        .unwrap_or(0)
+}
+
+fn parse_vm_hwm(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cpuinfo_and_status() {
+        let cpuinfo = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\ncache size\t: 512 KB\n\n\
+                       processor\t: 1\nmodel name\t: AMD EPYC 7B13\n";
+        assert_eq!(
+            cpuinfo_field(cpuinfo, "model name").as_deref(),
+            Some("AMD EPYC 7B13")
+        );
+        assert_eq!(
+            cpuinfo_field(cpuinfo, "cache size").as_deref(),
+            Some("512 KB")
+        );
+        assert_eq!(cpuinfo_field(cpuinfo, "flags"), None);
+        assert_eq!(
+            parse_vm_hwm("Name:\tx\nVmHWM:\t   12345 kB\n"),
+            Some(12345 * 1024)
+        );
+        assert_eq!(parse_vm_hwm("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn probe_gives_something() {
+        let m = Machine::probe();
+        assert!(m.cpu_cores >= 1);
+        assert!(!m.git_rev.is_empty());
+        assert!(peak_rss_bytes() > 0);
+    }
+}
