@@ -66,6 +66,15 @@
 //! time) and `compact_range` with an open end first finds the last key the
 //! same way. It exposes no properties (`property` returns `None`) and no
 //! counters besides what the wrapper sees (`user_bytes_written`, `gets`).
+//!
+//! Known upstream defects of rusty-leveldb 3.0.3 this wrapper does not hide:
+//! backward iteration (`prev`, and so `seek_to_last` followed by `prev`)
+//! also returns keys that were deleted (forward scans and gets are right);
+//! and the port panics on some conditions instead of returning an error (for
+//! example an empty filter), after which the wrapper's mutex is poisoned
+//! and every later call returns `Unavailable`. With `bloom_bits=0` the port
+//! still writes a filter block (a one-byte pass-through filter), because it
+//! cannot be told to write none.
 
 mod options;
 

@@ -103,8 +103,7 @@ extern "C" {
     pub fn leveldb_iter_next(it: *mut leveldb_iterator_t);
     pub fn leveldb_iter_prev(it: *mut leveldb_iterator_t);
     pub fn leveldb_iter_key(it: *const leveldb_iterator_t, klen: *mut size_t) -> *const c_char;
-    pub fn leveldb_iter_value(it: *const leveldb_iterator_t, vlen: *mut size_t)
-        -> *const c_char;
+    pub fn leveldb_iter_value(it: *const leveldb_iterator_t, vlen: *mut size_t) -> *const c_char;
     pub fn leveldb_iter_get_error(it: *const leveldb_iterator_t, errptr: *mut *mut c_char);
 
     pub fn leveldb_writebatch_create() -> *mut leveldb_writebatch_t;
@@ -116,7 +115,11 @@ extern "C" {
         val: *const c_char,
         vlen: size_t,
     );
-    pub fn leveldb_writebatch_delete(b: *mut leveldb_writebatch_t, key: *const c_char, klen: size_t);
+    pub fn leveldb_writebatch_delete(
+        b: *mut leveldb_writebatch_t,
+        key: *const c_char,
+        klen: size_t,
+    );
 
     pub fn leveldb_options_create() -> *mut leveldb_options_t;
     pub fn leveldb_options_destroy(o: *mut leveldb_options_t);

@@ -1,0 +1,8 @@
+//! The crates.io `rusty-leveldb` port (feature `rusty-leveldb`).
+
+mod engine;
+mod iter;
+mod options;
+mod shared;
+
+pub use engine::{open_rusty_leveldb, RustyLevelDb};
