@@ -13,12 +13,17 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use strata_api::{Error, Result};
 
+/// A point read at a held snapshot.
+pub(crate) type SnapshotGet = dyn Fn(&mut DB, &[u8]) -> rusty_leveldb::Result<Option<Vec<u8>>>;
+/// A cursor at a held snapshot.
+pub(crate) type SnapshotIter = dyn Fn(&mut DB) -> rusty_leveldb::Result<DBIterator>;
+
 /// Reads at one snapshot. The port does not export its `Snapshot` type, so
 /// the snapshot lives inside these closures (captured where its type is
 /// inferred) and is dropped with them.
 pub(crate) struct HeldSnapshot {
-    pub(crate) get: Box<dyn Fn(&mut DB, &[u8]) -> rusty_leveldb::Result<Option<Vec<u8>>>>,
-    pub(crate) iter: Box<dyn Fn(&mut DB) -> rusty_leveldb::Result<DBIterator>>,
+    pub(crate) get: Box<SnapshotGet>,
+    pub(crate) iter: Box<SnapshotIter>,
 }
 
 /// Everything of one open database that holds `Rc`s.
