@@ -1,6 +1,8 @@
 //! A cursor over the union of several sorted cursors (LevelDB's
 //! `table/merger.cc`). On equal keys the child listed first wins, so
-//! sources are passed newest first.
+//! sources are passed newest first. Unlike LevelDB's, the merge stops at
+//! the first source that fails (its error is in `status`), so a scan never
+//! skips a damaged block's keys and carries on as if they did not exist.
 
 use std::cmp::Ordering;
 use strata_api::{KvIterator, Result};
@@ -37,6 +39,12 @@ impl MergingIterator {
         let mut best: Option<usize> = None;
         for (i, c) in self.children.iter().enumerate() {
             if !c.valid() {
+                if c.status().is_err() {
+                    // A damaged source ends the merge: going on would
+                    // silently leave out its keys (status() reports why).
+                    self.current = None;
+                    return;
+                }
                 continue;
             }
             best = match best {
@@ -51,6 +59,10 @@ impl MergingIterator {
         let mut best: Option<usize> = None;
         for (i, c) in self.children.iter().enumerate().rev() {
             if !c.valid() {
+                if c.status().is_err() {
+                    self.current = None;
+                    return;
+                }
                 continue;
             }
             best = match best {

@@ -179,11 +179,23 @@ fn check_flip(bytes: &[u8], pos: usize, opts: &TableOptions, entries: &Entries, 
                 "flip at {pos} in a data block went unnoticed"
             ),
         }
-        // Every entry outside the damaged block is still returned.
+        // Every entry before the damaged block (in the scan's direction)
+        // is returned; the scan stops there rather than skip the block.
+        let first_bad = Some(block_entries.start).filter(|_| !block_entries.is_empty());
+        let last_bad = block_entries.clone().next_back();
         let expected: Vec<&(Vec<u8>, Vec<u8>)> = entries
             .iter()
             .enumerate()
-            .filter(|(i, _)| kind != Kind::Data || !block_entries.contains(i))
+            .filter(|(i, _)| match (kind, first_bad, last_bad) {
+                (Kind::Data, Some(lo), Some(hi)) => {
+                    if backward {
+                        *i > hi
+                    } else {
+                        *i < lo
+                    }
+                }
+                _ => true,
+            })
             .map(|(_, e)| e)
             .collect();
         assert_eq!(got.iter().collect::<Vec<_>>(), expected, "flip at {pos}");
