@@ -5,6 +5,7 @@
 mod bench;
 mod csv_row;
 mod engines;
+mod db_cmd;
 mod fs_cmd;
 mod machine;
 mod plot;
@@ -31,6 +32,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    /// Inspect a database: scan, get, put, delete, load, dump files, stats, compact.
+    Db(db_cmd::DbArgs),
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
 }
 
 /// `--help` and `--version` print as clap prints them (exit 0); any other
+        Command::Db(args) => db_cmd::run(args),
 /// parse error is one line on stderr and exit 2.
 fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;

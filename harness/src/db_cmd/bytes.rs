@@ -1,0 +1,118 @@
+//! Byte rendering shared by the commands: `ldb`'s `0x` uppercase hex, and
+//! `leveldbutil`'s escaping of non-printable bytes as `\xNN`.
+
+use super::failure::Failure;
+use std::fmt::Write as _;
+
+/// `0x` followed by two uppercase hex digits per byte, as `ldb --hex`
+/// prints keys and values (`"a\x01"` → `0x6101`; empty → `0x`).
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 + 2 * bytes.len());
+    out.push_str("0x");
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02X}");
+    }
+    out
+}
+
+/// Decodes `0x`-prefixed hex (either case of digits and prefix).
+///
+/// # Errors
+/// A usage failure naming `what` if the prefix is missing, the digit count
+/// is odd, or a character is not a hex digit.
+pub fn from_hex(text: &str, what: &str) -> Result<Vec<u8>, Failure> {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .ok_or_else(|| Failure::usage(format!("{what} '{text}' is not 0x-prefixed hex")))?;
+    if digits.len() % 2 != 0 {
+        return Err(Failure::usage(format!(
+            "{what} '{text}' has an odd number of hex digits"
+        )));
+    }
+    digits
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            let high = hex_digit(pair[0]);
+            let low = hex_digit(pair[1]);
+            match (high, low) {
+                (Some(h), Some(l)) => Ok(h << 4 | l),
+                _ => Err(Failure::usage(format!("{what} '{text}' is not valid hex"))),
+            }
+        })
+        .collect()
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A key or value given on the command line. With `hex`, a `0x`-prefixed
+/// argument is decoded as hex (as `ldb --key_hex` reads it) and any other is
+/// taken literally; without `hex`, always the text's bytes.
+///
+/// # Errors
+/// As [`from_hex`] for a `0x`-prefixed argument that is not valid hex.
+pub fn arg_bytes(text: &str, hex: bool, what: &str) -> Result<Vec<u8>, Failure> {
+    if hex && (text.starts_with("0x") || text.starts_with("0X")) {
+        from_hex(text, what)
+    } else {
+        Ok(text.as_bytes().to_vec())
+    }
+}
+
+/// `leveldbutil`'s `EscapeString`: printable ASCII (`' '..='~'`) as is,
+/// every other byte as `\x` and two lowercase hex digits.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (b' '..=b'~').contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_in_uppercase() {
+        assert_eq!(to_hex(b"a\x01"), "0x6101");
+        assert_eq!(to_hex(&[0xab, 0xff, 0x00]), "0xABFF00");
+        assert_eq!(to_hex(b""), "0x");
+        assert_eq!(from_hex("0xabFF00", "key").expect("hex"), vec![0xab, 0xff, 0]);
+        assert_eq!(from_hex("0X", "key").expect("hex"), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn bad_hex_is_a_usage_failure() {
+        for bad in ["6101", "0x610", "0x6g"] {
+            let e = from_hex(bad, "key").expect_err(bad);
+            assert_eq!(e.code, super::super::failure::EXIT_USAGE, "{bad}");
+        }
+    }
+
+    #[test]
+    fn args_decode_hex_only_with_the_flag_and_prefix() {
+        assert_eq!(arg_bytes("0x41", true, "key").expect("hex"), b"A");
+        assert_eq!(arg_bytes("0x41", false, "key").expect("text"), b"0x41");
+        assert_eq!(arg_bytes("abc", true, "key").expect("text"), b"abc");
+    }
+
+    #[test]
+    fn escape_matches_leveldbutil() {
+        assert_eq!(escape(b"k1 ~"), "k1 ~");
+        assert_eq!(escape(b"a\x00\x7f\xff\n"), "a\\x00\\x7f\\xff\\x0a");
+    }
+}
