@@ -4,8 +4,8 @@
 
 mod bench;
 mod csv_row;
-mod engines;
 mod db_cmd;
+mod engines;
 mod fs_cmd;
 mod machine;
 mod plot;
@@ -29,11 +29,11 @@ enum Command {
     Plot(plot::PlotArgs),
     /// The blobfs filesystem's commands.
     Fs(fs_cmd::FsArgs),
+    /// Inspect a database: scan, get, put, delete, load, dump files, stats, compact.
+    Db(db_cmd::DbArgs),
 }
 
 fn main() -> ExitCode {
-    /// Inspect a database: scan, get, put, delete, load, dump files, stats, compact.
-    Db(db_cmd::DbArgs),
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
@@ -42,11 +42,11 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Fs(args) => fs_cmd::run(args),
+        Command::Db(args) => db_cmd::run(args),
     }
 }
 
 /// `--help` and `--version` print as clap prints them (exit 0); any other
-        Command::Db(args) => db_cmd::run(args),
 /// parse error is one line on stderr and exit 2.
 fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
