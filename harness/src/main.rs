@@ -3,6 +3,7 @@
 //! `strata fs` (the blobfs filesystem's commands).
 
 mod bench;
+mod compare;
 mod csv_row;
 mod db_cmd;
 mod engines;
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Run LevelDB 1.23 db_bench's benchmarks over one or more engines.
     Bench(bench::BenchArgs),
+    /// Ratio tables (Markdown) of a results CSV's engines against a baseline.
+    Compare(compare::CompareArgs),
     /// Draw charts from a results CSV.
     Plot(plot::PlotArgs),
     /// The blobfs filesystem's commands.
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Bench(args) => bench::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Fs(args) => fs_cmd::run(args),
         Command::Db(args) => db_cmd::run(args),

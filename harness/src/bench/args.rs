@@ -50,7 +50,7 @@ pub struct BenchArgs {
     /// Number of concurrent threads per benchmark.
     #[arg(long = "threads", default_value_t = 1, allow_negative_numbers = true)]
     pub threads: i64,
-    /// Size of each value, bytes.
+    /// Size of each value, bytes (at least 1).
     #[arg(
         long = "value_size",
         default_value_t = 100,
@@ -109,6 +109,14 @@ pub struct BenchArgs {
     /// to run every benchmark on each engine [default: lsm].
     #[arg(long = "engine", value_name = "SPEC")]
     pub engine: Vec<String>,
+    /// Engine matrix: each KEY=V1,V2,... is a spec key and its values; the
+    /// cartesian product of all of them is applied to every --engine spec
+    /// (default lsm), e.g. `--matrix memtable=skiplist,btree
+    /// compaction=leveled` runs two engines. A key may not also be set by
+    /// the --engine spec, and two engines that come out equal are an error
+    /// (nothing is deduplicated). Values are checked as spec values.
+    #[arg(long = "matrix", value_name = "KEY=V1,V2", num_args = 1..)]
+    pub matrix: Vec<String>,
     /// Repetitions of the whole matrix; the summary gives median and spread.
     #[arg(long = "repeat", default_value_t = 1, allow_negative_numbers = true)]
     pub repeat: i64,

@@ -10,6 +10,8 @@ use strata_workloads::db_bench::{parse_list, Benchmark, Config, RngKind};
 
 /// Most repetitions a run may ask for.
 const MAX_REPEAT: i64 = 1000;
+/// Most engines one run may have, after `--matrix` expansion.
+const MAX_ENGINES: usize = 256;
 
 /// One engine of the matrix and where its database lives.
 #[derive(Debug, Clone)]
@@ -121,7 +123,7 @@ fn config_of(args: &BenchArgs) -> Result<Config, PlanError> {
         Some(in_range("--reads", args.reads, 0, max)? as u32)
     };
     let threads = in_range("--threads", args.threads, 1, 1024)? as u32;
-    let value_size = in_range("--value_size", args.value_size, 0, 1_048_576)? as usize;
+    let value_size = in_range("--value_size", args.value_size, 1, 1_048_576)? as usize;
     let config = Config {
         num,
         reads,
@@ -142,14 +144,76 @@ fn config_of(args: &BenchArgs) -> Result<Config, PlanError> {
     Ok(config)
 }
 
-/// Parses every `--engine` and applies the engine flags that were given
-/// (an explicit key in a spec wins over a flag).
-fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, PlanError> {
-    let texts: Vec<String> = if args.engine.is_empty() {
-        vec!["lsm".to_string()]
-    } else {
-        args.engine.clone()
-    };
+/// One `--matrix` axis: a spec key and the values it takes, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MatrixAxis {
+    key: String,
+    values: Vec<String>,
+}
+
+/// Parses `--matrix` items `KEY=V1,V2,...`. Only the syntax is checked
+/// here; keys and values are checked against each engine's spec schema
+/// when applied.
+fn parse_matrix(items: &[String]) -> Result<Vec<MatrixAxis>, PlanError> {
+    let mut axes: Vec<MatrixAxis> = Vec::with_capacity(items.len());
+    for item in items {
+        let Some((key, values)) = item.split_once('=') else {
+            return bad("--matrix", format!("'{item}' is not KEY=V1,V2,..."));
+        };
+        let key = key.trim();
+        if key.is_empty() || key.contains([':', ',', ' ']) {
+            return bad("--matrix", format!("'{item}' has no valid KEY before '='"));
+        }
+        let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+        if values.iter().any(String::is_empty) {
+            return bad("--matrix", format!("'{item}' has an empty value"));
+        }
+        if let Some(v) = values
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| values[..i].contains(v).then_some(v))
+        {
+            return bad("--matrix", format!("'{item}' lists '{v}' twice"));
+        }
+        if axes.iter().any(|a| a.key == key) {
+            return bad("--matrix", format!("key '{key}' is given twice"));
+        }
+        axes.push(MatrixAxis {
+            key: key.to_string(),
+            values,
+        });
+    }
+    Ok(axes)
+}
+
+/// The cartesian product of `axes` as (key, value) lists, the first axis
+/// varying slowest; one empty combination when there are no axes.
+fn combinations(axes: &[MatrixAxis]) -> Vec<Vec<(&str, &str)>> {
+    let mut combos: Vec<Vec<(&str, &str)>> = vec![Vec::new()];
+    for axis in axes {
+        combos = combos
+            .iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |value| {
+                    let mut combo = prefix.clone();
+                    combo.push((axis.key.as_str(), value.as_str()));
+                    combo
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// An engine flag (`--bloom_bits` …) that was given: its spec key and value.
+struct EngineFlag {
+    flag: &'static str,
+    key: &'static str,
+    value: String,
+}
+
+/// The engine flags that were given, validated.
+fn engine_flags(args: &BenchArgs) -> Result<Vec<EngineFlag>, PlanError> {
     let positive = |flag: &str, v: Option<i64>| -> Result<Option<String>, PlanError> {
         match v {
             None => Ok(None),
@@ -159,7 +223,7 @@ fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, PlanError> {
     };
     // db_bench: negative bloom_bits / cache_size mean "the default".
     let non_negative = |v: Option<i64>| v.filter(|n| *n >= 0).map(|n| n.to_string());
-    let flags: Vec<(&str, &str, Option<String>)> = vec![
+    let given: Vec<(&'static str, &'static str, Option<String>)> = vec![
         (
             "--write_buffer_size",
             "write_buffer_size",
@@ -183,20 +247,87 @@ fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, PlanError> {
         ("--cache_size", "cache_size", non_negative(args.cache_size)),
         ("--bloom_bits", "bloom_bits", non_negative(args.bloom_bits)),
     ];
-    let mut specs = Vec::with_capacity(texts.len());
+    Ok(given
+        .into_iter()
+        .filter_map(|(flag, key, value)| value.map(|value| EngineFlag { flag, key, value }))
+        .collect())
+}
+
+/// `spec` with the engine flags applied under its explicit keys, checked
+/// by the engine's own option validation; errors are charged to `flag`.
+fn finish_spec(
+    spec: EngineSpec,
+    flags: &[EngineFlag],
+    flag: &str,
+) -> Result<EngineSpec, PlanError> {
+    let mut spec = spec;
+    for f in flags {
+        spec = spec
+            .with_default(f.key, &f.value)
+            .or_else(|e| bad(f.flag, e))?;
+    }
+    if spec.kind() == "lsm" {
+        // The engine's own option checks, without opening anything.
+        strata_lsm::DbOptions::from_spec(&spec, Arc::new(PosixEnv::new()))
+            .or_else(|e| bad(flag, format!("{spec}: {e}")))?;
+    }
+    Ok(spec)
+}
+
+/// Parses every `--engine`, expands `--matrix` over each, and applies the
+/// engine flags that were given (an explicit key in a spec or a matrix
+/// wins over a flag). Engines that come out equal are an error.
+fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, PlanError> {
+    let texts: Vec<String> = if args.engine.is_empty() {
+        vec!["lsm".to_string()]
+    } else {
+        args.engine.clone()
+    };
+    let axes = parse_matrix(&args.matrix)?;
+    let engine_count = axes
+        .iter()
+        .try_fold(texts.len(), |n, a| n.checked_mul(a.values.len()))
+        .filter(|n| *n <= MAX_ENGINES);
+    if engine_count.is_none() {
+        let flag = if axes.is_empty() {
+            "--engine"
+        } else {
+            "--matrix"
+        };
+        return bad(flag, format!("more than {MAX_ENGINES} engines"));
+    }
+    let combos = combinations(&axes);
+    let flags = engine_flags(args)?;
+    let mut specs: Vec<EngineSpec> = Vec::with_capacity(texts.len() * combos.len());
     for text in &texts {
-        let mut spec = EngineSpec::parse(text).or_else(|e| bad("--engine", e))?;
-        for (flag, key, value) in &flags {
-            if let Some(value) = value {
-                spec = spec.with_default(key, value).or_else(|e| bad(flag, e))?;
+        let base = EngineSpec::parse(text).or_else(|e| bad("--engine", e))?;
+        // Checked alone first, so that a bad --engine is not blamed on --matrix.
+        finish_spec(base.clone(), &flags, "--engine")?;
+        for combo in &combos {
+            let mut spec = base.clone();
+            for (key, value) in combo {
+                if base.get(key).is_some() {
+                    return bad(
+                        "--matrix",
+                        format!("key '{key}' is also set by --engine {base}"),
+                    );
+                }
+                spec = spec.with(key, value).or_else(|e| bad("--matrix", e))?;
             }
+            let spec = finish_spec(spec, &flags, "--matrix")?;
+            if specs.contains(&spec) {
+                let flag = if axes.is_empty() {
+                    "--engine"
+                } else {
+                    "--matrix"
+                };
+                return bad(
+                    flag,
+                    format!("engine {spec} is given twice; give each engine once"),
+                );
+            }
+            specs.push(spec);
         }
-        if spec.kind() == "lsm" {
-            // The engine's own option checks, without opening anything.
-            strata_lsm::DbOptions::from_spec(&spec, Arc::new(PosixEnv::new()))
-                .or_else(|e| bad("--engine", format!("{spec}: {e}")))?;
-        }
-        specs.push(spec);
     }
     Ok(specs)
 }
@@ -313,5 +444,126 @@ mod tests {
         assert!(e.0.starts_with("--block_size: "), "{e}");
         let e = plan_of(&["--repeat=0"]).expect_err("repeat");
         assert!(e.0.starts_with("--repeat: "), "{e}");
+    }
+
+    fn specs_of(p: &RunPlan) -> Vec<String> {
+        p.engines.iter().map(|e| e.spec.to_string()).collect()
+    }
+
+    #[test]
+    fn matrix_expands_the_product_over_every_engine() {
+        let p =
+            plan_of(&["--matrix", "memtable=skiplist,btree", "bloom_bits=0,10"]).expect("matrix");
+        assert_eq!(
+            specs_of(&p),
+            [
+                "lsm:bloom_bits=0,memtable=skiplist",
+                "lsm:bloom_bits=10,memtable=skiplist",
+                "lsm:bloom_bits=0,memtable=btree",
+                "lsm:bloom_bits=10,memtable=btree",
+            ]
+        );
+        assert!(p.run_id.ends_with("-4e"));
+        let dirs: std::collections::BTreeSet<_> = p.engines.iter().map(|e| &e.dir).collect();
+        assert_eq!(dirs.len(), 4, "each engine has its own directory");
+        let p = plan_of(&[
+            "--engine=lsm",
+            "--engine=lsm:compression=none",
+            "--matrix=memtable=vector,btree",
+            "--bloom_bits=5",
+        ])
+        .expect("two bases");
+        assert_eq!(
+            specs_of(&p),
+            [
+                "lsm:bloom_bits=5,memtable=vector",
+                "lsm:bloom_bits=5,memtable=btree",
+                "lsm:bloom_bits=5,compression=none,memtable=vector",
+                "lsm:bloom_bits=5,compression=none,memtable=btree",
+            ]
+        );
+        // A matrix key wins over the engine flag of the same key.
+        let p = plan_of(&["--bloom_bits=5", "--matrix", "bloom_bits=0,10"]).expect("flag");
+        assert_eq!(specs_of(&p), ["lsm:bloom_bits=0", "lsm:bloom_bits=10"]);
+    }
+
+    #[test]
+    fn bad_matrices_name_the_flag() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--matrix", "memtable"], "is not KEY=V1,V2"),
+            (&["--matrix", "=skiplist"], "no valid KEY"),
+            (&["--matrix", "memtable=skiplist,"], "empty value"),
+            (&["--matrix", "memtable=btree,btree"], "lists 'btree' twice"),
+            (
+                &["--matrix", "memtable=btree", "memtable=vector"],
+                "key 'memtable' is given twice",
+            ),
+            (&["--matrix", "memtabel=btree"], "allowed: memtable"),
+            (&["--matrix", "memtable=splay"], "allowed: skiplist, btree"),
+            (
+                &["--engine=lsm:memtable=btree", "--matrix", "memtable=vector"],
+                "also set by --engine lsm:memtable=btree",
+            ),
+            (
+                &["--engine=leveldb", "--matrix", "memtable=btree"],
+                "unknown key",
+            ),
+            (
+                &["--matrix", "write_buffer_size=10,64K"],
+                "write_buffer_size",
+            ),
+            (
+                &["--engine=lsm:bloom_bits=10", "--matrix", "bloom_bits=0,10"],
+                "also set by --engine",
+            ),
+        ];
+        for (argv, needle) in cases {
+            let e = plan_of(argv).expect_err("bad matrix");
+            assert!(e.0.starts_with("--matrix: "), "{argv:?}: {e}");
+            assert!(e.0.contains(needle), "{argv:?}: {e}");
+            assert!(!e.0.contains('\n'), "{argv:?}: one line: {e}");
+        }
+    }
+
+    #[test]
+    fn equal_engines_are_refused() {
+        let e = plan_of(&["--engine=lsm", "--engine", "lsm"]).expect_err("twice");
+        assert!(
+            e.0.starts_with("--engine: engine lsm is given twice"),
+            "{e}"
+        );
+        let e = plan_of(&[
+            "--engine=lsm:bloom_bits=5",
+            "--engine=lsm",
+            "--bloom_bits=5",
+        ])
+        .expect_err("equal after flags");
+        assert!(e.0.contains("lsm:bloom_bits=5 is given twice"), "{e}");
+        let e = plan_of(&[
+            "--engine=lsm:memtable=btree",
+            "--engine=lsm",
+            "--matrix",
+            "bloom_bits=0",
+            "memtable=btree",
+        ])
+        .expect_err("base sets a matrix key");
+        assert!(e.0.starts_with("--matrix: "), "{e}");
+    }
+
+    #[test]
+    fn matrix_size_is_limited() {
+        let values: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+        let axis = |key: &str| format!("{key}={}", values.join(","));
+        let (a, b) = (axis("bloom_bits"), axis("block_restart_interval"));
+        let e = plan_of(&["--matrix", &a, &b]).expect_err("400 engines");
+        assert!(e.0.starts_with("--matrix: more than"), "{e}");
+    }
+
+    #[test]
+    fn value_size_must_be_positive() {
+        for v in ["--value_size=0", "--value_size=-3"] {
+            let e = plan_of(&[v]).expect_err("value size");
+            assert!(e.0.starts_with("--value_size: "), "{e}");
+        }
     }
 }
