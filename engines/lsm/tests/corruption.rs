@@ -43,7 +43,12 @@ fn files_with(dir: &Path, pred: impl Fn(&str) -> bool) -> Vec<PathBuf> {
 /// Flips one byte of `path` at `offset` (XOR 0x40, so it always changes).
 fn flip(path: &Path, offset: usize) {
     let mut bytes = std::fs::read(path).expect("read");
-    assert!(offset < bytes.len(), "{} has {} bytes", path.display(), bytes.len());
+    assert!(
+        offset < bytes.len(),
+        "{} has {} bytes",
+        path.display(),
+        bytes.len()
+    );
     bytes[offset] ^= 0x40;
     std::fs::write(path, bytes).expect("write");
 }
@@ -64,7 +69,8 @@ fn a_flipped_table_byte_is_reported_with_file_and_offset() {
     {
         let db = Db::open(options(false), dir.path()).expect("open");
         for i in 0..n {
-            db.put(&WriteOptions::default(), &key(i), &value(i)).expect("put");
+            db.put(&WriteOptions::default(), &key(i), &value(i))
+                .expect("put");
         }
         db.compact_range(None, None).expect("compact");
     }
@@ -90,7 +96,9 @@ fn a_flipped_table_byte_is_reported_with_file_and_offset() {
         seen += 1;
         it.next();
     }
-    let err = it.status().expect_err("the damaged block must fail the scan");
+    let err = it
+        .status()
+        .expect_err("the damaged block must fail the scan");
     let (file, offset) = corruption_parts(&err);
     let name = victim.file_name().and_then(|n| n.to_str()).expect("name");
     assert!(file.ends_with(name), "error names {file}, expected {name}");
@@ -121,7 +129,8 @@ fn db_with_wal_only(dir: &Path, n: u32) -> PathBuf {
     o.write_buffer_size = 4 << 20;
     let db = Db::open(o, dir).expect("open");
     for i in 0..n {
-        db.put(&WriteOptions::default(), &key(i), &value(i)).expect("put");
+        db.put(&WriteOptions::default(), &key(i), &value(i))
+            .expect("put");
     }
     drop(db);
     let logs = files_with(dir, |n| n.ends_with(".log"));
@@ -139,7 +148,9 @@ fn a_damaged_wal_record_is_skipped_or_fatal_with_paranoid_checks() {
     flip(&wal, len / 2);
 
     // Paranoid: open refuses, naming the WAL and an offset.
-    let err = Db::open(options(true), dir.path()).err().expect("must fail");
+    let err = Db::open(options(true), dir.path())
+        .err()
+        .expect("must fail");
     let (file, offset) = corruption_parts(&err);
     let name = wal.file_name().and_then(|n| n.to_str()).expect("name");
     assert!(file.ends_with(name), "error names {file}, expected {name}");
@@ -155,10 +166,19 @@ fn a_damaged_wal_record_is_skipped_or_fatal_with_paranoid_checks() {
             present += 1;
         }
     }
-    assert!(present > 0 && present < n, "{present} of {n} keys recovered");
-    assert!(db.get(&ReadOptions::default(), &key(0)).expect("get").is_some());
+    assert!(
+        present > 0 && present < n,
+        "{present} of {n} keys recovered"
+    );
+    assert!(db
+        .get(&ReadOptions::default(), &key(0))
+        .expect("get")
+        .is_some());
     let log = std::fs::read_to_string(dir.path().join("LOG")).expect("info LOG");
-    assert!(log.contains("skipped"), "the LOG says what was skipped:\n{log}");
+    assert!(
+        log.contains("skipped"),
+        "the LOG says what was skipped:\n{log}"
+    );
 }
 
 #[test]
@@ -167,7 +187,8 @@ fn a_damaged_manifest_fails_open_naming_it() {
     {
         let db = Db::open(options(false), dir.path()).expect("open");
         for i in 0..2000 {
-            db.put(&WriteOptions::default(), &key(i), &value(i)).expect("put");
+            db.put(&WriteOptions::default(), &key(i), &value(i))
+                .expect("put");
         }
         db.compact_range(None, None).expect("compact");
     }
@@ -176,7 +197,9 @@ fn a_damaged_manifest_fails_open_naming_it() {
         .expect("a MANIFEST");
     let len = std::fs::metadata(&manifest).expect("meta").len() as usize;
     flip(&manifest, len / 2);
-    let err = Db::open(options(false), dir.path()).err().expect("must fail");
+    let err = Db::open(options(false), dir.path())
+        .err()
+        .expect("must fail");
     let (file, _) = corruption_parts(&err);
     assert!(file.contains("MANIFEST-"), "error names {file}");
 }
@@ -194,7 +217,8 @@ fn a_full_disk_fails_the_write_and_loses_nothing_acknowledged() {
     let db = Db::open(o(), "/db").expect("open");
     let mut acked = 0u32;
     for i in 0..200 {
-        db.put(&WriteOptions::default(), &key(i), &value(i)).expect("put");
+        db.put(&WriteOptions::default(), &key(i), &value(i))
+            .expect("put");
         acked += 1;
     }
     // The disk fills after 50 more appends.
@@ -212,9 +236,7 @@ fn a_full_disk_fails_the_write_and_loses_nothing_acknowledged() {
     let err = failed.expect("a write must fail once the disk is full");
     assert!(err.is_no_space(), "ENOSPC is reported as such: {err}");
     // Later writes keep failing rather than being silently dropped.
-    assert!(db
-        .put(&WriteOptions::default(), b"after", b"full")
-        .is_err());
+    assert!(db.put(&WriteOptions::default(), b"after", b"full").is_err());
     drop(db);
     env.clear_fault();
     let db = Db::open(o(), "/db").expect("reopen after space is freed");
