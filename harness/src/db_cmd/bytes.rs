@@ -91,7 +91,10 @@ mod tests {
         assert_eq!(to_hex(b"a\x01"), "0x6101");
         assert_eq!(to_hex(&[0xab, 0xff, 0x00]), "0xABFF00");
         assert_eq!(to_hex(b""), "0x");
-        assert_eq!(from_hex("0xabFF00", "key").expect("hex"), vec![0xab, 0xff, 0]);
+        assert_eq!(
+            from_hex("0xabFF00", "key").expect("hex"),
+            vec![0xab, 0xff, 0]
+        );
         assert_eq!(from_hex("0X", "key").expect("hex"), Vec::<u8>::new());
     }
 

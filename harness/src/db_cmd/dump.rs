@@ -73,7 +73,9 @@ pub fn for_each_record(
             first_bad.get_or_insert((offset, failure));
         }
     }
-    let skipped = reporter.first().map(|e| (corruption_offset(&e), Failure::from(e)));
+    let skipped = reporter
+        .first()
+        .map(|e| (corruption_offset(&e), Failure::from(e)));
     match (skipped, first_bad) {
         (Some(a), Some(b)) => Err(if a.0 <= b.0 { a.1 } else { b.1 }),
         (Some((_, f)), None) | (None, Some((_, f))) => Err(f),

@@ -19,7 +19,12 @@ const DELIMITER: &[u8] = b" ==> ";
 /// Exit 1, naming the file and line, for a line without ` ==> ` (or with
 /// bad hex under `hex`), leaving the database untouched; exit 1 if the
 /// file cannot be read or the write fails.
-pub fn load(engine: &dyn Engine, file: &Path, hex: bool, out: &mut dyn Write) -> Result<(), Failure> {
+pub fn load(
+    engine: &dyn Engine,
+    file: &Path,
+    hex: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let text = std::fs::read(file)
         .map_err(|e| Failure::failed(format!("cannot read {}: {e}", file.display())))?;
     let batch = parse(&text, hex).map_err(|(line, reason)| {

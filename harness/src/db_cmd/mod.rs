@@ -132,9 +132,7 @@ fn execute(args: &DbArgs, out: &mut dyn Write) -> Result<(), Failure> {
     match &args.command {
         DbCommand::Scan(scan_args) => scan::scan(db(false)?.as_ref(), scan_args, out),
         DbCommand::Get { key, hex } => point::get(db(false)?.as_ref(), key, *hex, out),
-        DbCommand::Put { key, value, hex } => {
-            point::put(db(true)?.as_ref(), key, value, *hex, out)
-        }
+        DbCommand::Put { key, value, hex } => point::put(db(true)?.as_ref(), key, value, *hex, out),
         DbCommand::Delete { key, hex } => point::delete(db(false)?.as_ref(), key, *hex, out),
         DbCommand::Load { file, hex } => load::load(db(true)?.as_ref(), file, *hex, out),
         DbCommand::Stats => point::stats(db(false)?.as_ref(), out),
@@ -148,10 +146,7 @@ fn execute(args: &DbArgs, out: &mut dyn Write) -> Result<(), Failure> {
 /// Opens the database; only commands that write may create it.
 fn open(spec: &EngineSpec, dir: &Path, creates: bool) -> Result<Arc<dyn Engine>, Failure> {
     if !creates && !dir.is_dir() {
-        return Err(Failure::failed(format!(
-            "no database at {}",
-            dir.display()
-        )));
+        return Err(Failure::failed(format!("no database at {}", dir.display())));
     }
     open_engine(spec, dir, Arc::new(PosixEnv::new())).map_err(|e| match e {
         Error::InvalidArgument(_) => Failure::usage(format!("cannot open {}: {e}", dir.display())),

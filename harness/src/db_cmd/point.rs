@@ -47,7 +47,12 @@ pub fn put(
 ///
 /// # Errors
 /// Exit 1 if the write fails; exit 2 for bad hex.
-pub fn delete(engine: &dyn Engine, key: &str, hex: bool, out: &mut dyn Write) -> Result<(), Failure> {
+pub fn delete(
+    engine: &dyn Engine,
+    key: &str,
+    hex: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let key = arg_bytes(key, hex, "key")?;
     engine.delete(&synced(), &key)?;
     writeln!(out, "OK")?;
