@@ -177,7 +177,26 @@ fn compact_step(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> Resul
     if task.reason == crate::compaction::TaskReason::Seek {
         st.seek_candidate = None;
     }
-    execute(inner, st, &version, &task)
+    let result = execute(inner, st, &version, &task);
+    finish_step(inner, st, version, task, result)
+}
+
+/// Drops the step's pin on the old version, then deletes the files no
+/// live version names (while `version` was held its inputs looked live,
+/// and stayed on disk until the next flush or open).
+fn finish_step(
+    inner: &Arc<DbInner>,
+    st: &mut MutexGuard<'_, DbState>,
+    version: Arc<crate::version::Version>,
+    task: CompactionTask,
+    result: Result<()>,
+) -> Result<()> {
+    drop(task);
+    drop(version);
+    if result.is_ok() {
+        remove_obsolete_files(inner, st);
+    }
+    result
 }
 
 fn manual_step(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
@@ -221,7 +240,7 @@ fn manual_step(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> Result
             m.begin = last;
         }
     }
-    result
+    finish_step(inner, st, version, task, result)
 }
 
 fn execute(
@@ -276,7 +295,6 @@ fn execute(
         .fetch_add(outcome.bytes_written, Ordering::Relaxed);
     c.table_bytes_written
         .fetch_add(outcome.bytes_written, Ordering::Relaxed);
-    remove_obsolete_files(inner, st);
     Ok(())
 }
 

@@ -153,6 +153,33 @@ fn compact_range_drops_deleted_keys() {
 }
 
 #[test]
+fn compaction_deletes_the_tables_it_replaced() {
+    use strata_api::Env;
+    let env = MemEnv::new();
+    let w = WriteOptions::default();
+    for round in 0..3u32 {
+        let db = Db::open(small_options(&env), "/db").expect("open");
+        db.put(&w, &key(round), b"v").expect("put");
+    }
+    let db = Db::open(small_options(&env), "/db").expect("open");
+    db.compact_range(None, None).expect("compact");
+    let tables: Vec<String> = env
+        .children(std::path::Path::new("/db"))
+        .expect("children")
+        .into_iter()
+        .filter(|n| n.ends_with(".ldb"))
+        .collect();
+    let live: usize = (0..7)
+        .map(|l| {
+            db.property(&format!("leveldb.num-files-at-level{l}"))
+                .and_then(|s| s.parse::<usize>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(tables.len(), live, "only live tables stay: {tables:?}");
+}
+
+#[test]
 fn concurrent_writers_and_readers() {
     let env = MemEnv::new();
     let db = Arc::new(Db::open(small_options(&env), "/db").expect("open"));
