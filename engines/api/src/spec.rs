@@ -35,7 +35,7 @@ pub struct KeySchema {
 /// Memtable implementations of the LSM engine.
 pub const MEMTABLES: &[&str] = &["skiplist", "btree", "vector"];
 /// Compaction policies of the LSM engine.
-pub const COMPACTIONS: &[&str] = &["leveled"];
+pub const COMPACTIONS: &[&str] = &["leveled", "tiered", "lazy_leveled"];
 /// Block compression choices.
 pub const COMPRESSIONS: &[&str] = &["none", "snappy"];
 const BOOLS: &[&str] = &["true", "false"];
@@ -88,6 +88,42 @@ const LSM_KEYS: &[KeySchema] = &[
         name: "compaction",
         values: ValueKind::OneOf(COMPACTIONS),
         doc: "compaction policy (default leveled)",
+    },
+    KeySchema {
+        name: "tiered_size_ratio",
+        values: ValueKind::Number,
+        doc:
+            "tiered: a run joins a merge if at most this % larger than the chosen runs (default 1)",
+    },
+    KeySchema {
+        name: "max_space_amp",
+        values: ValueKind::Number,
+        doc: "tiered: merge all runs when newer runs reach this % of the oldest (default 200)",
+    },
+    KeySchema {
+        name: "min_merge_width",
+        values: ValueKind::Number,
+        doc: "tiered: fewest runs in a size-ratio merge, >= 2 (default 2)",
+    },
+    KeySchema {
+        name: "max_merge_width",
+        values: ValueKind::Number,
+        doc: "tiered: most runs in a size-ratio merge; 0 = unlimited (default 0)",
+    },
+    KeySchema {
+        name: "tiered_run_trigger",
+        values: ValueKind::Number,
+        doc: "tiered: level-0 runs at which compaction starts, >= 2 (default 4)",
+    },
+    KeySchema {
+        name: "lazy_ratio",
+        values: ValueKind::Number,
+        doc: "lazy_leveled: size ratio T between levels and runs per tier, >= 2 (default 4)",
+    },
+    KeySchema {
+        name: "lazy_max_runs",
+        values: ValueKind::Number,
+        doc: "lazy_leveled: level-0 runs at which all merge into level 1, >= 2 (default 16)",
     },
     KeySchema {
         name: "block_restart_interval",

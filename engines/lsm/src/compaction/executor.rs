@@ -275,7 +275,12 @@ fn merge(
         if ctx.shutting_down.load(AtomicOrdering::Acquire) {
             return Err(Error::Unavailable("database is shutting down".into()));
         }
-        (ctx.between_entries)();
+        // A memtable flushed now would get a smaller file number than this
+        // task's level-0 output while holding newer data, and level 0 is
+        // read newest number first: level-0 outputs let the flush wait.
+        if task.output_level != 0 {
+            (ctx.between_entries)();
+        }
         let key = input.key();
         // Cut the output before it overlaps too much of the grandparent
         // level, so a later compaction of it stays small.
@@ -318,6 +323,7 @@ fn merge(
                 } else if ik.value_type == ValueType::Deletion
                     && ik.sequence <= ctx.smallest_snapshot
                     && is_base_level_for_key(ctx.version, task.output_level, ik.user_key)
+                    && !older_level0_may_hold(ctx.version, task, ik.user_key)
                 {
                     // No older data for the key lives deeper: the marker
                     // has nothing left to hide.
@@ -333,6 +339,23 @@ fn merge(
     }
     input.status()?;
     out.finish()
+}
+
+/// True if a task writing into level 0 leaves some level-0 file that may
+/// hold `user_key`: its older data would reappear if a deletion marker were
+/// dropped (tiered policies merge only some of the level-0 runs).
+fn older_level0_may_hold(version: &Version, task: &CompactionTask, user_key: &[u8]) -> bool {
+    if task.output_level != 0 {
+        return false;
+    }
+    version.files[0].iter().any(|f| {
+        f.smallest_user_key() <= user_key
+            && user_key <= f.largest_user_key()
+            && !task
+                .inputs
+                .iter()
+                .any(|l| l.level == 0 && l.files.iter().any(|i| i.meta.number == f.meta.number))
+    })
 }
 
 /// True if no level deeper than `output_level` may hold `user_key`.

@@ -7,7 +7,13 @@
 //! what no reader can see, and writes the output tables.
 
 pub mod executor;
+pub mod lazy_leveled;
 pub mod leveled;
+mod runs;
+pub mod sim;
+#[cfg(test)]
+mod test_shapes;
+pub mod tiered;
 
 use crate::version::{FileEntry, Version};
 use std::sync::Arc;
@@ -136,25 +142,35 @@ pub trait CompactionPolicy: Send + Sync {
     fn score(&self, shape: &TreeShape<'_>) -> f64;
 }
 
-/// The compaction policies strata has.
+/// The compaction policies strata has, each with its parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompactionKind {
-    /// LevelDB 1.23's leveled compaction.
+    /// LevelDB 1.23's leveled compaction ([`leveled`]).
     Leveled,
+    /// Size-tiered compaction, RocksDB universal style ([`tiered`]).
+    Tiered(tiered::TieredParams),
+    /// Dostoevsky's lazy leveling ([`lazy_leveled`]).
+    LazyLeveled(lazy_leveled::LazyLeveledParams),
 }
 
 impl CompactionKind {
-    /// Every policy.
-    pub const ALL: &'static [CompactionKind] = &[CompactionKind::Leveled];
+    /// Every policy, with default parameters.
+    pub const ALL: &'static [CompactionKind] = &[
+        CompactionKind::Leveled,
+        CompactionKind::Tiered(tiered::TieredParams::DEFAULT),
+        CompactionKind::LazyLeveled(lazy_leveled::LazyLeveledParams::DEFAULT),
+    ];
 
     /// The spec name.
     pub fn name(self) -> &'static str {
         match self {
             CompactionKind::Leveled => "leveled",
+            CompactionKind::Tiered(_) => "tiered",
+            CompactionKind::LazyLeveled(_) => "lazy_leveled",
         }
     }
 
-    /// Parses a spec name.
+    /// Parses a spec name; the policy gets its default parameters.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.name() == name)
     }
@@ -163,6 +179,30 @@ impl CompactionKind {
     pub fn create(self) -> Box<dyn CompactionPolicy> {
         match self {
             CompactionKind::Leveled => Box::new(leveled::LeveledPolicy),
+            CompactionKind::Tiered(params) => Box::new(tiered::TieredPolicy { params }),
+            CompactionKind::LazyLeveled(params) => {
+                Box::new(lazy_leveled::LazyLeveledPolicy { params })
+            }
         }
+    }
+
+    /// True if the policy keeps its sorted runs in level 0 and never fills
+    /// level 2 (the model test checks merges instead of depth for these).
+    pub fn keeps_runs_in_level0(self) -> bool {
+        !matches!(self, CompactionKind::Leveled)
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_create_matching_policies() {
+        for &kind in CompactionKind::ALL {
+            assert_eq!(CompactionKind::parse(kind.name()), Some(kind));
+            assert_eq!(kind.create().name(), kind.name());
+        }
+        assert_eq!(CompactionKind::parse("universal"), None);
     }
 }
