@@ -108,6 +108,18 @@ fn deletes_empty_the_database() {
 }
 
 #[test]
+fn logical_size_is_measured_after_benchmarks_that_change_data() {
+    let (results, _, _) = run(small(500), "fillseq,readrandom,deleteseq");
+    // The fixture's "disk" holds exactly the live pairs: amplification 1.
+    let fill = &results[0];
+    assert_eq!(fill.logical_bytes, Some(500 * (16 + 100)));
+    assert_eq!(fill.space_amplification(), Some(1.0));
+    assert_eq!(results[1].logical_bytes, None, "reads change nothing");
+    assert_eq!(results[2].logical_bytes, Some(0));
+    assert_eq!(results[2].space_amplification(), None, "nothing live");
+}
+
+#[test]
 fn threads_each_do_the_work_and_seeds_differ() {
     let config = Config {
         threads: 2,

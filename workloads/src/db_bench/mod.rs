@@ -60,6 +60,36 @@ pub struct BenchResult {
     pub metrics: Option<EngineMetrics>,
     /// Database size on disk after the benchmark.
     pub db_size_bytes: u64,
+    /// Key + value bytes of every live pair after the benchmark, measured
+    /// by an untimed full scan after benchmarks that change the data
+    /// (`None` after the others).
+    pub logical_bytes: Option<u64>,
+}
+
+impl BenchResult {
+    /// Bytes on disk per logical byte (`db_size_bytes / logical_bytes`),
+    /// when the logical size was measured and is not zero.
+    pub fn space_amplification(&self) -> Option<f64> {
+        self.logical_bytes
+            .filter(|&l| l > 0)
+            .map(|l| self.db_size_bytes as f64 / l as f64)
+    }
+}
+
+/// Key + value bytes of every live pair in `engine` (a full scan).
+fn logical_bytes(engine: &dyn Engine) -> strata_api::Result<u64> {
+    let mut it = engine.iter(&strata_api::ReadOptions {
+        fill_cache: false,
+        ..strata_api::ReadOptions::default()
+    })?;
+    let mut total = 0u64;
+    it.seek_to_first();
+    while it.valid() {
+        total += (it.key().len() + it.value().len()) as u64;
+        it.next();
+    }
+    it.status()?;
+    Ok(total)
 }
 
 /// Why a run stopped.
@@ -200,6 +230,12 @@ impl Suite {
                 (Some(b), Some(a)) if benchmark != Benchmark::Open => Some(a.metrics().since(b)),
                 _ => None,
             };
+            let logical_bytes = match (&after, benchmark.changes_data()) {
+                (Some(engine), true) => {
+                    Some(logical_bytes(engine.as_ref()).map_err(engine_error(name))?)
+                }
+                _ => None,
+            };
             drop(after);
             let db_size_bytes = host.lock().db_size_bytes();
             on_result(&BenchResult {
@@ -208,6 +244,7 @@ impl Suite {
                 report,
                 metrics,
                 db_size_bytes,
+                logical_bytes,
             })?;
         }
         drop(db.lock().take());

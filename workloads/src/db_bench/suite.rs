@@ -118,6 +118,21 @@ impl Benchmark {
         )
     }
 
+    /// True for benchmarks that change what the database holds or how it
+    /// is laid out: after them the suite measures the logical size (for
+    /// space amplification).
+    pub fn changes_data(self) -> bool {
+        self.fresh_db()
+            || matches!(
+                self,
+                Benchmark::Overwrite
+                    | Benchmark::DeleteSeq
+                    | Benchmark::DeleteRandom
+                    | Benchmark::ReadWhileWriting
+                    | Benchmark::Compact
+            )
+    }
+
     /// True for the benchmarks that only print a property: they run no
     /// threads and so take no seed.
     pub fn prints_property(self) -> Option<&'static str> {
