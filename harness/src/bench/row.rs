@@ -71,7 +71,9 @@ pub fn make_row(
         latency_us_max: latency.map(|l| l.max_us),
         user_bytes_written,
         disk_bytes_written,
-        write_amplification: (user_bytes_written > 0)
+        // Engines that cannot count disk writes (the baselines) report 0:
+        // an empty cell, not a write amplification of 0.
+        write_amplification: (user_bytes_written > 0 && disk_bytes_written > 0)
             .then(|| disk_bytes_written as f64 / user_bytes_written as f64),
         read_amplification: metrics
             .filter(|m| m.gets > 0)
