@@ -10,6 +10,7 @@ mod engines;
 mod fs_cmd;
 mod machine;
 mod plot;
+mod reproduce;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ enum Command {
     Fs(fs_cmd::FsArgs),
     /// Inspect a database: scan, get, put, delete, load, dump files, stats, compact.
     Db(db_cmd::DbArgs),
+    /// Regenerate the seed's published db_bench table: strata against LevelDB 1.23.
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot::run(args),
         Command::Fs(args) => fs_cmd::run(args),
         Command::Db(args) => db_cmd::run(args),
+        Command::Reproduce(args) => reproduce::run(args),
     }
 }
 

@@ -1,0 +1,202 @@
+//! The measurement: strata's default engine and LevelDB 1.23, both with
+//! compression off, run the seed's list in turn (rep 1 lsm, rep 1 leveldb,
+//! rep 2 lsm, …) so that machine noise falls on both alike. Every result
+//! is a CSV row written and flushed at once.
+
+use super::stats::Samples;
+use crate::csv_row::ResultRow;
+use crate::engines::{destroy_engine, open_engine};
+use crate::machine::{peak_rss_bytes, Machine};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use strata_api::{Engine, EngineSpec, Env, PosixEnv};
+use strata_workloads::db_bench::keys::KEY_BYTES;
+use strata_workloads::db_bench::{BenchResult, EngineHost, RunError, Suite};
+
+/// strata's engine with Snappy off, as in the seed's run.
+pub const STRATA_SPEC: &str = "lsm:compression=none";
+/// LevelDB 1.23 with Snappy off.
+pub const LEVELDB_SPEC: &str = "leveldb:compression=none";
+
+/// What the rows of a run share.
+pub struct RunFacts<'a> {
+    /// The run id.
+    pub run_id: &'a str,
+    /// RFC 3339 start time.
+    pub start_time: &'a str,
+    /// The machine.
+    pub machine: &'a Machine,
+}
+
+/// micros/op per benchmark position, per engine.
+#[derive(Debug, Default)]
+pub struct Measured {
+    /// strata's samples.
+    pub strata: Samples,
+    /// LevelDB's samples.
+    pub leveldb: Samples,
+}
+
+/// Opens one spec in one directory on the real file system.
+struct Host {
+    spec: EngineSpec,
+    dir: PathBuf,
+    env: Arc<dyn Env>,
+}
+
+impl EngineHost for Host {
+    fn open(&mut self, fresh: bool) -> strata_api::Result<Arc<dyn Engine>> {
+        if fresh {
+            destroy_engine(&self.spec, &self.dir, Arc::clone(&self.env))?;
+        }
+        self.env.create_dir_all(&self.dir)?;
+        open_engine(&self.spec, &self.dir, Arc::clone(&self.env))
+    }
+
+    fn db_size_bytes(&self) -> u64 {
+        dir_size_bytes(&self.dir)
+    }
+}
+
+fn dir_size_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(m) if m.is_dir() => dir_size_bytes(&entry.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Runs `repeat` interleaved repetitions of `suite` on both engines in
+/// subfolders of `db_root`; db_bench's lines go to `log`.
+///
+/// # Errors
+/// The first engine, output or CSV error.
+pub fn run_interleaved(
+    suite: &Suite,
+    repeat: u32,
+    db_root: &Path,
+    facts: &RunFacts<'_>,
+    csv: &mut csv::Writer<std::fs::File>,
+    log: &mut dyn Write,
+) -> Result<Measured, String> {
+    let parse = |text: &str| EngineSpec::parse(text).map_err(|e| format!("{text}: {e}"));
+    let engines = [
+        (parse(STRATA_SPEC)?, "0-lsm"),
+        (parse(LEVELDB_SPEC)?, "1-leveldb"),
+    ];
+    let env: Arc<dyn Env> = Arc::new(PosixEnv::new());
+    let mut measured = Measured::default();
+    for repetition in 0..repeat {
+        for (spec, folder) in &engines {
+            eprintln!(
+                "Engine:     {spec} (repetition {} of {repeat})",
+                repetition + 1
+            );
+            write!(log, "{}", suite.header(false)).map_err(|e| e.to_string())?;
+            let mut host = Host {
+                spec: spec.clone(),
+                dir: db_root.join(folder),
+                env: Arc::clone(&env),
+            };
+            let samples = if spec.kind() == "lsm" {
+                &mut measured.strata
+            } else {
+                &mut measured.leveldb
+            };
+            suite
+                .run(&mut host, log, &mut |result| {
+                    let row = make_row(facts, suite, spec, repetition, result);
+                    csv.serialize(&row)
+                        .and_then(|()| csv.flush().map_err(csv::Error::from))
+                        .map_err(|e| RunError::Handler(format!("writing the results CSV: {e}")))?;
+                    samples.add(result.position, result.report.micros_per_op);
+                    Ok(())
+                })
+                .map_err(|e| format!("{spec}: {e}"))?;
+        }
+    }
+    Ok(measured)
+}
+
+/// The CSV row of one result (the `strata bench` schema).
+fn make_row(
+    facts: &RunFacts<'_>,
+    suite: &Suite,
+    spec: &EngineSpec,
+    repetition: u32,
+    result: &BenchResult,
+) -> ResultRow {
+    let config = suite.config();
+    let report = &result.report;
+    let is_lsm = spec.kind() == "lsm";
+    let lsm_key = |key: &str, default: &str| {
+        if is_lsm {
+            spec.get_or(key, default).to_string()
+        } else {
+            String::new()
+        }
+    };
+    let latency = report.all_latency;
+    let user_bytes_written = result.metrics.map_or(0, |m| m.user_bytes_written);
+    let disk_bytes_written = result.metrics.map_or(0, |m| m.disk_bytes_written);
+    ResultRow {
+        run_id: facts.run_id.to_string(),
+        start_time: facts.start_time.to_string(),
+        git_rev: facts.machine.git_rev.clone(),
+        cpu_model: facts.machine.cpu_model.clone(),
+        cpu_cores: facts.machine.cpu_cores,
+        engine_spec: spec.to_string(),
+        engine_kind: spec.kind().to_string(),
+        memtable: lsm_key("memtable", "skiplist"),
+        compaction: lsm_key("compaction", "leveled"),
+        compression: spec.get_or("compression", "snappy").to_string(),
+        bloom_bits: spec
+            .number("bloom_bits")
+            .map_or(0, |b| u32::try_from(b).unwrap_or(u32::MAX)),
+        benchmark: report.name.clone(),
+        repetition,
+        num: u64::from(config.num),
+        reads: u64::from(config.resolved_reads()),
+        threads: config.threads,
+        key_size_bytes: u32::try_from(KEY_BYTES).unwrap_or(u32::MAX),
+        value_size_bytes: u32::try_from(result.plan.value_size).unwrap_or(u32::MAX),
+        seed: config.seed,
+        rng: config.rng.name().to_string(),
+        ops: report.ops,
+        elapsed_us: (report.elapsed_s * 1e6).round() as u64,
+        micros_per_op: report.micros_per_op,
+        ops_per_s: if report.elapsed_s > 0.0 {
+            report.ops as f64 / report.elapsed_s
+        } else {
+            0.0
+        },
+        mb_per_s: report.mb_per_s,
+        found: report.found,
+        latency_us_p50: latency.map(|l| l.p50_us),
+        latency_us_p75: latency.map(|l| l.p75_us),
+        latency_us_p90: latency.map(|l| l.p90_us),
+        latency_us_p99: latency.map(|l| l.p99_us),
+        latency_us_p999: latency.map(|l| l.p999_us),
+        latency_us_p9999: latency.map(|l| l.p9999_us),
+        latency_us_max: latency.map(|l| l.max_us),
+        user_bytes_written,
+        disk_bytes_written,
+        write_amplification: (user_bytes_written > 0)
+            .then(|| disk_bytes_written as f64 / user_bytes_written as f64),
+        read_amplification: result
+            .metrics
+            .filter(|m| m.gets > 0)
+            .map(|m| m.read_amplification()),
+        space_amplification: None,
+        db_size_bytes: result.db_size_bytes,
+        peak_rss_bytes: peak_rss_bytes(),
+        message: report.message.clone(),
+    }
+}

@@ -1,0 +1,181 @@
+//! The published figures (`results/published/`): LevelDB 1.23 and the
+//! seed's Zig port, as their authors printed them. Columns are found by
+//! header name, so their order, extra columns (`mb_per_s` or `mib_per_s`,
+//! `note`) and spaces around cells do not matter.
+
+use std::path::Path;
+
+/// The LevelDB 1.23 file's name in `results/published/`.
+pub const LEVELDB_FILE: &str = "seed-devlog-002-leveldb-1.23.csv";
+/// The Zig port file's name in `results/published/`.
+pub const ZIG_FILE: &str = "seed-devlog-002-zig-port.csv";
+
+/// Copies built into strata, used when no `--published` folder is given.
+const LEVELDB_EMBEDDED: &str =
+    include_str!("../../../results/published/seed-devlog-002-leveldb-1.23.csv");
+const ZIG_EMBEDDED: &str = include_str!("../../../results/published/seed-devlog-002-zig-port.csv");
+
+/// One published benchmark result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedRow {
+    /// db_bench benchmark name.
+    pub benchmark: String,
+    /// Published micros/op.
+    pub micros_per_op: f64,
+}
+
+/// One published run: its rows in file order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Published {
+    /// The rows, in the order of the file (db_bench's run order).
+    pub rows: Vec<PublishedRow>,
+}
+
+impl Published {
+    /// The `occurrence`-th (0-based) row named `benchmark`: benchmarks
+    /// repeat in the list, so the third `readrandom` here is matched with
+    /// the third one measured.
+    pub fn micros_per_op(&self, benchmark: &str, occurrence: usize) -> Option<f64> {
+        self.rows
+            .iter()
+            .filter(|r| r.benchmark == benchmark)
+            .nth(occurrence)
+            .map(|r| r.micros_per_op)
+    }
+}
+
+/// The two published runs (LevelDB 1.23, the Zig port).
+#[derive(Debug, Clone)]
+pub struct PublishedPair {
+    /// LevelDB 1.23's rows.
+    pub leveldb: Published,
+    /// The Zig port's rows.
+    pub zig: Published,
+    /// Where they came from, for the report.
+    pub source: String,
+}
+
+/// Loads both files from `dir`, or the built-in copies when `dir` is `None`.
+///
+/// # Errors
+/// A file that cannot be read or parsed, naming it.
+pub fn load(dir: Option<&Path>) -> Result<PublishedPair, String> {
+    let Some(dir) = dir else {
+        return Ok(PublishedPair {
+            leveldb: parse(LEVELDB_EMBEDDED).map_err(|e| format!("{LEVELDB_FILE}: {e}"))?,
+            zig: parse(ZIG_EMBEDDED).map_err(|e| format!("{ZIG_FILE}: {e}"))?,
+            source: "results/published/ (copies built into strata)".to_string(),
+        });
+    };
+    let read = |name: &str| -> Result<Published, String> {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    Ok(PublishedPair {
+        leveldb: read(LEVELDB_FILE)?,
+        zig: read(ZIG_FILE)?,
+        source: format!("{}/", dir.display()),
+    })
+}
+
+/// Parses a published CSV: a header naming at least `benchmark` and
+/// `micros_per_op` (any case, any order), then one row per result. Blank
+/// rows are skipped.
+///
+/// # Errors
+/// A missing column, a row too short to hold it, an empty benchmark name,
+/// or a micros/op that is not a finite non-negative number; with the line.
+pub fn parse(text: &str) -> Result<Published, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader.headers().map_err(|e| e.to_string())?.clone();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("no '{name}' column in the header"))
+    };
+    let (bench_col, micros_col) = (column("benchmark")?, column("micros_per_op")?);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| e.to_string())?;
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let (Some(benchmark), Some(micros)) = (record.get(bench_col), record.get(micros_col))
+        else {
+            return Err(format!("line {line}: too few columns"));
+        };
+        if benchmark.is_empty() {
+            return Err(format!("line {line}: empty benchmark name"));
+        }
+        let micros_per_op: f64 = micros
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("line {line}: micros_per_op '{micros}' is not a number"))?;
+        rows.push(PublishedRow {
+            benchmark: benchmark.to_string(),
+            micros_per_op,
+        });
+    }
+    if rows.is_empty() {
+        return Err("no rows".to_string());
+    }
+    Ok(Published { rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_found_by_name_and_repeats_by_occurrence() {
+        let text = "note, Micros_Per_Op ,engine,benchmark\n\
+                    x, 2.5 ,a,fillseq\n\
+                    \n\
+                    ,3.0,a,readrandom\n\
+                    \"1,000 ops\",4.0,a,readrandom\n";
+        let p = parse(text).expect("parses");
+        assert_eq!(p.rows.len(), 3);
+        assert_eq!(p.micros_per_op("fillseq", 0), Some(2.5));
+        assert_eq!(p.micros_per_op("readrandom", 0), Some(3.0));
+        assert_eq!(p.micros_per_op("readrandom", 1), Some(4.0));
+        assert_eq!(p.micros_per_op("readrandom", 2), None);
+        assert_eq!(p.micros_per_op("crc32c", 0), None);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_naming_the_line() {
+        let e = parse("benchmark,mb_per_s\nfillseq,3\n").expect_err("no column");
+        assert!(e.contains("'micros_per_op'"), "{e}");
+        let e = parse("benchmark,micros_per_op\nfillseq,fast\n").expect_err("text");
+        assert!(e.contains("line 2") && e.contains("'fast'"), "{e}");
+        let e = parse("benchmark,micros_per_op\nfillseq,-1\n").expect_err("negative");
+        assert!(e.contains("line 2"), "{e}");
+        let e = parse("benchmark,micros_per_op\nfillseq,1\nreadseq\n").expect_err("short");
+        assert!(e.contains("line 3") && e.contains("too few"), "{e}");
+        let e = parse("benchmark,micros_per_op\n").expect_err("empty");
+        assert!(e.contains("no rows"), "{e}");
+    }
+
+    #[test]
+    fn built_in_copies_hold_the_seed_list() {
+        let pair = load(None).expect("embedded copies parse");
+        for published in [&pair.leveldb, &pair.zig] {
+            let names: Vec<&str> = published
+                .rows
+                .iter()
+                .map(|r| r.benchmark.as_str())
+                .collect();
+            assert_eq!(names, super::super::SEED_BENCHMARKS);
+        }
+        assert_eq!(pair.leveldb.micros_per_op("fillseq", 0), Some(2.267));
+        assert_eq!(pair.zig.micros_per_op("readrandom", 2), Some(3.391));
+    }
+}
