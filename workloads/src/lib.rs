@@ -7,3 +7,4 @@
 //! through an [`db_bench::EngineHost`] that the caller provides.
 
 pub mod db_bench;
+pub mod ycsb;

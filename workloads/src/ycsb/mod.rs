@@ -1,0 +1,29 @@
+//! The YCSB core workloads A–F (Cooper et al., "Benchmarking cloud serving
+//! systems with YCSB", SoCC 2010; the `workloada` … `workloadf` property
+//! files), run against any [`strata_api::Engine`] through a
+//! [`crate::db_bench::EngineHost`].
+//!
+//! Each workload opens a fresh database, loads [`YcsbConfig::records`]
+//! records (keys `user<FNV-1a hash of the insertion index>`, values of
+//! 10 fields × 100 bytes stored as one 1000-byte value), then runs
+//! [`YcsbConfig::operations`] operations on one client thread, drawing
+//! operation types from the workload's mix and records from a scrambled
+//! zipfian (θ = [`YcsbConfig::zipf_constant`]) or, for D, `latest`.
+//! Randomness comes from xoshiro streams of [`YcsbConfig::seed`].
+
+pub mod config;
+pub mod generator;
+pub mod hash;
+pub mod latest;
+pub mod record;
+pub mod report;
+pub mod run;
+pub mod scrambled;
+pub mod workload;
+pub mod zipfian;
+
+pub use config::{YcsbConfig, YcsbConfigError};
+pub use generator::{OpGenerator, Operation};
+pub use report::YcsbReport;
+pub use run::{run_workload, YcsbResult};
+pub use workload::{is_workload_name, OpType, Workload};
