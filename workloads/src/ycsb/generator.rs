@@ -59,9 +59,8 @@ impl OpGenerator {
                 // YCSB sizes the key space for the inserts to come
                 // (`expectednewkeys` = operations × insert proportion × 2)
                 // and redraws keys not inserted yet.
-                let expected_new = (config.operations as f64
-                    * workload.proportion(OpType::Insert)
-                    * 2.0) as u64;
+                let expected_new =
+                    (config.operations as f64 * workload.proportion(OpType::Insert) * 2.0) as u64;
                 Chooser::Zipfian(ScrambledZipfian::new(
                     records + expected_new + 1,
                     config.zipf_constant,

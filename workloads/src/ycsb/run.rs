@@ -56,7 +56,8 @@ impl Executor<'_> {
     fn insert(&mut self, index: u64) -> strata_api::Result<()> {
         let key = key_of(index);
         fill_record(&mut self.value, &mut self.values);
-        self.engine.put(&WriteOptions::default(), &key, &self.value)?;
+        self.engine
+            .put(&WriteOptions::default(), &key, &self.value)?;
         self.logical_bytes += (key.len() + RECORD_BYTES) as u64;
         Ok(())
     }
