@@ -11,6 +11,7 @@ mod fs_cmd;
 mod machine;
 mod plot;
 mod reproduce;
+mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Draw charts from a results CSV.
     Plot(plot::PlotArgs),
+    /// Simulate compaction policies on synthetic flushes (no disk): write, space and read amplification.
+    Sim(sim::SimArgs),
     /// The blobfs filesystem's commands.
     Fs(fs_cmd::FsArgs),
     /// Inspect a database: scan, get, put, delete, load, dump files, stats, compact.
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Plot(args) => plot::run(args),
+        Command::Sim(args) => sim::run(args),
         Command::Fs(args) => fs_cmd::run(args),
         Command::Db(args) => db_cmd::run(args),
         Command::Reproduce(args) => reproduce::run(args),
