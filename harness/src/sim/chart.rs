@@ -86,6 +86,7 @@ fn draw_panel<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .caption(panel.title, (FONT_FAMILY, 22))
         .margin(12)
+        .margin_right(40)
         .x_label_area_size(50)
         .y_label_area_size(70)
         .build_cartesian_2d(0u64..max_flush.max(1), 0.0..y_max)

@@ -7,6 +7,8 @@
 //! what no reader can see, and writes the output tables.
 
 pub mod executor;
+#[cfg(test)]
+mod executor_tests;
 pub mod lazy_leveled;
 pub mod leveled;
 mod runs;
