@@ -229,7 +229,14 @@ impl CompactionPolicy for LeveledPolicy {
                 .or_else(|| files.first())?;
             (level, vec![Arc::clone(first)], TaskReason::Size)
         } else if let Some((level, file)) = &shape.seek_candidate {
-            if *level + 1 >= NUM_LEVELS {
+            // A lookup that began before a compaction may name a file that
+            // compaction has since removed (LevelDB keeps the candidate in
+            // the version, so it goes stale with it): ignore such a file.
+            let live = version
+                .files
+                .get(*level)
+                .is_some_and(|files| files.iter().any(|f| f.meta.number == file.meta.number));
+            if *level + 1 >= NUM_LEVELS || !live {
                 return None;
             }
             (*level, vec![Arc::clone(file)], TaskReason::Seek)
@@ -244,6 +251,9 @@ impl CompactionPolicy for LeveledPolicy {
         } else {
             inputs0
         };
+        if inputs0.is_empty() {
+            return None;
+        }
         Some(self.setup_other_inputs(shape, level, inputs0, reason))
     }
 
@@ -443,6 +453,22 @@ mod tests {
         let task = LeveledPolicy.pick(&shape).expect("seek task");
         assert_eq!(task.reason, TaskReason::Seek);
         assert_eq!(task.inputs[1].files.len(), 1);
+    }
+
+    #[test]
+    fn a_seek_candidate_no_longer_in_the_version_is_ignored() {
+        let mut v = Version::empty();
+        v.files[0] = vec![file(10, "x", "y", 100)];
+        let pointers = vec![Vec::new(); NUM_LEVELS];
+        let mut shape = shape_with(&v, &pointers);
+        // File 9 was compacted away after a lookup charged it.
+        shape.seek_candidate = Some((0, file(9, "a", "b", 100)));
+        assert!(LeveledPolicy.pick(&shape).is_none());
+        shape.seek_candidate = Some((0, Arc::clone(&v.files[0][0])));
+        assert_eq!(
+            LeveledPolicy.pick(&shape).expect("live candidate").reason,
+            TaskReason::Seek
+        );
     }
 
     #[test]
