@@ -126,4 +126,27 @@ pub struct BenchArgs {
     /// Do not draw charts into reports/<run-id>/ at the end.
     #[arg(long = "no-plot")]
     pub no_plot: bool,
+    /// YCSB workloads (ycsba … ycsbf): records inserted by each load phase
+    /// (YCSB's default recordcount).
+    #[arg(
+        long = "ycsb_records",
+        default_value_t = 1000,
+        allow_negative_numbers = true
+    )]
+    pub ycsb_records: i64,
+    /// YCSB workloads: operations of each run phase (YCSB's default
+    /// operationcount).
+    #[arg(
+        long = "ycsb_ops",
+        default_value_t = 1000,
+        allow_negative_numbers = true
+    )]
+    pub ycsb_ops: i64,
+    /// YCSB workloads: zipfian constant of the request distribution, in (0, 1).
+    #[arg(
+        long = "ycsb_zipf",
+        default_value_t = 0.99,
+        allow_negative_numbers = true
+    )]
+    pub ycsb_zipf: f64,
 }

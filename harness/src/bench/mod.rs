@@ -6,12 +6,17 @@
 //! invocation would; each result is printed as db_bench prints it and
 //! written as a CSV row at once (flushed, so a crash leaves whole rows).
 //! At the end: the `--repeat` summary, temporary databases removed, charts.
+//!
+//! YCSB workloads (`ycsba` … `ycsbf`) in `--benchmarks` are split off
+//! before planning ([`ycsb_run`]) and run on each engine after the
+//! db_bench benchmarks, each on a fresh database.
 
 pub mod args;
 mod host;
 pub mod plan;
 mod row;
 mod summary;
+mod ycsb_run;
 
 pub use args::BenchArgs;
 
@@ -23,19 +28,31 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strata_workloads::db_bench::{RngKind, RunError, Suite};
+use strata_workloads::ycsb::run_workload;
 use summary::Summary;
+use ycsb_run::YcsbPart;
 
 /// Runs `strata bench`: exit 0 on success, 2 for bad flags, 1 when the
 /// run itself fails (one line on stderr either way).
 pub fn run(args: BenchArgs) -> ExitCode {
-    let plan = match plan::plan(&args, chrono::Utc::now()) {
+    let (db_bench_args, ycsb) = match ycsb_run::split(&args) {
+        Ok(split) => split,
+        Err(e) => {
+            eprintln!("strata bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut plan = match plan::plan(&db_bench_args, chrono::Utc::now()) {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("strata bench: {e}");
             return ExitCode::from(2);
         }
     };
-    match execute(&plan) {
+    if ycsb.db_bench_empty {
+        plan.benchmarks.clear();
+    }
+    match execute(&plan, &ycsb) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("strata bench: {e}");
@@ -44,7 +61,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     }
 }
 
-fn execute(plan: &RunPlan) -> Result<(), String> {
+fn execute(plan: &RunPlan, ycsb: &YcsbPart) -> Result<(), String> {
     let machine = Machine::probe();
     print_environment(plan, &machine);
     let suite =
@@ -57,7 +74,12 @@ fn execute(plan: &RunPlan) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", plan.out.display()))?;
     let mut summary = Summary::default();
     let mut rows = 0u64;
-    let outcome = run_matrix(plan, &machine, &suite, &mut csv, &mut summary, &mut rows);
+    let mut sinks = Sinks {
+        csv: &mut csv,
+        summary: &mut summary,
+        rows: &mut rows,
+    };
+    let outcome = run_matrix(plan, &machine, &suite, ycsb, &mut sinks);
     if plan.db_root_is_temp {
         // Ours alone (a fresh per-process path): remove it, failed run or not.
         let _ = std::fs::remove_dir_all(&plan.db_root);
@@ -80,13 +102,31 @@ fn execute(plan: &RunPlan) -> Result<(), String> {
     Ok(())
 }
 
+/// Where results go: the CSV, the `--repeat` summary, the row count.
+struct Sinks<'a> {
+    csv: &'a mut csv::Writer<std::fs::File>,
+    summary: &'a mut Summary,
+    rows: &'a mut u64,
+}
+
+impl Sinks<'_> {
+    /// Writes `row` and flushes, so a crash leaves whole rows.
+    fn write(&mut self, plan: &RunPlan, row: &ResultRow) -> Result<(), RunError> {
+        self.csv
+            .serialize(row)
+            .and_then(|()| self.csv.flush().map_err(csv::Error::from))
+            .map_err(|e| RunError::Handler(format!("writing {}: {e}", plan.out.display())))?;
+        *self.rows += 1;
+        Ok(())
+    }
+}
+
 fn run_matrix(
     plan: &RunPlan,
     machine: &Machine,
     suite: &Suite,
-    csv: &mut csv::Writer<std::fs::File>,
-    summary: &mut Summary,
-    rows: &mut u64,
+    ycsb: &YcsbPart,
+    sinks: &mut Sinks<'_>,
 ) -> Result<(), RunError> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -99,29 +139,54 @@ fn run_matrix(
                 plan.repeat,
                 engine.dir.display()
             );
-            let snappy = engine.spec.get_or("compression", "snappy") == "snappy";
-            write!(out, "{}", suite.header(snappy))?;
             let mut host = DirHost::new(engine.spec.clone(), engine.dir.clone());
             let spec_text = engine.spec.to_string();
-            suite.run(&mut host, &mut out, &mut |result| {
-                let row: ResultRow = row::make_row(plan, machine, engine, repetition, result);
-                csv.serialize(&row)
-                    .and_then(|()| csv.flush().map_err(csv::Error::from))
-                    .map_err(|e| {
-                        RunError::Handler(format!("writing {}: {e}", plan.out.display()))
-                    })?;
-                *rows += 1;
-                if result.plan.benchmark.prints_property().is_none() {
-                    summary.add(
-                        index,
-                        &spec_text,
-                        result.position,
-                        &result.report.name,
-                        result.report.micros_per_op,
-                    );
+            if !suite.benchmarks().is_empty() {
+                let snappy = engine.spec.get_or("compression", "snappy") == "snappy";
+                write!(out, "{}", suite.header(snappy))?;
+                suite.run(&mut host, &mut out, &mut |result| {
+                    let row: ResultRow = row::make_row(plan, machine, engine, repetition, result);
+                    sinks.write(plan, &row)?;
+                    if result.plan.benchmark.prints_property().is_none() {
+                        sinks.summary.add(
+                            index,
+                            &spec_text,
+                            result.position,
+                            &result.report.name,
+                            result.report.micros_per_op,
+                        );
+                    }
+                    Ok(())
+                })?;
+            }
+            if ycsb.workloads.is_empty() {
+                continue;
+            }
+            write!(out, "{}", ycsb_run::header(&ycsb.config))?;
+            for (i, &workload) in ycsb.workloads.iter().enumerate() {
+                if plan.config.use_existing_db {
+                    // Each workload loads its own fresh database.
+                    writeln!(
+                        out,
+                        "{:<12} : skipped (--use_existing_db is true)",
+                        workload.name()
+                    )?;
+                    continue;
                 }
-                Ok(())
-            })?;
+                let result = run_workload(workload, &ycsb.config, &mut host, &mut out)?;
+                for row in
+                    ycsb_run::make_rows(plan, machine, engine, repetition, &ycsb.config, &result)
+                {
+                    sinks.write(plan, &row)?;
+                }
+                sinks.summary.add(
+                    index,
+                    &spec_text,
+                    suite.benchmarks().len() + i,
+                    workload.name(),
+                    result.report.micros_per_op,
+                );
+            }
         }
     }
     out.flush()?;

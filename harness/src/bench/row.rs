@@ -1,4 +1,4 @@
-//! One benchmark result → one CSV row.
+//! One benchmark result → one CSV row, and the columns every row shares.
 
 use super::plan::{EnginePlan, RunPlan};
 use crate::csv_row::ResultRow;
@@ -14,13 +14,63 @@ pub fn make_row(
     repetition: u32,
     result: &BenchResult,
 ) -> ResultRow {
-    let spec = &engine.spec;
-    let is_lsm = spec.kind() == "lsm";
     let report = &result.report;
     let latency = report.all_latency;
     let metrics = result.metrics;
     let user_bytes_written = metrics.map_or(0, |m| m.user_bytes_written);
     let disk_bytes_written = metrics.map_or(0, |m| m.disk_bytes_written);
+    ResultRow {
+        benchmark: report.name.clone(),
+        num: u64::from(plan.config.num),
+        reads: u64::from(plan.config.resolved_reads()),
+        threads: plan.config.threads,
+        key_size_bytes: KEY_BYTES as u32,
+        value_size_bytes: result.plan.value_size as u32,
+        rng: plan.config.rng.name().to_string(),
+        ops: report.ops,
+        elapsed_us: (report.elapsed_s * 1e6).round() as u64,
+        micros_per_op: report.micros_per_op,
+        ops_per_s: if report.elapsed_s > 0.0 {
+            report.ops as f64 / report.elapsed_s
+        } else {
+            0.0
+        },
+        mb_per_s: report.mb_per_s,
+        found: report.found,
+        latency_us_p50: latency.map(|l| l.p50_us),
+        latency_us_p75: latency.map(|l| l.p75_us),
+        latency_us_p90: latency.map(|l| l.p90_us),
+        latency_us_p99: latency.map(|l| l.p99_us),
+        latency_us_p999: latency.map(|l| l.p999_us),
+        latency_us_p9999: latency.map(|l| l.p9999_us),
+        latency_us_max: latency.map(|l| l.max_us),
+        user_bytes_written,
+        disk_bytes_written,
+        write_amplification: (user_bytes_written > 0)
+            .then(|| disk_bytes_written as f64 / user_bytes_written as f64),
+        read_amplification: metrics
+            .filter(|m| m.gets > 0)
+            .map(|m| m.read_amplification()),
+        // Files on disk (tables, WAL, MANIFEST) per key + value byte live,
+        // measured after benchmarks that change the data.
+        space_amplification: result.space_amplification(),
+        db_size_bytes: result.db_size_bytes,
+        message: report.message.clone(),
+        ..engine_row(plan, machine, engine, repetition)
+    }
+}
+
+/// The columns every row of `engine` in repetition `repetition` shares
+/// (run, machine, engine, seed, peak RSS); the measured columns are left
+/// empty for the caller to fill.
+pub fn engine_row(
+    plan: &RunPlan,
+    machine: &Machine,
+    engine: &EnginePlan,
+    repetition: u32,
+) -> ResultRow {
+    let spec = &engine.spec;
+    let is_lsm = spec.kind() == "lsm";
     ResultRow {
         run_id: plan.run_id.clone(),
         start_time: plan.start_time.clone(),
@@ -43,46 +93,9 @@ pub fn make_row(
         bloom_bits: spec
             .number("bloom_bits")
             .map_or(0, |b| u32::try_from(b).unwrap_or(u32::MAX)),
-        benchmark: report.name.clone(),
         repetition,
-        num: u64::from(plan.config.num),
-        reads: u64::from(plan.config.resolved_reads()),
-        threads: plan.config.threads,
-        key_size_bytes: KEY_BYTES as u32,
-        value_size_bytes: result.plan.value_size as u32,
         seed: plan.config.seed,
-        rng: plan.config.rng.name().to_string(),
-        ops: report.ops,
-        elapsed_us: (report.elapsed_s * 1e6).round() as u64,
-        micros_per_op: report.micros_per_op,
-        ops_per_s: if report.elapsed_s > 0.0 {
-            report.ops as f64 / report.elapsed_s
-        } else {
-            0.0
-        },
-        mb_per_s: report.mb_per_s,
-        found: report.found,
-        latency_us_p50: latency.map(|l| l.p50_us),
-        latency_us_p75: latency.map(|l| l.p75_us),
-        latency_us_p90: latency.map(|l| l.p90_us),
-        latency_us_p99: latency.map(|l| l.p99_us),
-        latency_us_p999: latency.map(|l| l.p999_us),
-        latency_us_p9999: latency.map(|l| l.p9999_us),
-        latency_us_max: latency.map(|l| l.max_us),
-        user_bytes_written,
-        disk_bytes_written,
-        // Engines that cannot count disk writes (the baselines) report 0:
-        // an empty cell, not a write amplification of 0.
-        write_amplification: (user_bytes_written > 0 && disk_bytes_written > 0)
-            .then(|| disk_bytes_written as f64 / user_bytes_written as f64),
-        read_amplification: metrics
-            .filter(|m| m.gets > 0)
-            .map(|m| m.read_amplification()),
-        // Files on disk (tables, WAL, MANIFEST) per key + value byte live,
-        // measured after benchmarks that change the data.
-        space_amplification: result.space_amplification(),
-        db_size_bytes: result.db_size_bytes,
         peak_rss_bytes: peak_rss_bytes(),
-        message: report.message.clone(),
+        ..ResultRow::default()
     }
 }

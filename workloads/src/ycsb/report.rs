@@ -46,7 +46,12 @@ impl Default for Latencies {
 impl Latencies {
     /// Records one operation of type `op` that took `nanos`.
     pub fn record(&mut self, op: OpType, nanos: u64) {
-        self.histograms[op.index()].saturating_record(nanos);
+        let hist = &mut self.histograms[op.index()];
+        // `record` grows the auto-resizing histogram; `saturating_record`
+        // alone would clamp to its initial highest trackable value (2 ns).
+        if hist.record(nanos).is_err() {
+            hist.saturating_record(nanos);
+        }
     }
 
     /// Operations recorded of type `op`.

@@ -1,0 +1,178 @@
+//! YCSB workloads (`ycsba` … `ycsbf`) in `strata bench`: their names are
+//! taken out of `--benchmarks` before the db_bench plan is made, their
+//! flags validated, and each workload run on every engine after the
+//! db_bench benchmarks, with one CSV row for the workload and one per
+//! operation type (`ycsba.read`, `ycsba.update`, …).
+
+use super::args::BenchArgs;
+use super::plan::{EnginePlan, RunPlan};
+use super::row::engine_row;
+use crate::csv_row::ResultRow;
+use crate::machine::Machine;
+use strata_workloads::db_bench::LatencySummary;
+use strata_workloads::ycsb::record::RECORD_BYTES;
+use strata_workloads::ycsb::{is_workload_name, OpType, Workload, YcsbConfig, YcsbResult};
+
+/// A db_bench name that the plan accepts, given to it in place of an
+/// all-YCSB list: the plan (plan.rs) rejects an empty db_bench list and
+/// does not know YCSB names. It only lets the other flags be validated;
+/// [`YcsbPart::db_bench_empty`] says to drop it from the plan again.
+const PLANNING_STAND_IN: &str = "fillseq";
+
+/// The YCSB part of a `strata bench` invocation.
+#[derive(Debug, Clone)]
+pub struct YcsbPart {
+    /// The workloads, in the order given.
+    pub workloads: Vec<Workload>,
+    /// Their settings.
+    pub config: YcsbConfig,
+    /// True when `--benchmarks` named no db_bench benchmark (the plan's
+    /// list is then the stand-in and must be cleared).
+    pub db_bench_empty: bool,
+}
+
+fn count_flag(flag: &str, value: i64, min: i64) -> Result<u64, String> {
+    u64::try_from(value)
+        .ok()
+        .filter(|&v| v as i64 >= min)
+        .ok_or_else(|| format!("{flag}: must be at least {min}, got {value}"))
+}
+
+/// Splits the YCSB names out of `args.benchmarks`: the arguments to plan
+/// the db_bench part with, and the YCSB part (empty workloads when none
+/// were named).
+///
+/// # Errors
+/// A YCSB flag out of range, as `--flag: why`.
+pub fn split(args: &BenchArgs) -> Result<(BenchArgs, YcsbPart), String> {
+    let config = YcsbConfig {
+        records: count_flag("--ycsb_records", args.ycsb_records, 1)?,
+        operations: count_flag("--ycsb_ops", args.ycsb_ops, 0)?,
+        zipf_constant: args.ycsb_zipf,
+        seed: args.seed,
+        histogram: args.histogram,
+    };
+    config.validate().map_err(|e| e.to_string())?;
+    let mut workloads = Vec::new();
+    let mut rest = Vec::new();
+    for name in args.benchmarks.split(',').map(str::trim) {
+        match Workload::from_name(name) {
+            Some(w) => workloads.push(w),
+            None if !name.is_empty() => rest.push(name),
+            None => {}
+        }
+    }
+    let db_bench_empty = rest.is_empty() && !workloads.is_empty();
+    let mut planned = args.clone();
+    if !workloads.is_empty() {
+        planned.benchmarks = if db_bench_empty {
+            PLANNING_STAND_IN.to_string()
+        } else {
+            rest.join(",")
+        };
+    }
+    debug_assert!(!planned.benchmarks.split(',').any(is_workload_name));
+    Ok((
+        planned,
+        YcsbPart {
+            workloads,
+            config,
+            db_bench_empty,
+        },
+    ))
+}
+
+/// The block printed before an engine's YCSB workloads.
+pub fn header(config: &YcsbConfig) -> String {
+    format!(
+        "YCSB:       {} records of 10 fields x 100 bytes, {} operations per workload, \
+         zipfian constant {}, seed {} (xoshiro), 1 client thread\n",
+        config.records, config.operations, config.zipf_constant, config.seed
+    )
+}
+
+fn fill_latency(row: &mut ResultRow, latency: Option<LatencySummary>) {
+    row.latency_us_p50 = latency.map(|l| l.p50_us);
+    row.latency_us_p75 = latency.map(|l| l.p75_us);
+    row.latency_us_p90 = latency.map(|l| l.p90_us);
+    row.latency_us_p99 = latency.map(|l| l.p99_us);
+    row.latency_us_p999 = latency.map(|l| l.p999_us);
+    row.latency_us_p9999 = latency.map(|l| l.p9999_us);
+    row.latency_us_max = latency.map(|l| l.max_us);
+}
+
+/// The rows of one workload: first the workload's own (`ycsba`: all
+/// operations, engine counters, found count, space amplification), then
+/// one per operation type that occurred (`ycsba.read`: its count, mean
+/// latency as micros/op, its percentiles; engine counters left empty so
+/// sums over rows do not count them twice). `num` holds the record count
+/// and `reads` the operation count.
+pub fn make_rows(
+    plan: &RunPlan,
+    machine: &Machine,
+    engine: &EnginePlan,
+    repetition: u32,
+    config: &YcsbConfig,
+    result: &YcsbResult,
+) -> Vec<ResultRow> {
+    let report = &result.report;
+    let mut base = engine_row(plan, machine, engine, repetition);
+    let records_now = report.records_loaded + report.count(OpType::Insert);
+    base.num = config.records;
+    base.reads = config.operations;
+    base.threads = 1;
+    // Keys vary in length (`user` + up to 19 digits): their mean.
+    base.key_size_bytes = report
+        .logical_bytes
+        .checked_div(records_now)
+        .map_or(0, |per| per.saturating_sub(RECORD_BYTES as u64) as u32);
+    base.value_size_bytes = RECORD_BYTES as u32;
+    base.rng = "xoshiro".to_string();
+    base.elapsed_us = (report.elapsed_s * 1e6).round() as u64;
+    base.db_size_bytes = result.db_size_bytes;
+    let per_s = |n: u64| {
+        if report.elapsed_s > 0.0 {
+            n as f64 / report.elapsed_s
+        } else {
+            0.0
+        }
+    };
+    let metrics = result.metrics;
+    let mut overall = ResultRow {
+        benchmark: report.name.clone(),
+        ops: report.ops,
+        micros_per_op: report.micros_per_op,
+        ops_per_s: per_s(report.ops),
+        found: (report.count(OpType::Read) + report.count(OpType::ReadModifyWrite) > 0)
+            .then_some(report.found),
+        user_bytes_written: metrics.user_bytes_written,
+        disk_bytes_written: metrics.disk_bytes_written,
+        write_amplification: (metrics.user_bytes_written > 0)
+            .then(|| metrics.disk_bytes_written as f64 / metrics.user_bytes_written as f64),
+        read_amplification: (metrics.gets > 0).then(|| metrics.read_amplification()),
+        space_amplification: result.space_amplification(),
+        message: report.message(),
+        ..base.clone()
+    };
+    fill_latency(&mut overall, report.all_latency);
+    let mut rows = vec![overall];
+    for (op, latency) in &report.latencies {
+        let mut row = ResultRow {
+            benchmark: format!("{}.{}", report.name, op.label()),
+            ops: latency.count,
+            micros_per_op: latency.mean_us,
+            ops_per_s: per_s(latency.count),
+            message: format!(
+                "({} latencies of {}: {} of {} ops)",
+                op.label(),
+                report.name,
+                latency.count,
+                report.ops
+            ),
+            ..base.clone()
+        };
+        fill_latency(&mut row, Some(*latency));
+        rows.push(row);
+    }
+    rows
+}
