@@ -172,6 +172,14 @@ fn histogram_reports_percentiles_per_operation_type() {
     let all = results[0].report.all_latency.expect("latencies");
     assert_eq!(all.count, 300);
     assert!(all.p50_us <= all.p99_us && all.p99_us <= all.max_us);
+    // Latencies add up to the elapsed time, so the largest is at least
+    // about the mean (a histogram clamped to a tiny range fails this).
+    let mean_us = results[0].report.micros_per_op;
+    assert!(
+        all.max_us >= 0.5 * mean_us,
+        "max {} µs vs mean {mean_us} µs",
+        all.max_us
+    );
     assert!(out.contains("Percentiles: P50: "));
     // readwhilewriting reports the readers' gets and the writer's puts.
     let kinds: Vec<&str> = results[1]

@@ -135,7 +135,13 @@ impl Stats {
         if let Some(hists) = &mut self.histograms {
             let now = Instant::now();
             let nanos = (now - self.last_op_finish).as_nanos();
-            hists[kind.index()].saturating_record(u64::try_from(nanos).unwrap_or(u64::MAX));
+            let nanos = u64::try_from(nanos).unwrap_or(u64::MAX);
+            // `record` grows the auto-resizing histogram; `saturating_record`
+            // would clamp to its current (initially tiny) range instead.
+            let hist = &mut hists[kind.index()];
+            if hist.record(nanos).is_err() {
+                hist.saturating_record(nanos);
+            }
             self.last_op_finish = now;
         }
     }
