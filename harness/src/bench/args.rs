@@ -34,7 +34,9 @@ pub struct BenchArgs {
     /// readrandom, readmissing, readhot, readseq, readreverse, seekrandom,
     /// seekordered, readrandomsmall, deleteseq, deleterandom,
     /// readwhilewriting, compact, fill100K, crc32c, snappycomp,
-    /// snappyuncomp, open, stats, sstables.
+    /// snappyuncomp, open, stats, sstables; and YCSB core workloads ycsba,
+    /// ycsbb, ycsbc, ycsbd, ycsbe, ycsbf (run after the db_bench ones, each
+    /// on a fresh database; see --ycsb_records, --ycsb_ops, --ycsb_zipf).
     #[arg(long = "benchmarks", default_value = DEFAULT_BENCHMARKS, value_name = "LIST")]
     pub benchmarks: String,
     /// Number of key/values to place in the database.
