@@ -222,3 +222,58 @@ fn draw_on<DB: DrawingBackend>(
     .map_err(draw_err)?;
     root.present().map_err(draw_err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reproduce::stats::Spread;
+
+    fn row(published: (f64, f64), measured: (f64, f64)) -> ComparisonRow {
+        let at = |v: f64| {
+            Some(Spread {
+                median: v,
+                min: v,
+                max: v,
+            })
+        };
+        ComparisonRow {
+            position: 0,
+            benchmark: "fillseq".to_string(),
+            published_leveldb_us: Some(published.0),
+            published_zig_us: Some(published.1),
+            leveldb_us: at(measured.0),
+            strata_us: at(measured.1),
+        }
+    }
+
+    #[test]
+    fn axis_turns_log_only_for_a_wide_spread() {
+        let narrow = Axis::fit(&[row((2.0, 1.0), (1.0, 3.0))]).expect("ratios");
+        assert!(!narrow.log);
+        assert_eq!((narrow.lo, narrow.base()), (0.0, 0.0));
+        assert!(narrow.hi > 3.0 && narrow.to_axis(3.0) == 3.0);
+        let wide = Axis::fit(&[row((4000.0, 23.0), (1.0, 8.0))]).expect("ratios");
+        assert!(wide.log);
+        assert_eq!(wide.to_axis(1.0), 0.0, "bars start at 1.0");
+        assert!(wide.lo < wide.to_axis(23.0 / 4000.0) && wide.hi > wide.to_axis(8.0));
+        assert_eq!(wide.label(1.0), "10");
+        assert_eq!(wide.label(-1.0), "0.10");
+        let none = ComparisonRow {
+            published_zig_us: None,
+            strata_us: None,
+            ..row((1.0, 1.0), (1.0, 1.0))
+        };
+        assert!(Axis::fit(&[none]).is_none());
+    }
+
+    #[test]
+    fn chart_files_are_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = draw_ratios(&[row((2.0, 1.0), (1.0, 3.0))], dir.path()).expect("draws");
+        assert_eq!(files.len(), 2);
+        for file in files {
+            let bytes = std::fs::metadata(&file).expect("written").len();
+            assert!(bytes > 1000, "{}: {bytes}", file.display());
+        }
+    }
+}
