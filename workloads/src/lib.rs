@@ -7,4 +7,5 @@
 //! through an [`db_bench::EngineHost`] that the caller provides.
 
 pub mod db_bench;
+pub mod fs;
 pub mod ycsb;

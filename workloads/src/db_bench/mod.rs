@@ -106,6 +106,14 @@ pub enum RunError {
     Output(io::Error),
     /// The caller's result handler failed.
     Handler(String),
+    /// A workload found the store in a state it did not write, or could
+    /// not do its own work (reading a local directory, say).
+    Workload {
+        /// The benchmark that was running.
+        benchmark: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl fmt::Display for RunError {
@@ -114,6 +122,7 @@ impl fmt::Display for RunError {
             RunError::Engine { benchmark, source } => write!(f, "{benchmark}: {source}"),
             RunError::Output(e) => write!(f, "writing the report: {e}"),
             RunError::Handler(e) => f.write_str(e),
+            RunError::Workload { benchmark, reason } => write!(f, "{benchmark}: {reason}"),
         }
     }
 }

@@ -1,0 +1,58 @@
+//! Settings of the filesystem workloads (`--fs_*` flags).
+
+use std::path::PathBuf;
+
+/// Default number of files `fs_create` makes (`--fs_files`).
+pub const DEFAULT_FILES: u64 = 2000;
+/// Default size of `fs_bigfile`'s file, MiB (`--fs_bigfile_mb`).
+pub const DEFAULT_BIGFILE_MB: u64 = 64;
+/// Default number of in-place edits `fs_bigfile` makes.
+pub const DEFAULT_BIGFILE_EDITS: u64 = 64;
+
+/// What the filesystem workloads run with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsWorkloadConfig {
+    /// Files `fs_create` makes (about one directory per 12 files).
+    pub files: u64,
+    /// Operations of `fs_read`, `fs_stat`, `fs_readdir`, `fs_overwrite`,
+    /// `fs_rename` and `fs_history` (`--fs_ops`; defaults to `files`).
+    pub ops: u64,
+    /// Size of `fs_bigfile`'s file, bytes.
+    pub bigfile_bytes: u64,
+    /// In-place edits of `fs_bigfile`'s file.
+    pub bigfile_edits: u64,
+    /// The local directory `fs_import` imports (`--fs_source`).
+    pub source: Option<PathBuf>,
+    /// Where `fs_import` may put its changed copy of the source (removed
+    /// afterwards). The harness puts it beside the database.
+    pub scratch_dir: PathBuf,
+    /// Base seed of every random choice and of the file contents.
+    pub seed: u64,
+    /// Print the latency block after each line (`--histogram=1`);
+    /// latencies are measured and reported in rows either way.
+    pub histogram: bool,
+}
+
+impl FsWorkloadConfig {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// `--flag: why`, for the first flag out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.files == 0 {
+            return Err("--fs_files: must be at least 1".into());
+        }
+        if self.bigfile_bytes < 1 << 20 {
+            return Err("--fs_bigfile_mb: must be at least 1".into());
+        }
+        if self.bigfile_edits == 0 {
+            return Err("--fs_bigfile_edits: must be at least 1".into());
+        }
+        if let Some(src) = &self.source {
+            if !src.is_dir() {
+                return Err(format!("--fs_source: {} is not a directory", src.display()));
+            }
+        }
+        Ok(())
+    }
+}
