@@ -89,4 +89,16 @@ pub struct ResultRow {
     pub peak_rss_bytes: u64,
     /// db_bench's message (for example `(864322 of 1000000 found)`).
     pub message: String,
+    /// Filesystem benchmarks: bytes of every file version in the store
+    /// after the benchmark (what a store without dedupe would hold);
+    /// empty for other benchmarks.
+    #[serde(default)]
+    pub logical_bytes: Option<u64>,
+    /// Filesystem benchmarks: bytes of every blob stored (data chunks and
+    /// schema blobs) after the benchmark.
+    #[serde(default)]
+    pub stored_bytes: Option<u64>,
+    /// Filesystem benchmarks: logical bytes / bytes of data chunks stored.
+    #[serde(default)]
+    pub dedupe_ratio: Option<f64>,
 }

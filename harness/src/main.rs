@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run LevelDB 1.23 db_bench's benchmarks over one or more engines.
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
     /// Ratio tables (Markdown) of a results CSV's engines against a baseline.
     Compare(compare::CompareArgs),
     /// Draw charts from a results CSV.
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     match cli.command {
-        Command::Bench(args) => bench::run(args),
+        Command::Bench(args) => bench::run(*args),
         Command::Compare(args) => compare::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Sim(args) => sim::run(args),

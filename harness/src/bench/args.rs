@@ -15,6 +15,17 @@ pub enum RngArg {
     Xoshiro,
 }
 
+/// `value` as a count of at least `min`.
+///
+/// # Errors
+/// `--flag: must be at least MIN, got VALUE`.
+pub fn at_least(flag: &str, value: i64, min: i64) -> Result<u64, String> {
+    u64::try_from(value)
+        .ok()
+        .filter(|&v| v as i64 >= min)
+        .ok_or_else(|| format!("{flag}: must be at least {min}, got {value}"))
+}
+
 /// Parses db_bench's boolean flags: `0`/`1` (also `false`/`true`).
 fn parse_01(text: &str) -> Result<bool, String> {
     match text {
@@ -36,7 +47,12 @@ pub struct BenchArgs {
     /// readwhilewriting, compact, fill100K, crc32c, snappycomp,
     /// snappyuncomp, open, stats, sstables; and YCSB core workloads ycsba,
     /// ycsbb, ycsbc, ycsbd, ycsbe, ycsbf (run after the db_bench ones, each
-    /// on a fresh database; see --ycsb_records, --ycsb_ops, --ycsb_zipf).
+    /// on a fresh database; see --ycsb_records, --ycsb_ops, --ycsb_zipf);
+    /// and filesystem benchmarks on blobfs fs_create, fs_read, fs_stat,
+    /// fs_readdir, fs_overwrite, fs_rename, fs_history, fs_unlink,
+    /// fs_bigfile, fs_import (`fs` = all but fs_import; run last, on one
+    /// fresh store per engine; see --fs_files, --fs_ops, --fs_bigfile_mb,
+    /// --fs_bigfile_edits, --fs_source).
     #[arg(long = "benchmarks", default_value = DEFAULT_BENCHMARKS, value_name = "LIST")]
     pub benchmarks: String,
     /// Number of key/values to place in the database.
@@ -151,4 +167,33 @@ pub struct BenchArgs {
         allow_negative_numbers = true
     )]
     pub ycsb_zipf: f64,
+    /// Filesystem benchmarks: files fs_create makes (one directory per 12).
+    #[arg(
+        long = "fs_files",
+        default_value_t = 2000,
+        allow_negative_numbers = true
+    )]
+    pub fs_files: i64,
+    /// Filesystem benchmarks: operations of fs_read, fs_stat, fs_readdir,
+    /// fs_overwrite, fs_rename and fs_history; negative means --fs_files.
+    #[arg(long = "fs_ops", default_value_t = -1, allow_negative_numbers = true)]
+    pub fs_ops: i64,
+    /// Filesystem benchmarks: size of fs_bigfile's file, MiB.
+    #[arg(
+        long = "fs_bigfile_mb",
+        default_value_t = 64,
+        allow_negative_numbers = true
+    )]
+    pub fs_bigfile_mb: i64,
+    /// Filesystem benchmarks: in-place 4 KiB edits of fs_bigfile's file.
+    #[arg(
+        long = "fs_bigfile_edits",
+        default_value_t = 64,
+        allow_negative_numbers = true
+    )]
+    pub fs_bigfile_edits: i64,
+    /// Filesystem benchmarks: the local directory fs_import imports (never
+    /// modified: its changed copy goes beside the database).
+    #[arg(long = "fs_source", value_name = "DIR")]
+    pub fs_source: Option<PathBuf>,
 }

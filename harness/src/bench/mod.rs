@@ -7,11 +7,14 @@
 //! written as a CSV row at once (flushed, so a crash leaves whole rows).
 //! At the end: the `--repeat` summary, temporary databases removed, charts.
 //!
-//! YCSB workloads (`ycsba` … `ycsbf`) in `--benchmarks` are split off
-//! before planning ([`ycsb_run`]) and run on each engine after the
-//! db_bench benchmarks, each on a fresh database.
+//! YCSB workloads (`ycsba` … `ycsbf`) and filesystem benchmarks
+//! (`fs_create` … `fs_import`) in `--benchmarks` are split off before
+//! planning ([`ycsb_run`], [`fs_run`]) and run on each engine after the
+//! db_bench benchmarks: each YCSB workload on a fresh database, the
+//! filesystem benchmarks together on one fresh blobfs store.
 
 pub mod args;
+mod fs_run;
 mod host;
 pub mod plan;
 mod row;
@@ -22,12 +25,14 @@ pub use args::BenchArgs;
 
 use crate::csv_row::ResultRow;
 use crate::machine::Machine;
+use fs_run::FsPart;
 use host::DirHost;
 use plan::RunPlan;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strata_workloads::db_bench::{RngKind, RunError, Suite};
+use strata_workloads::fs::FsRun;
 use strata_workloads::ycsb::run_workload;
 use summary::Summary;
 use ycsb_run::YcsbPart;
@@ -35,7 +40,14 @@ use ycsb_run::YcsbPart;
 /// Runs `strata bench`: exit 0 on success, 2 for bad flags, 1 when the
 /// run itself fails (one line on stderr either way).
 pub fn run(args: BenchArgs) -> ExitCode {
-    let (db_bench_args, ycsb) = match ycsb_run::split(&args) {
+    let split = fs_run::split(&args).and_then(|(rest, fs)| {
+        let (db_bench_args, ycsb) = ycsb_run::split(&rest)?;
+        if ycsb.db_bench_empty && ycsb.workloads.is_empty() && fs.benchmarks.is_empty() {
+            return Err("--benchmarks: no benchmark given".to_string());
+        }
+        Ok((db_bench_args, ycsb, fs))
+    });
+    let (db_bench_args, ycsb, fs) = match split {
         Ok(split) => split,
         Err(e) => {
             eprintln!("strata bench: {e}");
@@ -52,7 +64,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     if ycsb.db_bench_empty {
         plan.benchmarks.clear();
     }
-    match execute(&plan, &ycsb) {
+    match execute(&plan, &ycsb, &fs) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("strata bench: {e}");
@@ -61,7 +73,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     }
 }
 
-fn execute(plan: &RunPlan, ycsb: &YcsbPart) -> Result<(), String> {
+fn execute(plan: &RunPlan, ycsb: &YcsbPart, fs: &FsPart) -> Result<(), String> {
     let machine = Machine::probe();
     print_environment(plan, &machine);
     let suite =
@@ -79,7 +91,7 @@ fn execute(plan: &RunPlan, ycsb: &YcsbPart) -> Result<(), String> {
         summary: &mut summary,
         rows: &mut rows,
     };
-    let outcome = run_matrix(plan, &machine, &suite, ycsb, &mut sinks);
+    let outcome = run_matrix(plan, &machine, &suite, (ycsb, fs), &mut sinks);
     if plan.db_root_is_temp {
         // Ours alone (a fresh per-process path): remove it, failed run or not.
         let _ = std::fs::remove_dir_all(&plan.db_root);
@@ -125,7 +137,7 @@ fn run_matrix(
     plan: &RunPlan,
     machine: &Machine,
     suite: &Suite,
-    ycsb: &YcsbPart,
+    (ycsb, fs): (&YcsbPart, &FsPart),
     sinks: &mut Sinks<'_>,
 ) -> Result<(), RunError> {
     let stdout = io::stdout();
@@ -159,11 +171,12 @@ fn run_matrix(
                     Ok(())
                 })?;
             }
-            if ycsb.workloads.is_empty() {
-                continue;
+            let mut position = suite.benchmarks().len();
+            if !ycsb.workloads.is_empty() {
+                write!(out, "{}", ycsb_run::header(&ycsb.config))?;
             }
-            write!(out, "{}", ycsb_run::header(&ycsb.config))?;
-            for (i, &workload) in ycsb.workloads.iter().enumerate() {
+            for &workload in &ycsb.workloads {
+                position += 1;
                 if plan.config.use_existing_db {
                     // Each workload loads its own fresh database.
                     writeln!(
@@ -182,10 +195,41 @@ fn run_matrix(
                 sinks.summary.add(
                     index,
                     &spec_text,
-                    suite.benchmarks().len() + i,
+                    position - 1,
                     workload.name(),
                     result.report.micros_per_op,
                 );
+            }
+            if fs.benchmarks.is_empty() {
+                continue;
+            }
+            if plan.config.use_existing_db {
+                writeln!(
+                    out,
+                    "{:<12} : skipped (--use_existing_db is true; the fs benchmarks make a fresh store)",
+                    "fs"
+                )?;
+                continue;
+            }
+            let config = strata_workloads::fs::FsWorkloadConfig {
+                scratch_dir: fs_run::scratch_dir(&engine.dir),
+                ..fs.config.clone()
+            };
+            write!(out, "{}", strata_workloads::fs::header(&config))?;
+            let mut run = FsRun::start(&config, &mut host)?;
+            for &benchmark in &fs.benchmarks {
+                for result in run.run(benchmark, &mut out)? {
+                    let row = fs_run::make_row(plan, machine, engine, repetition, &config, &result);
+                    sinks.write(plan, &row)?;
+                    sinks.summary.add(
+                        index,
+                        &spec_text,
+                        position,
+                        &result.report.name,
+                        result.report.micros_per_op,
+                    );
+                    position += 1;
+                }
             }
         }
     }

@@ -4,7 +4,7 @@ use super::plan::{EnginePlan, RunPlan};
 use crate::csv_row::ResultRow;
 use crate::machine::{peak_rss_bytes, Machine};
 use strata_workloads::db_bench::keys::KEY_BYTES;
-use strata_workloads::db_bench::BenchResult;
+use strata_workloads::db_bench::{BenchResult, LatencySummary};
 
 /// The row of `result`, measured on `engine` in repetition `repetition`.
 pub fn make_row(
@@ -19,7 +19,7 @@ pub fn make_row(
     let metrics = result.metrics;
     let user_bytes_written = metrics.map_or(0, |m| m.user_bytes_written);
     let disk_bytes_written = metrics.map_or(0, |m| m.disk_bytes_written);
-    ResultRow {
+    let mut row = ResultRow {
         benchmark: report.name.clone(),
         num: u64::from(plan.config.num),
         reads: u64::from(plan.config.resolved_reads()),
@@ -37,13 +37,6 @@ pub fn make_row(
         },
         mb_per_s: report.mb_per_s,
         found: report.found,
-        latency_us_p50: latency.map(|l| l.p50_us),
-        latency_us_p75: latency.map(|l| l.p75_us),
-        latency_us_p90: latency.map(|l| l.p90_us),
-        latency_us_p99: latency.map(|l| l.p99_us),
-        latency_us_p999: latency.map(|l| l.p999_us),
-        latency_us_p9999: latency.map(|l| l.p9999_us),
-        latency_us_max: latency.map(|l| l.max_us),
         user_bytes_written,
         disk_bytes_written,
         write_amplification: (user_bytes_written > 0)
@@ -57,7 +50,9 @@ pub fn make_row(
         db_size_bytes: result.db_size_bytes,
         message: report.message.clone(),
         ..engine_row(plan, machine, engine, repetition)
-    }
+    };
+    fill_latency(&mut row, latency);
+    row
 }
 
 /// The columns every row of `engine` in repetition `repetition` shares
@@ -98,4 +93,15 @@ pub fn engine_row(
         peak_rss_bytes: peak_rss_bytes(),
         ..ResultRow::default()
     }
+}
+
+/// Copies `latency`'s percentiles into `row` (all empty for `None`).
+pub fn fill_latency(row: &mut ResultRow, latency: Option<LatencySummary>) {
+    row.latency_us_p50 = latency.map(|l| l.p50_us);
+    row.latency_us_p75 = latency.map(|l| l.p75_us);
+    row.latency_us_p90 = latency.map(|l| l.p90_us);
+    row.latency_us_p99 = latency.map(|l| l.p99_us);
+    row.latency_us_p999 = latency.map(|l| l.p999_us);
+    row.latency_us_p9999 = latency.map(|l| l.p9999_us);
+    row.latency_us_max = latency.map(|l| l.max_us);
 }

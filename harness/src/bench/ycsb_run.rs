@@ -4,18 +4,17 @@
 //! db_bench benchmarks, with one CSV row for the workload and one per
 //! operation type (`ycsba.read`, `ycsba.update`, …).
 
-use super::args::BenchArgs;
+use super::args::{at_least, BenchArgs};
 use super::plan::{EnginePlan, RunPlan};
-use super::row::engine_row;
+use super::row::{engine_row, fill_latency};
 use crate::csv_row::ResultRow;
 use crate::machine::Machine;
-use strata_workloads::db_bench::LatencySummary;
 use strata_workloads::ycsb::record::RECORD_BYTES;
 use strata_workloads::ycsb::{is_workload_name, OpType, Workload, YcsbConfig, YcsbResult};
 
-/// A db_bench name that the plan accepts, given to it in place of an
-/// all-YCSB list: the plan (plan.rs) rejects an empty db_bench list and
-/// does not know YCSB names. It only lets the other flags be validated;
+/// A db_bench name that the plan accepts, given to it in place of a list
+/// with no db_bench name: the plan (plan.rs) rejects an empty db_bench
+/// list and knows neither YCSB nor filesystem names. It only lets the other flags be validated;
 /// [`YcsbPart::db_bench_empty`] says to drop it from the plan again.
 const PLANNING_STAND_IN: &str = "fillseq";
 
@@ -31,13 +30,6 @@ pub struct YcsbPart {
     pub db_bench_empty: bool,
 }
 
-fn count_flag(flag: &str, value: i64, min: i64) -> Result<u64, String> {
-    u64::try_from(value)
-        .ok()
-        .filter(|&v| v as i64 >= min)
-        .ok_or_else(|| format!("{flag}: must be at least {min}, got {value}"))
-}
-
 /// Splits the YCSB names out of `args.benchmarks`: the arguments to plan
 /// the db_bench part with, and the YCSB part (empty workloads when none
 /// were named).
@@ -46,8 +38,8 @@ fn count_flag(flag: &str, value: i64, min: i64) -> Result<u64, String> {
 /// A YCSB flag out of range, as `--flag: why`.
 pub fn split(args: &BenchArgs) -> Result<(BenchArgs, YcsbPart), String> {
     let config = YcsbConfig {
-        records: count_flag("--ycsb_records", args.ycsb_records, 1)?,
-        operations: count_flag("--ycsb_ops", args.ycsb_ops, 0)?,
+        records: at_least("--ycsb_records", args.ycsb_records, 1)?,
+        operations: at_least("--ycsb_ops", args.ycsb_ops, 0)?,
         zipf_constant: args.ycsb_zipf,
         seed: args.seed,
         histogram: args.histogram,
@@ -62,15 +54,15 @@ pub fn split(args: &BenchArgs) -> Result<(BenchArgs, YcsbPart), String> {
             None => {}
         }
     }
-    let db_bench_empty = rest.is_empty() && !workloads.is_empty();
+    // Empty also when the filesystem part took every other name; the
+    // caller refuses a list that names nothing at all.
+    let db_bench_empty = rest.is_empty();
     let mut planned = args.clone();
-    if !workloads.is_empty() {
-        planned.benchmarks = if db_bench_empty {
-            PLANNING_STAND_IN.to_string()
-        } else {
-            rest.join(",")
-        };
-    }
+    planned.benchmarks = if db_bench_empty {
+        PLANNING_STAND_IN.to_string()
+    } else {
+        rest.join(",")
+    };
     debug_assert!(!planned.benchmarks.split(',').any(is_workload_name));
     Ok((
         planned,
@@ -89,16 +81,6 @@ pub fn header(config: &YcsbConfig) -> String {
          zipfian constant {}, seed {} (xoshiro), 1 client thread\n",
         config.records, config.operations, config.zipf_constant, config.seed
     )
-}
-
-fn fill_latency(row: &mut ResultRow, latency: Option<LatencySummary>) {
-    row.latency_us_p50 = latency.map(|l| l.p50_us);
-    row.latency_us_p75 = latency.map(|l| l.p75_us);
-    row.latency_us_p90 = latency.map(|l| l.p90_us);
-    row.latency_us_p99 = latency.map(|l| l.p99_us);
-    row.latency_us_p999 = latency.map(|l| l.p999_us);
-    row.latency_us_p9999 = latency.map(|l| l.p9999_us);
-    row.latency_us_max = latency.map(|l| l.max_us);
 }
 
 /// The rows of one workload: first the workload's own (`ycsba`: all

@@ -198,5 +198,8 @@ fn make_row(
         db_size_bytes: result.db_size_bytes,
         peak_rss_bytes: peak_rss_bytes(),
         message: report.message.clone(),
+        logical_bytes: None,
+        stored_bytes: None,
+        dedupe_ratio: None,
     }
 }

@@ -1,0 +1,134 @@
+//! Filesystem benchmarks (`fs_create` … `fs_import`, or `fs` for the
+//! suite) in `strata bench`: their names are taken out of `--benchmarks`
+//! before the rest is planned, their order and flags validated, and they
+//! run on each engine after everything else, on one fresh blobfs store
+//! per engine, one CSV row per printed line.
+
+use super::args::{at_least, BenchArgs};
+use super::plan::{EnginePlan, RunPlan};
+use super::row::{engine_row, fill_latency};
+use crate::csv_row::ResultRow;
+use crate::machine::Machine;
+use std::path::{Path, PathBuf};
+use strata_workloads::fs::{check_order, FsBenchmark, FsResult, FsWorkloadConfig, DEFAULT_SUITE};
+
+/// Largest `--fs_bigfile_mb`.
+const MAX_BIGFILE_MB: u64 = 16 << 10;
+
+/// The name that stands for [`DEFAULT_SUITE`] in `--benchmarks`.
+pub const SUITE_NAME: &str = "fs";
+
+/// The filesystem part of a `strata bench` invocation.
+#[derive(Debug, Clone)]
+pub struct FsPart {
+    /// The benchmarks, in the order given (empty: none named).
+    pub benchmarks: Vec<FsBenchmark>,
+    /// Their settings (`scratch_dir` is set per engine).
+    pub config: FsWorkloadConfig,
+}
+
+/// Splits the filesystem names out of `args.benchmarks`: the arguments
+/// with the rest of the list, and the filesystem part.
+///
+/// # Errors
+/// A flag out of range or a benchmark out of order, as `--flag: why`.
+pub fn split(args: &BenchArgs) -> Result<(BenchArgs, FsPart), String> {
+    let files = at_least("--fs_files", args.fs_files, 1)?;
+    let ops = if args.fs_ops < 0 {
+        files
+    } else {
+        at_least("--fs_ops", args.fs_ops, 0)?
+    };
+    let bigfile_mb = at_least("--fs_bigfile_mb", args.fs_bigfile_mb, 1)?;
+    if bigfile_mb > MAX_BIGFILE_MB {
+        // fs_bigfile writes its file from one buffer.
+        return Err(format!(
+            "--fs_bigfile_mb: at most {MAX_BIGFILE_MB} (the file is held in memory), got {bigfile_mb}"
+        ));
+    }
+    let config = FsWorkloadConfig {
+        files,
+        ops,
+        bigfile_bytes: bigfile_mb << 20,
+        bigfile_edits: at_least("--fs_bigfile_edits", args.fs_bigfile_edits, 1)?,
+        source: args.fs_source.clone(),
+        scratch_dir: PathBuf::new(),
+        seed: args.seed,
+        histogram: args.histogram,
+    };
+    config.validate()?;
+    let mut benchmarks = Vec::new();
+    let mut rest = Vec::new();
+    for name in args.benchmarks.split(',').map(str::trim) {
+        if name == SUITE_NAME {
+            benchmarks.extend(DEFAULT_SUITE);
+        } else if let Some(b) = FsBenchmark::from_name(name) {
+            benchmarks.push(b);
+        } else if !name.is_empty() {
+            rest.push(name);
+        }
+    }
+    check_order(&benchmarks, config.source.is_some()).map_err(|e| format!("--benchmarks: {e}"))?;
+    let mut planned = args.clone();
+    planned.benchmarks = rest.join(",");
+    Ok((planned, FsPart { benchmarks, config }))
+}
+
+/// Where `fs_import` of the engine in `engine_dir` puts its changed copy:
+/// beside the database, never inside it.
+pub fn scratch_dir(engine_dir: &Path) -> PathBuf {
+    let mut name = engine_dir.as_os_str().to_owned();
+    name.push(".fs_import");
+    PathBuf::from(name)
+}
+
+/// The row of one filesystem result. `num` holds `--fs_files` and `reads`
+/// `--fs_ops`; key and value sizes are 0 (files have their own sizes);
+/// `mb_per_s` counts file bytes read or written; `logical_bytes`,
+/// `stored_bytes` and `dedupe_ratio` describe the whole store after the
+/// benchmark; `space_amplification` is the database's size over the
+/// bytes of blobs stored.
+pub fn make_row(
+    plan: &RunPlan,
+    machine: &Machine,
+    engine: &EnginePlan,
+    repetition: u32,
+    config: &FsWorkloadConfig,
+    result: &FsResult,
+) -> ResultRow {
+    let report = &result.report;
+    let metrics = result.metrics;
+    let mut row = ResultRow {
+        benchmark: report.name.clone(),
+        num: config.files,
+        reads: config.ops,
+        threads: 1,
+        key_size_bytes: 0,
+        value_size_bytes: 0,
+        rng: "xoshiro".to_string(),
+        ops: report.ops,
+        elapsed_us: (report.elapsed_s * 1e6).round() as u64,
+        micros_per_op: report.micros_per_op,
+        ops_per_s: if report.elapsed_s > 0.0 {
+            report.ops as f64 / report.elapsed_s
+        } else {
+            0.0
+        },
+        mb_per_s: report.mb_per_s,
+        found: report.found,
+        user_bytes_written: metrics.user_bytes_written,
+        disk_bytes_written: metrics.disk_bytes_written,
+        write_amplification: (metrics.user_bytes_written > 0)
+            .then(|| metrics.disk_bytes_written as f64 / metrics.user_bytes_written as f64),
+        read_amplification: (metrics.gets > 0).then(|| metrics.read_amplification()),
+        space_amplification: result.space_amplification(),
+        db_size_bytes: result.db_size_bytes,
+        message: report.message.clone(),
+        logical_bytes: Some(result.store.logical_bytes),
+        stored_bytes: Some(result.store.blob_bytes),
+        dedupe_ratio: Some(result.store.dedupe_ratio()),
+        ..engine_row(plan, machine, engine, repetition)
+    };
+    fill_latency(&mut row, report.all_latency);
+    row
+}
