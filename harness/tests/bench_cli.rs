@@ -52,6 +52,9 @@ const COLUMNS: &[&str] = &[
     "db_size_bytes",
     "peak_rss_bytes",
     "message",
+    "logical_bytes",
+    "stored_bytes",
+    "dedupe_ratio",
 ];
 
 /// db_bench 1.23's default benchmark list.

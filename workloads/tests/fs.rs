@@ -68,7 +68,7 @@ fn config(source: &tempfile::TempDir, scratch: &tempfile::TempDir) -> FsWorkload
         bigfile_bytes: 1 << 20,
         bigfile_edits: 4,
         source: Some(source.path().to_path_buf()),
-        scratch_dir: scratch.path().to_path_buf(),
+        scratch_dir: scratch.path().join("copy"),
         seed: 301,
         histogram: true,
     }

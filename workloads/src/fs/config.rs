@@ -23,8 +23,9 @@ pub struct FsWorkloadConfig {
     pub bigfile_edits: u64,
     /// The local directory `fs_import` imports (`--fs_source`).
     pub source: Option<PathBuf>,
-    /// Where `fs_import` may put its changed copy of the source (removed
-    /// afterwards). The harness puts it beside the database.
+    /// The directory `fs_import` copies the source into and changes (it
+    /// must not exist; it is removed afterwards). The harness puts it
+    /// beside the database.
     pub scratch_dir: PathBuf,
     /// Base seed of every random choice and of the file contents.
     pub seed: u64,

@@ -162,9 +162,16 @@ impl FsRun<'_> {
         };
         let mut rng = crate::ycsb::generator::stream(self.config.seed, 99);
         let first = self.mirror_into(NAME, &src, &mut rng)?;
-        let copy = self.config.scratch_dir.join("fs_import-copy");
+        let copy = self.config.scratch_dir.clone();
         if copy.exists() {
-            std::fs::remove_dir_all(&copy).map_err(|e| io_error(UPDATE, &copy, e))?;
+            // Never delete what this run did not make.
+            return Err(mismatch(
+                UPDATE,
+                format!(
+                    "{} exists; fs_import copies its source there (remove it first)",
+                    copy.display()
+                ),
+            ));
         }
         let outcome = (|| -> Result<FsResult, RunError> {
             let files = copy_tree(&src, &copy, UPDATE)?;
