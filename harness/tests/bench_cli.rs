@@ -236,6 +236,8 @@ fn bad_flags_exit_2_with_one_line_and_no_database() {
                 "readrandom",
                 "snappyuncomp",
                 "sstables",
+                "ycsba",
+                "fs_create",
             ],
         ),
         (&["--num", "-5"], &["--num"]),
