@@ -6,7 +6,7 @@
 
 use super::args::{at_least, BenchArgs};
 use super::plan::{EnginePlan, RunPlan};
-use super::row::{engine_row, fill_latency};
+use super::row::{engine_row, fill_engine_counters, fill_latency, per_s};
 use crate::csv_row::ResultRow;
 use crate::machine::Machine;
 use std::path::{Path, PathBuf};
@@ -97,7 +97,6 @@ pub fn make_row(
     result: &FsResult,
 ) -> ResultRow {
     let report = &result.report;
-    let metrics = result.metrics;
     let mut row = ResultRow {
         benchmark: report.name.clone(),
         num: config.files,
@@ -109,18 +108,9 @@ pub fn make_row(
         ops: report.ops,
         elapsed_us: (report.elapsed_s * 1e6).round() as u64,
         micros_per_op: report.micros_per_op,
-        ops_per_s: if report.elapsed_s > 0.0 {
-            report.ops as f64 / report.elapsed_s
-        } else {
-            0.0
-        },
+        ops_per_s: per_s(report.ops, report.elapsed_s),
         mb_per_s: report.mb_per_s,
         found: report.found,
-        user_bytes_written: metrics.user_bytes_written,
-        disk_bytes_written: metrics.disk_bytes_written,
-        write_amplification: (metrics.user_bytes_written > 0)
-            .then(|| metrics.disk_bytes_written as f64 / metrics.user_bytes_written as f64),
-        read_amplification: (metrics.gets > 0).then(|| metrics.read_amplification()),
         space_amplification: result.space_amplification(),
         db_size_bytes: result.db_size_bytes,
         message: report.message.clone(),
@@ -130,5 +120,6 @@ pub fn make_row(
         ..engine_row(plan, machine, engine, repetition)
     };
     fill_latency(&mut row, report.all_latency);
+    fill_engine_counters(&mut row, &result.metrics);
     row
 }

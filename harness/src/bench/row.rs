@@ -3,6 +3,7 @@
 use super::plan::{EnginePlan, RunPlan};
 use crate::csv_row::ResultRow;
 use crate::machine::{peak_rss_bytes, Machine};
+use strata_api::EngineMetrics;
 use strata_workloads::db_bench::keys::KEY_BYTES;
 use strata_workloads::db_bench::{BenchResult, LatencySummary};
 
@@ -15,10 +16,6 @@ pub fn make_row(
     result: &BenchResult,
 ) -> ResultRow {
     let report = &result.report;
-    let latency = report.all_latency;
-    let metrics = result.metrics;
-    let user_bytes_written = metrics.map_or(0, |m| m.user_bytes_written);
-    let disk_bytes_written = metrics.map_or(0, |m| m.disk_bytes_written);
     let mut row = ResultRow {
         benchmark: report.name.clone(),
         num: u64::from(plan.config.num),
@@ -30,20 +27,9 @@ pub fn make_row(
         ops: report.ops,
         elapsed_us: (report.elapsed_s * 1e6).round() as u64,
         micros_per_op: report.micros_per_op,
-        ops_per_s: if report.elapsed_s > 0.0 {
-            report.ops as f64 / report.elapsed_s
-        } else {
-            0.0
-        },
+        ops_per_s: per_s(report.ops, report.elapsed_s),
         mb_per_s: report.mb_per_s,
         found: report.found,
-        user_bytes_written,
-        disk_bytes_written,
-        write_amplification: (user_bytes_written > 0)
-            .then(|| disk_bytes_written as f64 / user_bytes_written as f64),
-        read_amplification: metrics
-            .filter(|m| m.gets > 0)
-            .map(|m| m.read_amplification()),
         // Files on disk (tables, WAL, MANIFEST) per key + value byte live,
         // measured after benchmarks that change the data.
         space_amplification: result.space_amplification(),
@@ -51,7 +37,10 @@ pub fn make_row(
         message: report.message.clone(),
         ..engine_row(plan, machine, engine, repetition)
     };
-    fill_latency(&mut row, latency);
+    fill_latency(&mut row, report.all_latency);
+    if let Some(metrics) = &result.metrics {
+        fill_engine_counters(&mut row, metrics);
+    }
     row
 }
 
@@ -104,4 +93,24 @@ pub fn fill_latency(row: &mut ResultRow, latency: Option<LatencySummary>) {
     row.latency_us_p999 = latency.map(|l| l.p999_us);
     row.latency_us_p9999 = latency.map(|l| l.p9999_us);
     row.latency_us_max = latency.map(|l| l.max_us);
+}
+
+/// `n` operations over `elapsed_s` seconds, per second (0 without time).
+pub fn per_s(n: u64, elapsed_s: f64) -> f64 {
+    if elapsed_s > 0.0 {
+        n as f64 / elapsed_s
+    } else {
+        0.0
+    }
+}
+
+/// Copies a benchmark's engine counters into `row`: bytes written by the
+/// user and to disk, write amplification (empty when the user wrote
+/// nothing) and read amplification (empty without gets).
+pub fn fill_engine_counters(row: &mut ResultRow, metrics: &EngineMetrics) {
+    row.user_bytes_written = metrics.user_bytes_written;
+    row.disk_bytes_written = metrics.disk_bytes_written;
+    row.write_amplification = (metrics.user_bytes_written > 0)
+        .then(|| metrics.disk_bytes_written as f64 / metrics.user_bytes_written as f64);
+    row.read_amplification = (metrics.gets > 0).then(|| metrics.read_amplification());
 }

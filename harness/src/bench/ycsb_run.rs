@@ -6,7 +6,7 @@
 
 use super::args::{at_least, BenchArgs};
 use super::plan::{EnginePlan, RunPlan};
-use super::row::{engine_row, fill_latency};
+use super::row::{engine_row, fill_engine_counters, fill_latency, per_s};
 use crate::csv_row::ResultRow;
 use crate::machine::Machine;
 use strata_workloads::ycsb::record::RECORD_BYTES;
@@ -112,14 +112,7 @@ pub fn make_rows(
     base.rng = "xoshiro".to_string();
     base.elapsed_us = (report.elapsed_s * 1e6).round() as u64;
     base.db_size_bytes = result.db_size_bytes;
-    let per_s = |n: u64| {
-        if report.elapsed_s > 0.0 {
-            n as f64 / report.elapsed_s
-        } else {
-            0.0
-        }
-    };
-    let metrics = result.metrics;
+    let per_s = |n: u64| per_s(n, report.elapsed_s);
     let mut overall = ResultRow {
         benchmark: report.name.clone(),
         ops: report.ops,
@@ -127,16 +120,12 @@ pub fn make_rows(
         ops_per_s: per_s(report.ops),
         found: (report.count(OpType::Read) + report.count(OpType::ReadModifyWrite) > 0)
             .then_some(report.found),
-        user_bytes_written: metrics.user_bytes_written,
-        disk_bytes_written: metrics.disk_bytes_written,
-        write_amplification: (metrics.user_bytes_written > 0)
-            .then(|| metrics.disk_bytes_written as f64 / metrics.user_bytes_written as f64),
-        read_amplification: (metrics.gets > 0).then(|| metrics.read_amplification()),
         space_amplification: result.space_amplification(),
         message: report.message(),
         ..base.clone()
     };
     fill_latency(&mut overall, report.all_latency);
+    fill_engine_counters(&mut overall, &result.metrics);
     let mut rows = vec![overall];
     for (op, latency) in &report.latencies {
         let mut row = ResultRow {
