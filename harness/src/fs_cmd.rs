@@ -140,6 +140,14 @@ pub enum FsCommand {
     Reindex,
     /// Blobs, bytes, logical bytes, dedupe ratio.
     Stats,
+    /// Mount the tree at MOUNTPOINT with FUSE (read-write, plus read-only
+    /// views as of any time under MOUNTPOINT/.at/<RFC 3339 time>/); runs
+    /// in the foreground until Ctrl-C, SIGTERM or `umount MOUNTPOINT`.
+    #[cfg(feature = "fuse")]
+    Mount {
+        /// An existing (empty) directory.
+        mountpoint: PathBuf,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -404,6 +412,10 @@ fn execute(args: &FsArgs) -> Result<u8, FsError> {
                 "reindexed {} blobs: {} permanodes, {} claims; {} entries written, {} deleted",
                 r.blobs, r.permanodes, r.claims, r.entries_written, r.entries_deleted
             );
+        }
+        #[cfg(feature = "fuse")]
+        FsCommand::Mount { mountpoint } => {
+            return Ok(crate::fs_mount::run(open(args)?, &args.store, mountpoint));
         }
         FsCommand::Stats => {
             let (engine, _signer) = open_parts(args)?;

@@ -8,6 +8,8 @@ mod csv_row;
 mod db_cmd;
 mod engines;
 mod fs_cmd;
+#[cfg(feature = "fuse")]
+mod fs_mount;
 mod machine;
 mod plot;
 mod reproduce;

@@ -1,0 +1,297 @@
+//! The inode table: what each inode number the kernel holds stands for.
+//!
+//! blobfs is addressed by path, so an inode is a *node*: a path of the live
+//! tree, the `.at` directory, or a path inside one `.at/<time>` view. The
+//! table maps node → ino and back, in memory only (numbers are not stable
+//! across mounts). A path keeps its number while the kernel knows it:
+//! `rename` moves the numbers of the path and everything below it to the
+//! new paths, and `unlink`/`rmdir` detach the number (later operations on
+//! it see `ENOENT`; a new file at the same path gets a new number). An
+//! entry is dropped when the kernel forgets its last lookup.
+//!
+//! Views are keyed by the name looked up, not by the time it parses to, so
+//! two spellings of one instant are two directories: the kernel refuses a
+//! directory inode reachable under two names.
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// Inode of the mount's root (FUSE fixes it at 1).
+pub(crate) const ROOT_INO: u64 = 1;
+/// Inode of the `.at` directory.
+pub(crate) const AT_DIR_INO: u64 = 2;
+/// `d_ino` for a readdir entry the kernel has not looked up yet (as
+/// libfuse's path API reports it): numbers are handed out on lookup only,
+/// so that every number has a lookup count the kernel will forget.
+pub(crate) const UNKNOWN_INO: u64 = 0xffff_ffff;
+
+/// What an inode stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Node {
+    /// A path of the live tree (`/` is the root).
+    Head(String),
+    /// The `.at` directory of views.
+    AtDir,
+    /// `path` in the view `.at/<view>`, which shows the tree as of `time`.
+    At {
+        /// The view's directory name, as looked up.
+        view: String,
+        /// The instant `view` names.
+        time: DateTime<Utc>,
+        /// The path within the view.
+        path: String,
+    },
+}
+
+impl Node {
+    /// True for nodes under `.at` (and `.at` itself): no mutation there.
+    pub(crate) fn is_read_only(&self) -> bool {
+        !matches!(self, Node::Head(_))
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    node: Node,
+    /// Lookups the kernel has not forgotten yet.
+    lookups: u64,
+    /// Removed from the tree (or replaced by a rename) while known.
+    detached: bool,
+}
+
+/// Node ↔ inode number, both ways.
+#[derive(Debug)]
+pub(crate) struct InodeTable {
+    by_ino: HashMap<u64, Entry>,
+    by_node: HashMap<Node, u64>,
+    next_ino: u64,
+}
+
+impl InodeTable {
+    /// A table holding the root and `.at`.
+    pub(crate) fn new() -> Self {
+        let mut t = InodeTable {
+            by_ino: HashMap::new(),
+            by_node: HashMap::new(),
+            next_ino: AT_DIR_INO + 1,
+        };
+        for (ino, node) in [
+            (ROOT_INO, Node::Head("/".into())),
+            (AT_DIR_INO, Node::AtDir),
+        ] {
+            t.by_node.insert(node.clone(), ino);
+            t.by_ino.insert(
+                ino,
+                Entry {
+                    node,
+                    lookups: 0,
+                    detached: false,
+                },
+            );
+        }
+        t
+    }
+
+    /// The node of `ino`, unless unknown or detached.
+    pub(crate) fn node(&self, ino: u64) -> Option<&Node> {
+        self.by_ino
+            .get(&ino)
+            .filter(|e| !e.detached)
+            .map(|e| &e.node)
+    }
+
+    /// The number of `node` if it has one.
+    pub(crate) fn known(&self, node: &Node) -> Option<u64> {
+        self.by_node.get(node).copied()
+    }
+
+    /// The number of `node`, handed out now if it has none.
+    pub(crate) fn ino_of(&mut self, node: &Node) -> u64 {
+        if let Some(ino) = self.by_node.get(node) {
+            return *ino;
+        }
+        let ino = self.next_ino;
+        self.next_ino += 1;
+        self.by_node.insert(node.clone(), ino);
+        self.by_ino.insert(
+            ino,
+            Entry {
+                node: node.clone(),
+                lookups: 0,
+                detached: false,
+            },
+        );
+        ino
+    }
+
+    /// Counts one lookup the kernel now holds on `ino`.
+    pub(crate) fn looked_up(&mut self, ino: u64) {
+        if let Some(e) = self.by_ino.get_mut(&ino) {
+            e.lookups += 1;
+        }
+    }
+
+    /// The kernel dropped `n` lookups of `ino`; the entry goes when none is
+    /// left (the root and `.at` stay). Returns true if it went.
+    pub(crate) fn forget(&mut self, ino: u64, n: u64) -> bool {
+        if ino == ROOT_INO || ino == AT_DIR_INO {
+            return false;
+        }
+        let Some(e) = self.by_ino.get_mut(&ino) else {
+            return false;
+        };
+        e.lookups = e.lookups.saturating_sub(n);
+        if e.lookups > 0 {
+            return false;
+        }
+        if let Some(e) = self.by_ino.remove(&ino) {
+            if self.by_node.get(&e.node) == Some(&ino) {
+                self.by_node.remove(&e.node);
+            }
+        }
+        true
+    }
+
+    /// `path` of the live tree and everything below it left the tree.
+    pub(crate) fn detach_tree(&mut self, path: &str) {
+        let gone: Vec<Node> = self
+            .by_node
+            .keys()
+            .filter(|n| matches!(n, Node::Head(p) if is_within(p, path)))
+            .cloned()
+            .collect();
+        for node in gone {
+            if let Some(ino) = self.by_node.remove(&node) {
+                if let Some(e) = self.by_ino.get_mut(&ino) {
+                    e.detached = true;
+                }
+            }
+        }
+    }
+
+    /// `from` (and everything below it) of the live tree is now at `to`;
+    /// whatever was at `to` is detached first.
+    pub(crate) fn rename_tree(&mut self, from: &str, to: &str) {
+        self.detach_tree(to);
+        let moved: Vec<(Node, u64)> = self
+            .by_node
+            .iter()
+            .filter(|(n, _)| matches!(n, Node::Head(p) if is_within(p, from)))
+            .map(|(n, ino)| (n.clone(), *ino))
+            .collect();
+        for (old, ino) in moved {
+            let Node::Head(p) = &old else { continue };
+            let new = Node::Head(format!("{to}{}", &p[from.len()..]));
+            self.by_node.remove(&old);
+            self.by_node.insert(new.clone(), ino);
+            if let Some(e) = self.by_ino.get_mut(&ino) {
+                e.node = new;
+            }
+        }
+    }
+}
+
+/// True when `path` is `dir` or below it.
+pub(crate) fn is_within(path: &str, dir: &str) -> bool {
+    path == dir
+        || (path.starts_with(dir)
+            && (dir.ends_with('/') || path.as_bytes().get(dir.len()) == Some(&b'/')))
+}
+
+/// The path of child `name` of directory `dir`.
+pub(crate) fn child_path(dir: &str, name: &str) -> String {
+    if dir == "/" {
+        format!("/{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The directory holding `path` (`/` for the root itself).
+pub(crate) fn parent_path(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(p: &str) -> Node {
+        Node::Head(p.to_string())
+    }
+
+    #[test]
+    fn numbers_are_stable_and_follow_renames() {
+        let mut t = InodeTable::new();
+        assert_eq!(t.known(&head("/")), Some(ROOT_INO));
+        assert_eq!(t.node(AT_DIR_INO), Some(&Node::AtDir));
+        let d = t.ino_of(&head("/d"));
+        let f = t.ino_of(&head("/d/f"));
+        let other = t.ino_of(&head("/dx"));
+        assert_eq!(t.ino_of(&head("/d/f")), f);
+        assert!(d > AT_DIR_INO && f != d);
+        t.rename_tree("/d", "/e");
+        assert_eq!(t.node(d), Some(&head("/e")));
+        assert_eq!(t.node(f), Some(&head("/e/f")));
+        assert_eq!(
+            t.node(other),
+            Some(&head("/dx")),
+            "a sibling prefix is not moved"
+        );
+        assert_eq!(t.known(&head("/d/f")), None);
+        assert_eq!(t.known(&head("/e/f")), Some(f));
+    }
+
+    #[test]
+    fn detached_numbers_are_not_reused_for_the_path() {
+        let mut t = InodeTable::new();
+        let f = t.ino_of(&head("/f"));
+        t.looked_up(f);
+        t.detach_tree("/f");
+        assert_eq!(t.node(f), None);
+        let again = t.ino_of(&head("/f"));
+        assert_ne!(again, f);
+        assert!(t.forget(f, 1));
+        assert_eq!(
+            t.known(&head("/f")),
+            Some(again),
+            "forgetting the old one keeps the new"
+        );
+    }
+
+    #[test]
+    fn rename_over_an_existing_path_detaches_it() {
+        let mut t = InodeTable::new();
+        let a = t.ino_of(&head("/a"));
+        let b = t.ino_of(&head("/b"));
+        t.rename_tree("/a", "/b");
+        assert_eq!(t.node(b), None);
+        assert_eq!(t.node(a), Some(&head("/b")));
+    }
+
+    #[test]
+    fn entries_go_when_the_kernel_forgets_them() {
+        let mut t = InodeTable::new();
+        let f = t.ino_of(&head("/f"));
+        t.looked_up(f);
+        t.looked_up(f);
+        assert!(!t.forget(f, 1));
+        assert!(t.forget(f, 1));
+        assert_eq!(t.node(f), None);
+        assert!(!t.forget(ROOT_INO, 5));
+        assert_eq!(t.node(ROOT_INO), Some(&head("/")));
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(child_path("/", "a"), "/a");
+        assert_eq!(child_path("/a", "b"), "/a/b");
+        assert_eq!(parent_path("/a/b"), "/a");
+        assert_eq!(parent_path("/a"), "/");
+        assert!(is_within("/a/b", "/a") && is_within("/a", "/a") && is_within("/a", "/"));
+        assert!(!is_within("/ab", "/a"));
+    }
+}

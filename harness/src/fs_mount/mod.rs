@@ -1,0 +1,44 @@
+//! `strata fs --store DIR mount MOUNTPOINT`: the store's tree mounted with
+//! FUSE (fuser's pure-Rust mount: no libfuse), in the foreground until
+//! Ctrl-C, SIGTERM or an outside `umount`.
+//!
+//! - **The live tree** is read-write: lookup, getattr, readdir, open, read,
+//!   create, write, truncate, mkdir, rename, unlink, rmdir, statfs map to
+//!   blobfs reads and mutations ([`write_ops`]); each mutation is one batch
+//!   of signed claims at one time.
+//! - **Write-back**: a file's writes are buffered per inode and committed
+//!   on flush (every `close`), fsync or release ([`buffer`]), so `cp`,
+//!   `echo > f` or `dd` make one version per close.
+//! - **Views**: `MOUNTPOINT/.at/<RFC 3339 time>/` is the whole tree as of
+//!   that instant, read-only (`EROFS`) ([`views`]). `.at` is hidden from
+//!   the root's listing but always found by name.
+//! - **Inodes**: numbers stand for paths (of the live tree or of a view),
+//!   kept in memory and moved along by renames ([`inodes`]).
+
+mod adapter;
+mod buffer;
+mod errno;
+mod inodes;
+mod mount_fs;
+mod read_ops;
+mod session;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+mod views;
+mod write_ops;
+
+use mount_fs::MountFs;
+use std::path::Path;
+use strata_blobfs::BlobFs;
+
+/// Mounts `fs` (opened from `store`) at `mountpoint` and serves it until a
+/// signal or an outside unmount. Returns the exit status: 0 after a clean
+/// unmount, 1 if mounting or unmounting failed (printed on stderr).
+pub fn run(fs: BlobFs, store: &Path, mountpoint: &Path) -> u8 {
+    let uid = nix::unistd::getuid().as_raw();
+    let gid = nix::unistd::getgid().as_raw();
+    let mount_fs = MountFs::new(fs, store.to_path_buf(), uid, gid);
+    session::serve(mount_fs, store, mountpoint)
+}
