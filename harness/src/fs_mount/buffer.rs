@@ -1,7 +1,7 @@
-//! Write-back buffers: a file's unsaved writes, held in memory until a
-//! `flush` (every `close`), `fsync` or `release` commits them as one
-//! blobfs mutation — so `echo > f`, `cp` or `dd` make one version per close
-//! rather than one per `write(2)`.
+//! Write-back buffers: a file's unsaved writes, held in memory per inode
+//! until the first `flush` (a `close`) after a write, an `fsync`, or the
+//! last `release` commits them as one blobfs mutation — so `echo > f`,
+//! `cp` or `dd` make one version per close rather than one per `write(2)`.
 //!
 //! A buffer starts as a [`Pending::Patch`]: one contiguous run of bytes
 //! over the stored content, which is never read (appends and in-place

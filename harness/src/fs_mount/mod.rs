@@ -7,8 +7,9 @@
 //!   blobfs reads and mutations ([`write_ops`]); each mutation is one batch
 //!   of signed claims at one time.
 //! - **Write-back**: a file's writes are buffered per inode and committed
-//!   on flush (every `close`), fsync or release ([`buffer`]), so `cp`,
-//!   `echo > f` or `dd` make one version per close.
+//!   on the first flush (a `close`) after a write, on fsync, or on the last
+//!   release ([`buffer`]), so `cp`, `echo > f` or `dd` make one version
+//!   per close.
 //! - **Views**: `MOUNTPOINT/.at/<RFC 3339 time>/` is the whole tree as of
 //!   that instant, read-only (`EROFS`) ([`views`]). `.at` is hidden from
 //!   the root's listing but always found by name.

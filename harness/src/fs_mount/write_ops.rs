@@ -1,7 +1,8 @@
 //! Operations that change the live tree. Each maps to one blobfs mutation
 //! (one batch of claims at one time), except file contents, which are
-//! buffered per inode and committed on flush (every `close`), fsync or
-//! release. Anything under `.at` is `EROFS`.
+//! buffered per inode and committed on the first flush (a `close`) after
+//! a write, on fsync, or on the last release. Anything under `.at` is
+//! `EROFS`.
 
 use super::buffer::DirtyFile;
 use super::inodes::{child_path, is_within, Node};
