@@ -27,6 +27,12 @@ impl RandomAccessFile for CountingFile {
         self.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+
+    fn read_at_into(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<usize> {
+        let n = self.inner.read_at_into(offset, len, buf)?;
+        self.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 struct Lru {

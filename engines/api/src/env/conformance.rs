@@ -21,6 +21,14 @@ fn exercise(env: &dyn Env, root: &Path) {
     assert_eq!(r.read_at(6, &mut buf).expect("pread"), 5);
     assert_eq!(&buf, b"world");
     assert_eq!(r.read_at(9, &mut buf).expect("short pread"), 2);
+    // Appends after what the buffer holds; short only at end of file.
+    let mut v = b"xy".to_vec();
+    assert_eq!(r.read_at_into(6, 5, &mut v).expect("pread into"), 5);
+    assert_eq!(v, b"xyworld");
+    assert_eq!(r.read_at_into(9, 10, &mut v).expect("short into"), 2);
+    assert_eq!(v, b"xyworldld");
+    assert_eq!(r.read_at_into(50, 4, &mut v).expect("past the end"), 0);
+    assert_eq!(v, b"xyworldld");
 
     let mut s = env.new_sequential_file(&a).expect("seq");
     s.skip(6).expect("skip");

@@ -101,6 +101,14 @@ impl RandomAccessFile for MemRandom {
         buf[..n].copy_from_slice(&data[start..start + n]);
         Ok(n)
     }
+
+    fn read_at_into(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<usize> {
+        let data = self.0.read();
+        let start = usize::try_from(offset).map_or(data.len(), |o| o.min(data.len()));
+        let n = len.min(data.len() - start);
+        buf.extend_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
 }
 
 struct MemLock {

@@ -61,6 +61,23 @@ pub trait RandomAccessFile: Send + Sync {
     /// # Errors
     /// `Io`.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize>;
+
+    /// Appends up to `len` bytes read at `offset` to `buf` (fewer only at
+    /// end of file) and returns how many were appended. Unlike
+    /// [`RandomAccessFile::read_at`] the caller need not zero-fill a buffer
+    /// first: an implementation may read straight into `buf`'s spare
+    /// capacity. The default zero-fills and calls `read_at`.
+    ///
+    /// # Errors
+    /// `Io`; on error `buf` may hold part of the bytes after its old length.
+    fn read_at_into(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<usize> {
+        let start = buf.len();
+        buf.resize(start + len, 0);
+        let result = self.read_at(offset, &mut buf[start..]);
+        let n = *result.as_ref().unwrap_or(&0);
+        buf.truncate(start + n);
+        result
+    }
 }
 
 /// A held lock on a database directory's `LOCK` file; released on drop.

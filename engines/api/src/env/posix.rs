@@ -132,6 +132,53 @@ impl RandomAccessFile for PosixRandomAccessFile {
         }
         Ok(done)
     }
+
+    fn read_at_into(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<usize> {
+        pread_into(&self.file, &self.path, offset, len, buf)
+    }
+}
+
+/// Appends up to `len` bytes of `file` at `offset` to `buf`, reading
+/// straight into its spare capacity so that the bytes are never zero-filled
+/// first (a 4 KiB `memset` per block read showed up at 7 % of `readrandom`).
+fn pread_into(
+    file: &File,
+    path: &Path,
+    offset: u64,
+    len: usize,
+    buf: &mut Vec<u8>,
+) -> Result<usize> {
+    buf.reserve(len);
+    let mut done = 0;
+    while done < len {
+        let at = offset
+            .checked_add(done as u64)
+            .and_then(|o| libc::off_t::try_from(o).ok())
+            .ok_or_else(|| Error::InvalidArgument("read offset overflows off_t".into()))?;
+        let spare = &mut buf.spare_capacity_mut()[..len - done];
+        // SAFETY: the descriptor is open for the call's duration, and the
+        // kernel writes at most `spare.len()` bytes into `spare`, memory
+        // that `buf` owns and nothing else references while we hold `&mut`.
+        let rc =
+            unsafe { libc::pread(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len(), at) };
+        if rc < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(Error::io(path, e));
+        }
+        let n = rc.unsigned_abs();
+        if n == 0 {
+            break;
+        }
+        // SAFETY: `pread` succeeded and initialised exactly `n` bytes at the
+        // start of the spare capacity (n <= spare.len(), so within the
+        // reservation); the elements are `u8`, valid for any bit pattern.
+        unsafe { buf.set_len(buf.len() + n) };
+        done += n;
+    }
+    Ok(done)
 }
 
 struct PosixLock {

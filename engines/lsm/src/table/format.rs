@@ -163,8 +163,10 @@ pub fn read_block(
     let total = n
         .checked_add(BLOCK_TRAILER_BYTES)
         .ok_or_else(|| bad("block size overflows memory"))?;
-    let mut buf = vec![0u8; total];
-    let read = file.read_at(handle.offset, &mut buf)?;
+    // Read straight into fresh capacity: zero-filling first cost a
+    // `memset` of every block read.
+    let mut buf = Vec::with_capacity(total);
+    let read = file.read_at_into(handle.offset, total, &mut buf)?;
     if read != total {
         return Err(bad("truncated block read"));
     }
