@@ -43,6 +43,14 @@ impl FsRun<'_> {
             .ok_or_else(|| mismatch(benchmark, format!("file {id} is not live")))
     }
 
+    /// The current path and version of live file `id`, borrowed.
+    fn live_version(&self, id: usize, benchmark: &str) -> Result<(&str, &FileVersion), RunError> {
+        self.model.files[id]
+            .current()
+            .and_then(|v| Some((v.path.as_deref()?, v)))
+            .ok_or_else(|| mismatch(benchmark, format!("file {id} is not live")))
+    }
+
     /// Checks `data` read from `path` against the model's version.
     fn check_read(
         benchmark: &str,
@@ -135,12 +143,9 @@ impl FsRun<'_> {
         s.start();
         let mut done = 0u64;
         for &id in order.iter().cycle().take(self.config.ops as usize) {
-            let path = self.live_path(id, NAME)?;
-            let data = self.fs.read(&path, None).map_err(|e| fs_error(NAME, e))?;
-            let expected = self.model.files[id].current().cloned();
-            if let Some(v) = expected {
-                Self::check_read(NAME, &path, &data, &v)?;
-            }
+            let (path, expected) = self.live_version(id, NAME)?;
+            let data = self.fs.read(path, None).map_err(|e| fs_error(NAME, e))?;
+            Self::check_read(NAME, path, &data, expected)?;
             s.add_bytes(data.len() as u64);
             done += 1;
             s.finished_single_op(OpKind::Get);
@@ -161,9 +166,9 @@ impl FsRun<'_> {
             let Some(id) = self.random_live(rng) else {
                 break;
             };
-            let path = self.live_path(id, NAME)?;
-            let st = self.fs.stat(&path, None).map_err(|e| fs_error(NAME, e))?;
-            let size = self.model.files[id].current().map_or(0, |v| v.size_bytes);
+            let (path, expected) = self.live_version(id, NAME)?;
+            let st = self.fs.stat(path, None).map_err(|e| fs_error(NAME, e))?;
+            let size = expected.size_bytes;
             if st.kind != NodeKind::File || st.size_bytes != size {
                 return Err(mismatch(
                     NAME,
@@ -314,21 +319,21 @@ impl FsRun<'_> {
             };
             let span_ms = (now - first).num_milliseconds().max(0);
             let t = first + chrono::Duration::milliseconds(rng.gen_range(0..=span_ms));
-            let Some(v) = f.at(t).cloned() else { continue };
+            let Some(v) = f.at(t) else { continue };
             match &v.path {
                 Some(path) => {
                     let data = self.fs.read(path, Some(t)).map_err(|e| fs_error(NAME, e))?;
-                    Self::check_read(NAME, path, &data, &v)?;
+                    Self::check_read(NAME, path, &data, v)?;
                     s.add_bytes(data.len() as u64);
                     present += 1;
                 }
                 None => {
                     // Removed by then: its last path must be empty at t.
-                    let last = f.versions.iter().rev().find_map(|v| v.path.clone());
+                    let last = f.versions.iter().rev().find_map(|v| v.path.as_deref());
                     if let Some(path) = last {
                         if self
                             .fs
-                            .exists(&path, Some(t))
+                            .exists(path, Some(t))
                             .map_err(|e| fs_error(NAME, e))?
                         {
                             return Err(mismatch(
