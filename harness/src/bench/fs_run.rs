@@ -7,10 +7,15 @@
 use super::args::{at_least, BenchArgs};
 use super::plan::{EnginePlan, RunPlan};
 use super::row::{engine_row, fill_engine_counters, fill_latency, per_s};
+use super::{EngineAt, Sinks};
 use crate::csv_row::ResultRow;
 use crate::machine::Machine;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use strata_workloads::fs::{check_order, FsBenchmark, FsResult, FsWorkloadConfig, DEFAULT_SUITE};
+use strata_workloads::db_bench::{EngineHost, RunError};
+use strata_workloads::fs::{
+    check_order, FsBenchmark, FsResult, FsRun, FsWorkloadConfig, DEFAULT_SUITE,
+};
 
 /// Largest `--fs_bigfile_mb`.
 const MAX_BIGFILE_MB: u64 = 16 << 10;
@@ -122,4 +127,52 @@ pub fn make_row(
     fill_latency(&mut row, report.all_latency);
     fill_engine_counters(&mut row, &result.metrics);
     row
+}
+
+/// Runs the filesystem benchmarks on one engine, last, on one fresh store;
+/// `position` is the next summary position.
+///
+/// # Errors
+/// An engine or blobfs error, a read that disagrees with what was
+/// written, a failed write to `out` or to the CSV.
+pub(super) fn run_on_engine(
+    at: &EngineAt<'_>,
+    fs: &FsPart,
+    host: &mut dyn EngineHost,
+    out: &mut dyn Write,
+    sinks: &mut Sinks<'_>,
+    mut position: usize,
+) -> Result<(), RunError> {
+    if fs.benchmarks.is_empty() {
+        return Ok(());
+    }
+    if at.plan.config.use_existing_db {
+        writeln!(
+            out,
+            "{:<12} : skipped (--use_existing_db is true; the fs benchmarks make a fresh store)",
+            SUITE_NAME
+        )?;
+        return Ok(());
+    }
+    let config = FsWorkloadConfig {
+        scratch_dir: scratch_dir(&at.engine.dir),
+        ..fs.config.clone()
+    };
+    write!(out, "{}", strata_workloads::fs::header(&config))?;
+    let mut run = FsRun::start(&config, host)?;
+    for &benchmark in &fs.benchmarks {
+        for result in run.run(benchmark, out)? {
+            let row = make_row(
+                at.plan,
+                at.machine,
+                at.engine,
+                at.repetition,
+                &config,
+                &result,
+            );
+            at.record(sinks, &row, Some(position))?;
+            position += 1;
+        }
+    }
+    Ok(())
 }

@@ -32,8 +32,6 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strata_workloads::db_bench::{RngKind, RunError, Suite};
-use strata_workloads::fs::FsRun;
-use strata_workloads::ycsb::run_workload;
 use summary::Summary;
 use ycsb_run::YcsbPart;
 
@@ -114,6 +112,39 @@ fn execute(plan: &RunPlan, ycsb: &YcsbPart, fs: &FsPart) -> Result<(), String> {
     Ok(())
 }
 
+/// One engine of the matrix in one repetition: what its rows share.
+struct EngineAt<'a> {
+    plan: &'a RunPlan,
+    machine: &'a Machine,
+    engine: &'a plan::EnginePlan,
+    /// Position of the engine in the matrix.
+    index: usize,
+    repetition: u32,
+}
+
+impl EngineAt<'_> {
+    /// Writes `row` and, unless it is a per-operation-type row, adds its
+    /// micros/op to the `--repeat` summary at `position`.
+    fn record(
+        &self,
+        sinks: &mut Sinks<'_>,
+        row: &ResultRow,
+        summary_position: Option<usize>,
+    ) -> Result<(), RunError> {
+        sinks.write(self.plan, row)?;
+        if let Some(position) = summary_position {
+            sinks.summary.add(
+                self.index,
+                &row.engine_spec,
+                position,
+                &row.benchmark,
+                row.micros_per_op,
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Where results go: the CSV, the `--repeat` summary, the row count.
 struct Sinks<'a> {
     csv: &'a mut csv::Writer<std::fs::File>,
@@ -152,85 +183,27 @@ fn run_matrix(
                 engine.dir.display()
             );
             let mut host = DirHost::new(engine.spec.clone(), engine.dir.clone());
-            let spec_text = engine.spec.to_string();
+            let at = EngineAt {
+                plan,
+                machine,
+                engine,
+                index,
+                repetition,
+            };
             if !suite.benchmarks().is_empty() {
                 let snappy = engine.spec.get_or("compression", "snappy") == "snappy";
                 write!(out, "{}", suite.header(snappy))?;
                 suite.run(&mut host, &mut out, &mut |result| {
-                    let row: ResultRow = row::make_row(plan, machine, engine, repetition, result);
-                    sinks.write(plan, &row)?;
-                    if result.plan.benchmark.prints_property().is_none() {
-                        sinks.summary.add(
-                            index,
-                            &spec_text,
-                            result.position,
-                            &result.report.name,
-                            result.report.micros_per_op,
-                        );
-                    }
-                    Ok(())
+                    let row = row::make_row(plan, machine, engine, repetition, result);
+                    // Property printers (stats, sstables) time nothing.
+                    let timed = result.plan.benchmark.prints_property().is_none();
+                    at.record(sinks, &row, timed.then_some(result.position))
                 })?;
             }
-            let mut position = suite.benchmarks().len();
-            if !ycsb.workloads.is_empty() {
-                write!(out, "{}", ycsb_run::header(&ycsb.config))?;
-            }
-            for &workload in &ycsb.workloads {
-                position += 1;
-                if plan.config.use_existing_db {
-                    // Each workload loads its own fresh database.
-                    writeln!(
-                        out,
-                        "{:<12} : skipped (--use_existing_db is true)",
-                        workload.name()
-                    )?;
-                    continue;
-                }
-                let result = run_workload(workload, &ycsb.config, &mut host, &mut out)?;
-                for row in
-                    ycsb_run::make_rows(plan, machine, engine, repetition, &ycsb.config, &result)
-                {
-                    sinks.write(plan, &row)?;
-                }
-                sinks.summary.add(
-                    index,
-                    &spec_text,
-                    position - 1,
-                    workload.name(),
-                    result.report.micros_per_op,
-                );
-            }
-            if fs.benchmarks.is_empty() {
-                continue;
-            }
-            if plan.config.use_existing_db {
-                writeln!(
-                    out,
-                    "{:<12} : skipped (--use_existing_db is true; the fs benchmarks make a fresh store)",
-                    "fs"
-                )?;
-                continue;
-            }
-            let config = strata_workloads::fs::FsWorkloadConfig {
-                scratch_dir: fs_run::scratch_dir(&engine.dir),
-                ..fs.config.clone()
-            };
-            write!(out, "{}", strata_workloads::fs::header(&config))?;
-            let mut run = FsRun::start(&config, &mut host)?;
-            for &benchmark in &fs.benchmarks {
-                for result in run.run(benchmark, &mut out)? {
-                    let row = fs_run::make_row(plan, machine, engine, repetition, &config, &result);
-                    sinks.write(plan, &row)?;
-                    sinks.summary.add(
-                        index,
-                        &spec_text,
-                        position,
-                        &result.report.name,
-                        result.report.micros_per_op,
-                    );
-                    position += 1;
-                }
-            }
+            let position = suite.benchmarks().len();
+            let position =
+                ycsb_run::run_on_engine(&at, ycsb, &mut host, &mut out, sinks, position)?;
+            fs_run::run_on_engine(&at, fs, &mut host, &mut out, sinks, position)?;
         }
     }
     out.flush()?;

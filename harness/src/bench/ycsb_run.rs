@@ -7,10 +7,15 @@
 use super::args::{at_least, BenchArgs};
 use super::plan::{EnginePlan, RunPlan};
 use super::row::{engine_row, fill_engine_counters, fill_latency, per_s};
+use super::{EngineAt, Sinks};
 use crate::csv_row::ResultRow;
 use crate::machine::Machine;
+use std::io::Write;
+use strata_workloads::db_bench::{EngineHost, RunError};
 use strata_workloads::ycsb::record::RECORD_BYTES;
-use strata_workloads::ycsb::{is_workload_name, OpType, Workload, YcsbConfig, YcsbResult};
+use strata_workloads::ycsb::{
+    is_workload_name, run_workload, OpType, Workload, YcsbConfig, YcsbResult,
+};
 
 /// A db_bench name that the plan accepts, given to it in place of a list
 /// with no db_bench name: the plan (plan.rs) rejects an empty db_bench
@@ -146,4 +151,51 @@ pub fn make_rows(
         rows.push(row);
     }
     rows
+}
+
+/// Runs the YCSB workloads on one engine after its db_bench part, each on
+/// a fresh database; `position` is the next summary position. Returns the
+/// position after them.
+///
+/// # Errors
+/// An engine error, a failed write to `out` or to the CSV.
+pub(super) fn run_on_engine(
+    at: &EngineAt<'_>,
+    ycsb: &YcsbPart,
+    host: &mut dyn EngineHost,
+    out: &mut dyn Write,
+    sinks: &mut Sinks<'_>,
+    mut position: usize,
+) -> Result<usize, RunError> {
+    if ycsb.workloads.is_empty() {
+        return Ok(position);
+    }
+    write!(out, "{}", header(&ycsb.config))?;
+    for &workload in &ycsb.workloads {
+        position += 1;
+        if at.plan.config.use_existing_db {
+            // Each workload loads its own fresh database.
+            writeln!(
+                out,
+                "{:<12} : skipped (--use_existing_db is true)",
+                workload.name()
+            )?;
+            continue;
+        }
+        let result = run_workload(workload, &ycsb.config, host, out)?;
+        let rows = make_rows(
+            at.plan,
+            at.machine,
+            at.engine,
+            at.repetition,
+            &ycsb.config,
+            &result,
+        );
+        for (i, row) in rows.iter().enumerate() {
+            // The workload's own row goes into the summary, not its
+            // per-operation-type rows.
+            at.record(sinks, row, (i == 0).then_some(position - 1))?;
+        }
+    }
+    Ok(position)
 }
