@@ -221,6 +221,9 @@ fn print_environment(plan: &RunPlan, machine: &Machine) {
     eprintln!("CPU:        {} * {}", machine.cpu_cores, machine.cpu_model);
     eprintln!("CPUCache:   {}", machine.cpu_cache);
     let seed_note = match plan.config.rng {
+        // Without db_bench benchmarks only the YCSB and filesystem parts
+        // draw, always from xoshiro streams (their headers say so too).
+        _ if plan.benchmarks.is_empty() => "xoshiro streams for YCSB and fs workloads".to_string(),
         RngKind::LevelDb => format!(
             "leveldb rng: thread state n seeded {} + n{}",
             plan.config.seed,
