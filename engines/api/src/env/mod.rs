@@ -4,10 +4,12 @@
 
 mod fault;
 mod mem;
+mod mmap;
 mod posix;
 
 pub use fault::{FaultEnv, FaultKind, FaultOp};
 pub use mem::MemEnv;
+pub use mmap::{MappedBytes, DEFAULT_MMAP_LIMIT};
 pub use posix::PosixEnv;
 
 use crate::error::Result;
@@ -78,6 +80,15 @@ pub trait RandomAccessFile: Send + Sync {
         buf.truncate(start + n);
         result
     }
+
+    /// The `len` bytes at `offset` without copying them, if this file is
+    /// memory-mapped and the mapping holds all of them; `None` otherwise
+    /// (then read with [`RandomAccessFile::read_at_into`]). The default is
+    /// `None`; `PosixEnv` maps files (see [`DEFAULT_MMAP_LIMIT`]).
+    fn read_mapped(&self, offset: u64, len: usize) -> Option<MappedBytes> {
+        let _ = (offset, len);
+        None
+    }
 }
 
 /// A held lock on a database directory's `LOCK` file; released on drop.
@@ -115,7 +126,9 @@ pub trait Env: Send + Sync {
     /// # Errors
     /// `Io` (NotFound kind if absent).
     fn new_sequential_file(&self, path: &Path) -> Result<Box<dyn SequentialFile>>;
-    /// Opens `path` for reads at offsets.
+    /// Opens `path` for reads at offsets. The file must not be truncated
+    /// or rewritten while it is open: `PosixEnv` may memory-map it, as
+    /// LevelDB does (engines open only immutable table files this way).
     ///
     /// # Errors
     /// `Io` (NotFound kind if absent).

@@ -1,5 +1,6 @@
 //! `PosixEnv`: the real file system, with LevelDB's buffering and locking.
 
+use super::mmap::{MmapLimiter, PosixMmapFile};
 use super::{Env, FileLock, RandomAccessFile, SequentialFile, WritableFile};
 use crate::error::{Error, Result};
 use parking_lot::Mutex;
@@ -15,7 +16,9 @@ use std::sync::{Arc, OnceLock};
 /// (LevelDB's `kWritableFileBufferSize`).
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
-/// The operating system's file system.
+/// The operating system's file system. Random-access files are
+/// memory-mapped, up to [`super::DEFAULT_MMAP_LIMIT`] at once in the
+/// process, and read with `pread` beyond that (as LevelDB's `PosixEnv`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PosixEnv;
 
@@ -121,16 +124,7 @@ struct PosixRandomAccessFile {
 
 impl RandomAccessFile for PosixRandomAccessFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let mut done = 0;
-        while done < buf.len() {
-            match self.file.read_at(&mut buf[done..], offset + done as u64) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(&self.path, e)),
-            }
-        }
-        Ok(done)
+        pread_exact(&self.file, &self.path, offset, buf)
     }
 
     fn read_at_into(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<usize> {
@@ -138,10 +132,24 @@ impl RandomAccessFile for PosixRandomAccessFile {
     }
 }
 
+/// Fills `buf` from `file` at `offset`, short only at end of file.
+pub(super) fn pread_exact(file: &File, path: &Path, offset: u64, buf: &mut [u8]) -> Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    Ok(done)
+}
+
 /// Appends up to `len` bytes of `file` at `offset` to `buf`, reading
 /// straight into its spare capacity so that the bytes are never zero-filled
 /// first (a 4 KiB `memset` per block read showed up at 7 % of `readrandom`).
-fn pread_into(
+pub(super) fn pread_into(
     file: &File,
     path: &Path,
     offset: u64,
@@ -179,6 +187,22 @@ fn pread_into(
         done += n;
     }
     Ok(done)
+}
+
+/// Opens `path` memory-mapped if `limiter` allows one more mapping, else
+/// for `pread` (LevelDB's `PosixEnv::NewRandomAccessFile`).
+pub(super) fn open_random_access(
+    path: &Path,
+    limiter: &Arc<MmapLimiter>,
+) -> Result<Arc<dyn RandomAccessFile>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    match PosixMmapFile::open(path, file, limiter) {
+        Ok(mapped) => Ok(Arc::new(mapped)),
+        Err(file) => Ok(Arc::new(PosixRandomAccessFile {
+            path: path.to_path_buf(),
+            file,
+        })),
+    }
 }
 
 struct PosixLock {
@@ -242,11 +266,7 @@ impl Env for PosixEnv {
     }
 
     fn new_random_access_file(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        Ok(Arc::new(PosixRandomAccessFile {
-            path: path.to_path_buf(),
-            file,
-        }))
+        open_random_access(path, MmapLimiter::global())
     }
 
     fn file_exists(&self, path: &Path) -> bool {

@@ -1,6 +1,7 @@
 //! Reads one block of a table (`table/block.cc`); the format is described in
 //! [`super::block_builder`].
 
+use super::format::BlockContents;
 use crate::format::coding::{decode_fixed32, get_varint32};
 use crate::format::comparator::Comparator;
 use std::cmp::Ordering;
@@ -13,7 +14,7 @@ const U32_BYTES: usize = 4;
 /// A block's uncompressed contents, with its restart array checked.
 #[derive(Debug)]
 pub struct Block {
-    data: Vec<u8>,
+    data: BlockContents,
     /// Where the restart array starts: entries live in `data[..restarts_offset]`.
     restarts_offset: usize,
     num_restarts: u32,
@@ -22,19 +23,26 @@ pub struct Block {
 }
 
 impl Block {
-    /// Takes ownership of `data`, the uncompressed contents of the block at
-    /// `offset_bytes` in `file_name` (both only used to name corruption).
+    /// Takes ownership of `data` (a vector or [`BlockContents`]), the
+    /// uncompressed contents of the block at `offset_bytes` in `file_name`
+    /// (both only used to name corruption).
     ///
     /// # Errors
     /// `Corruption` (naming the file and the block's offset) if the block is
     /// shorter than its restart count, the count does not fit, or the
     /// restart offsets are not increasing within the entries area.
-    pub fn new(data: Vec<u8>, file_name: Arc<str>, offset_bytes: u64) -> Result<Block> {
+    pub fn new(
+        data: impl Into<BlockContents>,
+        file_name: Arc<str>,
+        offset_bytes: u64,
+    ) -> Result<Block> {
+        let data = data.into();
         let bad = |reason: &str| Error::corruption(&*file_name, offset_bytes, reason);
-        let Some(count_at) = data.len().checked_sub(U32_BYTES) else {
+        let bytes = data.as_slice();
+        let Some(count_at) = bytes.len().checked_sub(U32_BYTES) else {
             return Err(bad("block shorter than its restart count"));
         };
-        let num_restarts = decode_fixed32(&data[count_at..]);
+        let num_restarts = decode_fixed32(&bytes[count_at..]);
         let max_restarts = count_at / U32_BYTES;
         if num_restarts as usize > max_restarts {
             return Err(bad("block restart count larger than the block"));
@@ -43,7 +51,7 @@ impl Block {
         let mut previous: Option<u32> = None;
         for i in 0..num_restarts as usize {
             let at = restarts_offset + i * U32_BYTES;
-            let restart = decode_fixed32(&data[at..]);
+            let restart = decode_fixed32(&bytes[at..]);
             if restart as usize > restarts_offset {
                 return Err(bad("block restart offset past the entries"));
             }
@@ -63,12 +71,18 @@ impl Block {
 
     /// Size of the contents in bytes (what a cache charges for it).
     pub fn size_bytes(&self) -> usize {
-        self.data.len()
+        self.data.as_slice().len()
     }
 
     /// The uncompressed contents.
+    #[inline]
     pub fn contents(&self) -> &[u8] {
-        &self.data
+        self.data.as_slice()
+    }
+
+    /// True if the contents are a range of a memory-mapped file.
+    pub fn is_mapped(&self) -> bool {
+        self.data.is_mapped()
     }
 
     /// Number of restart points.
@@ -104,7 +118,7 @@ impl Block {
         debug_assert!(index < self.num_restarts);
         let at = self.restarts_offset + index as usize * U32_BYTES;
         // In bounds: checked by `new`.
-        decode_fixed32(&self.data[at..]) as usize
+        decode_fixed32(&self.contents()[at..]) as usize
     }
 }
 
@@ -198,7 +212,7 @@ impl BlockIter {
             self.mark_invalid();
             return false;
         }
-        let Some(entry) = decode_entry(&self.block.data, self.current, limit) else {
+        let Some(entry) = decode_entry(self.block.contents(), self.current, limit) else {
             self.corruption();
             return false;
         };
@@ -209,7 +223,7 @@ impl BlockIter {
         self.key.truncate(entry.shared);
         let delta_end = entry.delta_at + entry.non_shared;
         self.key
-            .extend_from_slice(&self.block.data[entry.delta_at..delta_end]);
+            .extend_from_slice(&self.block.contents()[entry.delta_at..delta_end]);
         self.value_start = delta_end;
         self.value_len = entry.value_len;
         while self.restart_index + 1 < self.block.num_restarts
@@ -224,11 +238,11 @@ impl BlockIter {
     /// is malformed (restart entries share nothing).
     fn restart_key(&self, index: u32) -> Option<&[u8]> {
         let at = self.block.restart_point(index);
-        let entry = decode_entry(&self.block.data, at, self.block.restarts_offset)?;
+        let entry = decode_entry(self.block.contents(), at, self.block.restarts_offset)?;
         if entry.shared != 0 {
             return None;
         }
-        Some(&self.block.data[entry.delta_at..entry.delta_at + entry.non_shared])
+        Some(&self.block.contents()[entry.delta_at..entry.delta_at + entry.non_shared])
     }
 }
 
@@ -326,7 +340,7 @@ impl KvIterator for BlockIter {
 
     fn value(&self) -> &[u8] {
         debug_assert!(self.valid());
-        &self.block.data[self.value_start..self.value_start + self.value_len]
+        &self.block.contents()[self.value_start..self.value_start + self.value_len]
     }
 
     fn status(&self) -> Result<()> {

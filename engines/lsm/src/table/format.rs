@@ -9,6 +9,7 @@ use crate::format::coding::{
     decode_fixed32, decode_fixed64, get_varint64, put_fixed64, put_varint64,
 };
 use crate::format::crc;
+use strata_api::env::MappedBytes;
 use strata_api::{Error, RandomAccessFile, Result};
 
 /// Longest encoding of a [`BlockHandle`]: two varint64s.
@@ -143,10 +144,77 @@ pub fn block_trailer(contents: &[u8], compression: CompressionType) -> [u8; BLOC
 /// rejecting it avoids allocating gigabytes for a flipped length.
 const SNAPPY_MAX_EXPANSION: usize = 22;
 
+/// A block's uncompressed contents: owned (read with `pread`, or
+/// decompressed), or a range of a memory-mapped table file served without
+/// a copy. Mapped contents are not put in the block cache, as in LevelDB
+/// (`BlockContents::cachable`): the page cache already holds them.
+#[derive(Debug, Clone)]
+pub enum BlockContents {
+    /// Bytes owned by the block.
+    Owned(Vec<u8>),
+    /// A range of a memory-mapped file.
+    Mapped(MappedBytes),
+}
+
+impl BlockContents {
+    /// The bytes.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            BlockContents::Owned(v) => v,
+            BlockContents::Mapped(m) => m.as_slice(),
+        }
+    }
+
+    /// True if the bytes are a range of a memory-mapped file (then not
+    /// worth caching).
+    pub fn is_mapped(&self) -> bool {
+        matches!(self, BlockContents::Mapped(_))
+    }
+
+    /// The bytes as a vector (copied if mapped).
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            BlockContents::Owned(v) => v,
+            BlockContents::Mapped(m) => m.as_slice().to_vec(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for BlockContents {
+    fn from(v: Vec<u8>) -> Self {
+        BlockContents::Owned(v)
+    }
+}
+
+/// Sizes of the block `handle` points at: contents alone, and with the
+/// trailer, or `Corruption` if they overflow memory.
+fn block_sizes(file_name: &str, handle: &BlockHandle) -> Result<(usize, usize)> {
+    let bad = || Error::corruption(file_name, handle.offset, "block size overflows memory");
+    let n = usize::try_from(handle.size).map_err(|_| bad())?;
+    let total = n.checked_add(BLOCK_TRAILER_BYTES).ok_or_else(bad)?;
+    Ok((n, total))
+}
+
+/// True if `file` is memory-mapped over the block `handle` points at and
+/// the block's trailer says it is stored uncompressed, so [`read_block`]
+/// will serve it from the mapping without a copy. Looks at the type byte
+/// only (no CRC): a hint for choosing a path, checked again by
+/// [`read_block`].
+pub fn mapped_uncompressed(file: &dyn RandomAccessFile, handle: &BlockHandle) -> bool {
+    let Some(type_at) = handle.offset.checked_add(handle.size) else {
+        return false;
+    };
+    file.read_mapped(type_at, 1)
+        .is_some_and(|b| b.first() == Some(&(CompressionType::None as u8)))
+}
+
 /// Reads the block `handle` points at in `file` (named `file_name` in
 /// errors), checks its trailer's CRC if `verify_checksums`, and returns the
-/// uncompressed contents. Callers check that the handle lies inside the file
-/// before calling, so a corrupt handle cannot request a huge buffer.
+/// uncompressed contents: a range of the mapping, without a copy, if `file`
+/// is memory-mapped and the block is stored uncompressed. Callers check
+/// that the handle lies inside the file before calling, so a corrupt handle
+/// cannot request a huge buffer.
 ///
 /// # Errors
 /// `Io` if the read fails; `Corruption` at `handle.offset` if the file ends
@@ -157,58 +225,102 @@ pub fn read_block(
     file_name: &str,
     handle: &BlockHandle,
     verify_checksums: bool,
-) -> Result<Vec<u8>> {
-    let bad = |reason: &str| Error::corruption(file_name, handle.offset, reason);
-    let n = usize::try_from(handle.size).map_err(|_| bad("block size overflows memory"))?;
-    let total = n
-        .checked_add(BLOCK_TRAILER_BYTES)
-        .ok_or_else(|| bad("block size overflows memory"))?;
+) -> Result<BlockContents> {
+    let (n, total) = block_sizes(file_name, handle)?;
+    if let Some(raw) = file.read_mapped(handle.offset, total) {
+        return decode_mapped_block(raw, n, file_name, handle, verify_checksums);
+    }
     // Read straight into fresh capacity: zero-filling first cost a
     // `memset` of every block read.
     let mut buf = Vec::with_capacity(total);
     let read = file.read_at_into(handle.offset, total, &mut buf)?;
     if read != total {
-        return Err(bad("truncated block read"));
+        return Err(Error::corruption(
+            file_name,
+            handle.offset,
+            "truncated block read",
+        ));
     }
-    let type_byte = buf[n];
+    match check_trailer(&buf, file_name, handle, verify_checksums)? {
+        CompressionType::None => {
+            buf.truncate(n);
+            Ok(BlockContents::Owned(buf))
+        }
+        CompressionType::Snappy => {
+            snappy_uncompress(&buf[..n], file_name, handle).map(BlockContents::Owned)
+        }
+    }
+}
+
+/// Checks and decodes `raw`, the mapped block `handle` points at (`n`
+/// bytes) with its trailer, as [`read_block`] does with bytes it reads.
+fn decode_mapped_block(
+    mut raw: MappedBytes,
+    n: usize,
+    file_name: &str,
+    handle: &BlockHandle,
+    verify_checksums: bool,
+) -> Result<BlockContents> {
+    match check_trailer(&raw, file_name, handle, verify_checksums)? {
+        CompressionType::None => {
+            raw.truncate(n);
+            Ok(BlockContents::Mapped(raw))
+        }
+        CompressionType::Snappy => {
+            snappy_uncompress(&raw[..n], file_name, handle).map(BlockContents::Owned)
+        }
+    }
+}
+
+/// Checks the trailer at the end of `raw` (a block and its trailer): the
+/// CRC if `verify_checksums`, and the type byte, which it returns.
+fn check_trailer(
+    raw: &[u8],
+    file_name: &str,
+    handle: &BlockHandle,
+    verify_checksums: bool,
+) -> Result<CompressionType> {
+    let bad = |reason: &str| Error::corruption(file_name, handle.offset, reason);
+    let Some(n) = raw.len().checked_sub(BLOCK_TRAILER_BYTES) else {
+        return Err(bad("truncated block read"));
+    };
+    let type_byte = raw[n];
     if verify_checksums {
-        let stored = crc::unmask(decode_fixed32(&buf[n + 1..]));
-        let actual = crc::value(&buf[..n + 1]);
+        let stored = crc::unmask(decode_fixed32(&raw[n + 1..]));
+        let actual = crc::value(&raw[..n + 1]);
         if stored != actual {
             return Err(bad("block checksum mismatch"));
         }
     }
-    match CompressionType::from_u8(type_byte) {
-        Some(CompressionType::None) => {
-            buf.truncate(n);
-            Ok(buf)
-        }
-        Some(CompressionType::Snappy) => {
-            let compressed = &buf[..n];
-            let ulen = snap::raw::decompress_len(compressed)
-                .map_err(|_| bad("corrupted snappy compressed block length"))?;
-            if ulen > n.saturating_mul(SNAPPY_MAX_EXPANSION).saturating_add(64) {
-                return Err(bad("corrupted snappy compressed block length"));
-            }
-            let mut out = vec![0u8; ulen];
-            let written = snap::raw::Decoder::new()
-                .decompress(compressed, &mut out)
-                .map_err(|_| bad("corrupted snappy compressed block contents"))?;
-            if written != ulen {
-                return Err(bad("corrupted snappy compressed block contents"));
-            }
-            Ok(out)
-        }
-        None => Err(bad("bad block type")),
+    CompressionType::from_u8(type_byte).ok_or_else(|| bad("bad block type"))
+}
+
+/// Decompresses a Snappy block's contents.
+fn snappy_uncompress(compressed: &[u8], file_name: &str, handle: &BlockHandle) -> Result<Vec<u8>> {
+    let bad = |reason: &str| Error::corruption(file_name, handle.offset, reason);
+    let n = compressed.len();
+    let ulen = snap::raw::decompress_len(compressed)
+        .map_err(|_| bad("corrupted snappy compressed block length"))?;
+    if ulen > n.saturating_mul(SNAPPY_MAX_EXPANSION).saturating_add(64) {
+        return Err(bad("corrupted snappy compressed block length"));
     }
+    let mut out = vec![0u8; ulen];
+    let written = snap::raw::Decoder::new()
+        .decompress(compressed, &mut out)
+        .map_err(|_| bad("corrupted snappy compressed block contents"))?;
+    if written != ulen {
+        return Err(bad("corrupted snappy compressed block contents"));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
+    use std::sync::Arc;
     use strata_api::env::write_file;
-    use strata_api::{Env, MemEnv};
+    use strata_api::{Env, MemEnv, PosixEnv};
 
     fn corruption_at(err: &Error) -> (String, u64, String) {
         match err {
@@ -304,10 +416,19 @@ mod tests {
         assert_eq!(&t[1..], &masked.to_le_bytes());
     }
 
-    fn file_with(data: &[u8]) -> std::sync::Arc<dyn RandomAccessFile> {
-        let env = MemEnv::new();
-        write_file(&env, Path::new("/b"), data, false).expect("write");
-        env.new_random_access_file(Path::new("/b")).expect("open")
+    /// `data` as a file of every kind `read_block` serves: in memory, and
+    /// through `PosixEnv` (memory-mapped, so blocks come from the mapping).
+    /// The temporary directory must outlive the files' use.
+    fn files_with(data: &[u8]) -> (tempfile::TempDir, Vec<Arc<dyn RandomAccessFile>>) {
+        let mem = MemEnv::new();
+        write_file(&mem, Path::new("/b"), data, false).expect("write");
+        let in_memory = mem.new_random_access_file(Path::new("/b")).expect("open");
+        assert!(in_memory.read_mapped(0, 1).is_none());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("b.ldb");
+        std::fs::write(&path, data).expect("write");
+        let posix = PosixEnv::new().new_random_access_file(&path).expect("open");
+        (dir, vec![in_memory, posix])
     }
 
     #[test]
@@ -323,12 +444,22 @@ mod tests {
         let snappy_at = file.len() as u64;
         file.extend_from_slice(&compressed);
         file.extend_from_slice(&block_trailer(&compressed, CompressionType::Snappy));
-        let f = file_with(&file);
         let plain = BlockHandle::new(plain_at, raw.len() as u64);
         let snappy = BlockHandle::new(snappy_at, compressed.len() as u64);
-        for verify in [false, true] {
-            assert_eq!(read_block(&*f, "b", &plain, verify).expect("plain"), raw);
-            assert_eq!(read_block(&*f, "b", &snappy, verify).expect("snappy"), raw);
+        let (_dir, files) = files_with(&file);
+        for f in &files {
+            let mapped = f.read_mapped(0, 1).is_some();
+            assert_eq!(mapped_uncompressed(&**f, &plain), mapped);
+            assert!(!mapped_uncompressed(&**f, &snappy));
+            for verify in [false, true] {
+                let p = read_block(&**f, "b", &plain, verify).expect("plain");
+                assert_eq!(p.as_slice(), raw);
+                assert_eq!(p.is_mapped(), mapped, "uncompressed: from the map");
+                let s = read_block(&**f, "b", &snappy, verify).expect("snappy");
+                assert_eq!(s.as_slice(), raw);
+                assert!(!s.is_mapped(), "decompressed: owned");
+                assert_eq!(s.into_vec(), raw);
+            }
         }
     }
 
@@ -341,27 +472,46 @@ mod tests {
 
         let mut flipped = file.clone();
         flipped[3] ^= 0x10;
-        let err = read_block(&*file_with(&flipped), "x.ldb", &handle, true).expect_err("crc");
-        assert_eq!(
-            corruption_at(&err),
-            ("x.ldb".into(), 0, "block checksum mismatch".into())
-        );
-        // Without verification the flipped byte goes unnoticed, as in LevelDB.
-        assert!(read_block(&*file_with(&flipped), "x.ldb", &handle, false).is_ok());
+        let (_dir, files) = files_with(&flipped);
+        for f in &files {
+            let err = read_block(&**f, "x.ldb", &handle, true).expect_err("crc");
+            assert_eq!(
+                corruption_at(&err),
+                ("x.ldb".into(), 0, "block checksum mismatch".into())
+            );
+            // Without verification the flipped byte goes unnoticed, as in LevelDB.
+            assert!(read_block(&**f, "x.ldb", &handle, false).is_ok());
+        }
 
-        let err = read_block(&*file_with(&file[..12]), "x.ldb", &handle, true).expect_err("short");
-        assert_eq!(corruption_at(&err).2, "truncated block read");
+        // Cut inside the trailer (the type byte is there, the CRC is not),
+        // and before the type byte.
+        for cut in [12, 10] {
+            let (_dir, files) = files_with(&file[..cut]);
+            for f in &files {
+                let err = read_block(&**f, "x.ldb", &handle, true).expect_err("short");
+                assert_eq!(corruption_at(&err).2, "truncated block read");
+                if cut == 10 {
+                    assert!(!mapped_uncompressed(&**f, &handle), "no type byte");
+                }
+            }
+        }
 
         let mut bad_type = raw.clone();
         bad_type.extend_from_slice(&[7, 0, 0, 0, 0]);
-        let err = read_block(&*file_with(&bad_type), "x.ldb", &handle, false).expect_err("type");
-        assert_eq!(corruption_at(&err).2, "bad block type");
+        let (_dir, files) = files_with(&bad_type);
+        for f in &files {
+            let err = read_block(&**f, "x.ldb", &handle, false).expect_err("type");
+            assert_eq!(corruption_at(&err).2, "bad block type");
+        }
 
         // Snappy type over bytes that are not snappy data.
         let mut not_snappy = vec![0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2];
         let h = BlockHandle::new(0, not_snappy.len() as u64);
         not_snappy.extend_from_slice(&[1, 0, 0, 0, 0]);
-        let err = read_block(&*file_with(&not_snappy), "x.ldb", &h, false).expect_err("snappy");
-        assert!(corruption_at(&err).2.contains("snappy"));
+        let (_dir, files) = files_with(&not_snappy);
+        for f in &files {
+            let err = read_block(&**f, "x.ldb", &h, false).expect_err("snappy");
+            assert!(corruption_at(&err).2.contains("snappy"));
+        }
     }
 }

@@ -22,5 +22,5 @@ pub use bloom::{BloomFilterPolicy, FilterPolicy, InternalFilterPolicy};
 pub use builder::{TableBuilder, TableOptions};
 pub use cache::{BlockCache, DEFAULT_BLOCK_CACHE_BYTES};
 pub use filter_block::{FilterBlockBuilder, FilterBlockReader};
-pub use format::{read_block, BlockHandle, CompressionType, Footer};
+pub use format::{read_block, BlockContents, BlockHandle, CompressionType, Footer};
 pub use reader::Table;

@@ -4,7 +4,9 @@ use super::block::Block;
 use super::builder::TableOptions;
 use super::cache::BlockCache;
 use super::filter_block::FilterBlockReader;
-use super::format::{read_block, BlockHandle, Footer, FOOTER_BYTES};
+use super::format::{
+    mapped_uncompressed, read_block, BlockContents, BlockHandle, Footer, FOOTER_BYTES,
+};
 use crate::format::comparator::BytewiseComparator;
 use crate::iter::two_level::{BlockFn, TwoLevelIterator};
 use std::sync::Arc;
@@ -43,7 +45,8 @@ impl Table {
     /// always checksum-verified), and the filter block if
     /// `options.filter_policy` names one the table has. A missing or damaged
     /// filter is ignored, as in LevelDB: reads then consult every block.
-    /// Blocks are cached in `cache` if given.
+    /// Blocks are cached in `cache` if given, except uncompressed blocks of a
+    /// memory-mapped file, which are served from the mapping (as in LevelDB).
     ///
     /// # Errors
     /// `Io` from reads; `Corruption` naming the file and the offset of the
@@ -136,7 +139,10 @@ impl Table {
             return None;
         }
         let filter = read_block(&*self.file, &self.file_name, &handle, true).ok()?;
-        Some(FilterBlockReader::new(Arc::clone(policy), filter))
+        Some(FilterBlockReader::new(
+            Arc::clone(policy),
+            filter.into_vec(),
+        ))
     }
 
     /// The file name given at open.
@@ -166,18 +172,22 @@ impl Table {
         if !handle_fits(&handle, self.footer_offset) {
             return Err(bad_handle("block handle points past the blocks"));
         }
+        if mapped_uncompressed(&*self.file, &handle) {
+            // Served from the mapping without a copy: nothing to gain from
+            // the block cache, so neither look it up nor fill it (LevelDB
+            // does not cache blocks of mmap'd files either).
+            let contents = read_block(&*self.file, &self.file_name, &handle, verify_checksums)?;
+            return self.new_block(contents, &handle);
+        }
         if let Some(cache) = &self.cache {
             if let Some(block) = cache.lookup(self.cache_id, handle.offset) {
                 return Ok(block);
             }
         }
         let contents = read_block(&*self.file, &self.file_name, &handle, verify_checksums)?;
-        let block = Arc::new(Block::new(
-            contents,
-            Arc::clone(&self.file_name),
-            handle.offset,
-        )?);
-        if fill_cache {
+        let cachable = !contents.is_mapped();
+        let block = self.new_block(contents, &handle)?;
+        if fill_cache && cachable {
             if let Some(cache) = &self.cache {
                 cache.insert(self.cache_id, handle.offset, Arc::clone(&block));
             }
@@ -185,10 +195,18 @@ impl Table {
         Ok(block)
     }
 
+    fn new_block(&self, contents: BlockContents, handle: &BlockHandle) -> Result<Arc<Block>> {
+        Ok(Arc::new(Block::new(
+            contents,
+            Arc::clone(&self.file_name),
+            handle.offset,
+        )?))
+    }
+
     /// A cursor over every entry of the table, in the comparator's order.
     /// Blocks are read as the cursor reaches them, checked against their
     /// CRC if `verify_checksums`, and added to the block cache if
-    /// `fill_cache`. A block that fails is skipped and reported by the
+    /// `fill_cache` (unless served from a mapping). A block that fails is skipped and reported by the
     /// cursor's `status`.
     pub fn iter(self: &Arc<Self>, verify_checksums: bool, fill_cache: bool) -> Box<dyn KvIterator> {
         let comparator = Arc::clone(&self.options.comparator);

@@ -122,14 +122,64 @@ fn pristine(opts: &TableOptions) -> (Entries, Vec<u8>) {
 
 /// Opens, scans both ways and reads every key of a damaged copy, checking
 /// what comes back against the pristine entries and the layout.
-fn check_flip(bytes: &[u8], pos: usize, opts: &TableOptions, entries: &Entries, layout: &Layout) {
+/// Where a damaged table is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Store {
+    /// A `MemEnv` file: blocks are read with copies.
+    Memory,
+    /// A `PosixEnv` file, memory-mapped: uncompressed blocks are served
+    /// from the mapping, so checksums must be verified there too.
+    Mapped,
+}
+
+/// Opens `bytes` as table `NAME` from `store`, with `cache`. The returned
+/// directory (for `Mapped`) must outlive the table.
+fn open_damaged(
+    bytes: &[u8],
+    opts: &TableOptions,
+    store: Store,
+    cache: Option<Arc<BlockCache>>,
+) -> (Option<tempfile::TempDir>, strata_api::Result<Arc<Table>>) {
+    match store {
+        Store::Memory => {
+            let env = MemEnv::new();
+            write_file(&env, Path::new(NAME), bytes, false).expect("write");
+            let table = open_table(&env, NAME, opts, bytes.len() as u64, cache);
+            (None, table)
+        }
+        Store::Mapped => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("c.ldb");
+            std::fs::write(&path, bytes).expect("write");
+            let file = strata_api::PosixEnv::new()
+                .new_random_access_file(&path)
+                .expect("open");
+            assert!(file.read_mapped(0, bytes.len()).is_some(), "mapped");
+            let table = Table::open(
+                opts.clone(),
+                file,
+                NAME.to_string(),
+                bytes.len() as u64,
+                cache,
+            );
+            (Some(dir), table)
+        }
+    }
+}
+
+fn check_flip(
+    bytes: &[u8],
+    pos: usize,
+    opts: &TableOptions,
+    entries: &Entries,
+    layout: &Layout,
+    store: Store,
+) {
     let model: BTreeMap<&[u8], &[u8]> = entries
         .iter()
         .map(|(k, v)| (k.as_slice(), v.as_slice()))
         .collect();
     let (start, _, kind, ref block_entries) = *layout.region_of(pos as u64);
-    let env = MemEnv::new();
-    write_file(&env, Path::new(NAME), bytes, false).expect("write");
     let cache = Arc::new(BlockCache::new(1 << 20));
     let check_err = |err: &Error, what: &str| {
         let (file, offset) = corruption_of(err);
@@ -139,7 +189,8 @@ fn check_flip(bytes: &[u8], pos: usize, opts: &TableOptions, entries: &Entries, 
             assert_eq!(offset, start, "{what}: flip at {pos} in {kind:?}");
         }
     };
-    let table = match open_table(&env, NAME, opts, bytes.len() as u64, Some(cache)) {
+    let (_dir, table) = open_damaged(bytes, opts, store, Some(cache));
+    let table = match table {
         Ok(t) => t,
         Err(e) => {
             check_err(&e, "open");
@@ -230,7 +281,7 @@ fn check_flip(bytes: &[u8], pos: usize, opts: &TableOptions, entries: &Entries, 
     }
 }
 
-fn flip_every_byte(opts: &TableOptions) {
+fn flip_every_byte(opts: &TableOptions, store: Store) {
     let (entries, bytes) = pristine(opts);
     let layout = Layout::of(&bytes, opts);
     assert!(layout.regions.iter().filter(|r| r.2 == Kind::Data).count() >= 4);
@@ -244,19 +295,29 @@ fn flip_every_byte(opts: &TableOptions) {
         for &mask in masks {
             let mut damaged = bytes.clone();
             damaged[pos] ^= mask;
-            check_flip(&damaged, pos, opts, &entries, &layout);
+            check_flip(&damaged, pos, opts, &entries, &layout, store);
         }
     }
 }
 
 #[test]
 fn every_flip_is_caught_with_snappy_and_bloom() {
-    flip_every_byte(&options(200, 4, CompressionType::Snappy, 10));
+    flip_every_byte(&options(200, 4, CompressionType::Snappy, 10), Store::Memory);
 }
 
 #[test]
 fn every_flip_is_caught_uncompressed_without_filter() {
-    flip_every_byte(&options(256, 16, CompressionType::None, 0));
+    flip_every_byte(&options(256, 16, CompressionType::None, 0), Store::Memory);
+}
+
+#[test]
+fn every_flip_is_caught_in_a_mapped_table() {
+    flip_every_byte(&options(256, 16, CompressionType::None, 10), Store::Mapped);
+}
+
+#[test]
+fn every_flip_is_caught_in_a_mapped_snappy_table() {
+    flip_every_byte(&options(200, 4, CompressionType::Snappy, 0), Store::Mapped);
 }
 
 #[test]
@@ -264,15 +325,31 @@ fn unverified_reads_of_damaged_tables_never_panic() {
     // Without checksums, damage reaches the block parser and the snappy
     // decoder: results may be wrong, but errors are Corruption of this
     // table and nothing panics.
-    let opts = options(200, 4, CompressionType::Snappy, 10);
+    unverified_reads_never_panic(&options(200, 4, CompressionType::Snappy, 10));
+}
+
+#[test]
+fn unverified_reads_of_damaged_uncompressed_tables_never_panic() {
+    // Uncompressed: the parser reads the damage from the mapping itself.
+    unverified_reads_never_panic(&options(256, 16, CompressionType::None, 10));
+}
+
+fn unverified_reads_never_panic(opts: &TableOptions) {
+    let opts = opts.clone();
     let (entries, bytes) = pristine(&opts);
     for pos in 0..bytes.len() - FOOTER_BYTES {
         for mask in [0x01u8, 0x80, 0xff] {
             let mut damaged = bytes.clone();
             damaged[pos] ^= mask;
-            let env = MemEnv::new();
-            write_file(&env, Path::new(NAME), &damaged, false).expect("write");
-            let Ok(table) = open_table(&env, NAME, &opts, damaged.len() as u64, None) else {
+            // Mapped for every third byte: the parser then reads the
+            // damage straight from the mapping.
+            let store = if pos % 3 == 0 {
+                Store::Mapped
+            } else {
+                Store::Memory
+            };
+            let (_dir, table) = open_damaged(&damaged, &opts, store, None);
+            let Ok(table) = table else {
                 continue;
             };
             let mut it = table.iter(false, false);

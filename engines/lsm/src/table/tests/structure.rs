@@ -274,6 +274,58 @@ fn filter_skips_blocks_and_cache_serves_repeats() {
 }
 
 #[test]
+fn mapped_uncompressed_blocks_bypass_the_block_cache() {
+    // Values that compress well, so Snappy tables really store Snappy.
+    let entries: Entries = (0..600u32)
+        .map(|i| {
+            (
+                format!("k{i:08}").into_bytes(),
+                vec![b'a' + (i % 7) as u8; 40],
+            )
+        })
+        .collect();
+    for compression in [CompressionType::None, CompressionType::Snappy] {
+        let opts = options(512, 16, compression, 10);
+        let env = MemEnv::new();
+        let size = write_table(&env, "/m.ldb", &opts, &entries);
+        let bytes = strata_api::env::read_file_to_vec(&env, Path::new("/m.ldb")).expect("read");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.ldb");
+        std::fs::write(&path, &bytes).expect("write");
+        let file = strata_api::PosixEnv::new()
+            .new_random_access_file(&path)
+            .expect("open");
+        assert!(file.read_mapped(0, bytes.len()).is_some(), "mapped");
+        let cache = Arc::new(BlockCache::new(1 << 20));
+        let table = Table::open(
+            opts.clone(),
+            file,
+            "m.ldb".into(),
+            size,
+            Some(Arc::clone(&cache)),
+        )
+        .expect("open");
+        for (k, v) in &entries {
+            let mut got = None;
+            assert!(table
+                .internal_get(true, true, k, &mut |k2, v2| got =
+                    Some((k2.to_vec(), v2.to_vec())))
+                .expect("get"));
+            assert_eq!(got.as_ref(), Some(&(k.clone(), v.clone())));
+        }
+        let (got, status) = scan_backward(&mut *table.iter(true, true));
+        status.expect("scan");
+        assert_eq!(got, entries);
+        match compression {
+            // Served from the mapping, as LevelDB does: nothing to cache.
+            CompressionType::None => assert_eq!(cache.usage_bytes(), 0),
+            // Decompressed blocks are still worth caching.
+            CompressionType::Snappy => assert!(cache.usage_bytes() > 0),
+        }
+    }
+}
+
+#[test]
 fn internal_keys_with_internal_filter() {
     // The engine's view: internal keys, several versions per user key,
     // looked up with (user key, snapshot sequence).
