@@ -1,6 +1,6 @@
 //! Filesystem benchmarks (`fs_create` … `fs_import`, or `fs` for the
 //! suite) in `strata bench`: their names are taken out of `--benchmarks`
-//! before the rest is planned, their order and flags validated, and they
+//! while the plan is made, their order and flags validated, and they
 //! run on each engine after everything else, on one fresh blobfs store
 //! per engine, one CSV row per printed line.
 
@@ -32,12 +32,12 @@ pub struct FsPart {
     pub config: FsWorkloadConfig,
 }
 
-/// Splits the filesystem names out of `args.benchmarks`: the arguments
-/// with the rest of the list, and the filesystem part.
+/// Splits the filesystem names out of `args.benchmarks`: the rest of the
+/// list, and the filesystem part.
 ///
 /// # Errors
 /// A flag out of range or a benchmark out of order, as `--flag: why`.
-pub fn split(args: &BenchArgs) -> Result<(BenchArgs, FsPart), String> {
+pub fn split(args: &BenchArgs) -> Result<(String, FsPart), String> {
     let files = at_least("--fs_files", args.fs_files, 1)?;
     let ops = if args.fs_ops < 0 {
         files
@@ -74,9 +74,7 @@ pub fn split(args: &BenchArgs) -> Result<(BenchArgs, FsPart), String> {
         }
     }
     check_order(&benchmarks, config.source.is_some()).map_err(|e| format!("--benchmarks: {e}"))?;
-    let mut planned = args.clone();
-    planned.benchmarks = rest.join(",");
-    Ok((planned, FsPart { benchmarks, config }))
+    Ok((rest.join(","), FsPart { benchmarks, config }))
 }
 
 /// Where `fs_import` of the engine in `engine_dir` puts its changed copy:

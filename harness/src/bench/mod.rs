@@ -8,10 +8,10 @@
 //! At the end: the `--repeat` summary, temporary databases removed, charts.
 //!
 //! YCSB workloads (`ycsba` … `ycsbf`) and filesystem benchmarks
-//! (`fs_create` … `fs_import`) in `--benchmarks` are split off before
-//! planning ([`ycsb_run`], [`fs_run`]) and run on each engine after the
-//! db_bench benchmarks: each YCSB workload on a fresh database, the
-//! filesystem benchmarks together on one fresh blobfs store.
+//! (`fs_create` … `fs_import`) in `--benchmarks` are planned apart
+//! ([`ycsb_run`], [`fs_run`]) and run on each engine after the db_bench
+//! benchmarks: each YCSB workload on a fresh database, the filesystem
+//! benchmarks together on one fresh blobfs store.
 
 pub mod args;
 mod fs_run;
@@ -25,7 +25,6 @@ pub use args::BenchArgs;
 
 use crate::csv_row::ResultRow;
 use crate::machine::Machine;
-use fs_run::FsPart;
 use host::DirHost;
 use plan::RunPlan;
 use std::io::{self, Write};
@@ -33,36 +32,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use strata_workloads::db_bench::{RngKind, RunError, Suite};
 use summary::Summary;
-use ycsb_run::YcsbPart;
 
 /// Runs `strata bench`: exit 0 on success, 2 for bad flags, 1 when the
 /// run itself fails (one line on stderr either way).
 pub fn run(args: BenchArgs) -> ExitCode {
-    let split = fs_run::split(&args).and_then(|(rest, fs)| {
-        let (db_bench_args, ycsb) = ycsb_run::split(&rest)?;
-        if ycsb.db_bench_empty && ycsb.workloads.is_empty() && fs.benchmarks.is_empty() {
-            return Err("--benchmarks: no benchmark given".to_string());
-        }
-        Ok((db_bench_args, ycsb, fs))
-    });
-    let (db_bench_args, ycsb, fs) = match split {
-        Ok(split) => split,
-        Err(e) => {
-            eprintln!("strata bench: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut plan = match plan::plan(&db_bench_args, chrono::Utc::now()) {
+    let plan = match plan::plan(&args, chrono::Utc::now()) {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("strata bench: {e}");
             return ExitCode::from(2);
         }
     };
-    if ycsb.db_bench_empty {
-        plan.benchmarks.clear();
-    }
-    match execute(&plan, &ycsb, &fs) {
+    match execute(&plan) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("strata bench: {e}");
@@ -71,7 +52,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     }
 }
 
-fn execute(plan: &RunPlan, ycsb: &YcsbPart, fs: &FsPart) -> Result<(), String> {
+fn execute(plan: &RunPlan) -> Result<(), String> {
     let machine = Machine::probe();
     print_environment(plan, &machine);
     let suite =
@@ -89,7 +70,7 @@ fn execute(plan: &RunPlan, ycsb: &YcsbPart, fs: &FsPart) -> Result<(), String> {
         summary: &mut summary,
         rows: &mut rows,
     };
-    let outcome = run_matrix(plan, &machine, &suite, (ycsb, fs), &mut sinks);
+    let outcome = run_matrix(plan, &machine, &suite, &mut sinks);
     if plan.db_root_is_temp {
         // Ours alone (a fresh per-process path): remove it, failed run or not.
         let _ = std::fs::remove_dir_all(&plan.db_root);
@@ -168,7 +149,6 @@ fn run_matrix(
     plan: &RunPlan,
     machine: &Machine,
     suite: &Suite,
-    (ycsb, fs): (&YcsbPart, &FsPart),
     sinks: &mut Sinks<'_>,
 ) -> Result<(), RunError> {
     let stdout = io::stdout();
@@ -202,8 +182,8 @@ fn run_matrix(
             }
             let position = suite.benchmarks().len();
             let position =
-                ycsb_run::run_on_engine(&at, ycsb, &mut host, &mut out, sinks, position)?;
-            fs_run::run_on_engine(&at, fs, &mut host, &mut out, sinks, position)?;
+                ycsb_run::run_on_engine(&at, &plan.ycsb, &mut host, &mut out, sinks, position)?;
+            fs_run::run_on_engine(&at, &plan.fs, &mut host, &mut out, sinks, position)?;
         }
     }
     out.flush()?;

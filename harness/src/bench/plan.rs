@@ -2,6 +2,8 @@
 //! anything touches the disk; code after this trusts the plan.
 
 use super::args::{BenchArgs, RngArg};
+use super::fs_run::{self, FsPart};
+use super::ycsb_run::{self, YcsbPart};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use strata_api::{EngineSpec, PosixEnv};
@@ -27,8 +29,14 @@ pub struct EnginePlan {
 pub struct RunPlan {
     /// The db_bench settings.
     pub config: Config,
-    /// The benchmarks, in order.
+    /// The db_bench benchmarks, in order (may be empty when YCSB or
+    /// filesystem benchmarks are named).
     pub benchmarks: Vec<Benchmark>,
+    /// The YCSB workloads named in `--benchmarks`, and their settings.
+    pub ycsb: YcsbPart,
+    /// The filesystem benchmarks named in `--benchmarks`, and their
+    /// settings.
+    pub fs: FsPart,
     /// The engines, in order.
     pub engines: Vec<EnginePlan>,
     /// Repetitions of the matrix.
@@ -77,8 +85,11 @@ fn in_range(flag: &str, value: i64, min: i64, max: i64) -> Result<i64, PlanError
 /// The first bad flag, as `--flag: why`, or the unknown benchmark with the
 /// list of valid ones.
 pub fn plan(args: &BenchArgs, now: chrono::DateTime<chrono::Utc>) -> Result<RunPlan, PlanError> {
-    let benchmarks = parse_list(&args.benchmarks).map_err(|e| PlanError(e.to_string()))?;
-    if benchmarks.is_empty() {
+    // The filesystem and YCSB names come out first; the rest is db_bench's.
+    let (rest, fs) = fs_run::split(args).map_err(PlanError)?;
+    let (rest, ycsb) = ycsb_run::split(args, &rest).map_err(PlanError)?;
+    let benchmarks = parse_list(&rest).map_err(|e| PlanError(e.to_string()))?;
+    if benchmarks.is_empty() && ycsb.workloads.is_empty() && fs.benchmarks.is_empty() {
         return bad("--benchmarks", "no benchmark given");
     }
     let config = config_of(args)?;
@@ -103,6 +114,8 @@ pub fn plan(args: &BenchArgs, now: chrono::DateTime<chrono::Utc>) -> Result<RunP
     Ok(RunPlan {
         config,
         benchmarks,
+        ycsb,
+        fs,
         engines,
         repeat,
         db_root,
@@ -395,6 +408,21 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("strata").chain(argv.iter().copied()))
             .expect("flags parse");
         plan(&cli.bench, chrono::Utc::now())
+    }
+
+    #[test]
+    fn ycsb_and_fs_names_are_planned_apart() {
+        let p = plan_of(&["--benchmarks", "fs_create,ycsbc,fs_read"]).expect("plan");
+        assert!(p.benchmarks.is_empty());
+        assert_eq!(p.ycsb.workloads.len(), 1);
+        let fs: Vec<&str> = p.fs.benchmarks.iter().map(|b| b.name()).collect();
+        assert_eq!(fs, ["fs_create", "fs_read"]);
+        let p = plan_of(&["--benchmarks", "fillseq, fs ,readrandom"]).expect("plan");
+        assert_eq!(p.benchmarks.len(), 2);
+        assert!(p.ycsb.workloads.is_empty());
+        assert_eq!(p.fs.benchmarks.len(), 9, "fs is the suite");
+        let e = plan_of(&["--benchmarks", ","]).expect_err("empty");
+        assert_eq!(e.0, "--benchmarks: no benchmark given");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! YCSB workloads (`ycsba` … `ycsbf`) in `strata bench`: their names are
-//! taken out of `--benchmarks` before the db_bench plan is made, their
+//! taken out of `--benchmarks` while the plan is made, their
 //! flags validated, and each workload run on every engine after the
 //! db_bench benchmarks, with one CSV row for the workload and one per
 //! operation type (`ycsba.read`, `ycsba.update`, …).
@@ -13,15 +13,7 @@ use crate::machine::Machine;
 use std::io::Write;
 use strata_workloads::db_bench::{EngineHost, RunError};
 use strata_workloads::ycsb::record::RECORD_BYTES;
-use strata_workloads::ycsb::{
-    is_workload_name, run_workload, OpType, Workload, YcsbConfig, YcsbResult,
-};
-
-/// A db_bench name that the plan accepts, given to it in place of a list
-/// with no db_bench name: the plan (plan.rs) rejects an empty db_bench
-/// list and knows neither YCSB nor filesystem names. It only lets the other flags be validated;
-/// [`YcsbPart::db_bench_empty`] says to drop it from the plan again.
-const PLANNING_STAND_IN: &str = "fillseq";
+use strata_workloads::ycsb::{run_workload, OpType, Workload, YcsbConfig, YcsbResult};
 
 /// The YCSB part of a `strata bench` invocation.
 #[derive(Debug, Clone)]
@@ -30,18 +22,15 @@ pub struct YcsbPart {
     pub workloads: Vec<Workload>,
     /// Their settings.
     pub config: YcsbConfig,
-    /// True when `--benchmarks` named no db_bench benchmark (the plan's
-    /// list is then the stand-in and must be cleared).
-    pub db_bench_empty: bool,
 }
 
-/// Splits the YCSB names out of `args.benchmarks`: the arguments to plan
-/// the db_bench part with, and the YCSB part (empty workloads when none
-/// were named).
+/// Splits the YCSB names out of the comma-separated `list`: the rest of
+/// the list, and the YCSB part (empty workloads when none were named);
+/// the settings come from `args`.
 ///
 /// # Errors
 /// A YCSB flag out of range, as `--flag: why`.
-pub fn split(args: &BenchArgs) -> Result<(BenchArgs, YcsbPart), String> {
+pub fn split(args: &BenchArgs, list: &str) -> Result<(String, YcsbPart), String> {
     let config = YcsbConfig {
         records: at_least("--ycsb_records", args.ycsb_records, 1)?,
         operations: at_least("--ycsb_ops", args.ycsb_ops, 0)?,
@@ -52,31 +41,14 @@ pub fn split(args: &BenchArgs) -> Result<(BenchArgs, YcsbPart), String> {
     config.validate().map_err(|e| e.to_string())?;
     let mut workloads = Vec::new();
     let mut rest = Vec::new();
-    for name in args.benchmarks.split(',').map(str::trim) {
+    for name in list.split(',').map(str::trim) {
         match Workload::from_name(name) {
             Some(w) => workloads.push(w),
             None if !name.is_empty() => rest.push(name),
             None => {}
         }
     }
-    // Empty also when the filesystem part took every other name; the
-    // caller refuses a list that names nothing at all.
-    let db_bench_empty = rest.is_empty();
-    let mut planned = args.clone();
-    planned.benchmarks = if db_bench_empty {
-        PLANNING_STAND_IN.to_string()
-    } else {
-        rest.join(",")
-    };
-    debug_assert!(!planned.benchmarks.split(',').any(is_workload_name));
-    Ok((
-        planned,
-        YcsbPart {
-            workloads,
-            config,
-            db_bench_empty,
-        },
-    ))
+    Ok((rest.join(","), YcsbPart { workloads, config }))
 }
 
 /// The block printed before an engine's YCSB workloads.
