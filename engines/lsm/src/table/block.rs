@@ -5,6 +5,7 @@ use super::format::BlockContents;
 use crate::format::coding::{decode_fixed32, get_varint32};
 use crate::format::comparator::Comparator;
 use std::cmp::Ordering;
+use std::ops::Deref;
 use std::sync::Arc;
 use strata_api::{Error, KvIterator, Result};
 
@@ -102,16 +103,19 @@ impl Block {
 
     /// A cursor over the block's entries in `comparator`'s order.
     pub fn iter(self: &Arc<Self>, comparator: Arc<dyn Comparator>) -> BlockIter {
-        BlockIter {
-            current: self.restarts_offset,
-            restart_index: self.num_restarts,
-            block: Arc::clone(self),
-            comparator,
-            key: Vec::new(),
-            value_start: 0,
-            value_len: 0,
-            status: None,
-        }
+        BlockIter::new(Arc::clone(self), comparator, Vec::new())
+    }
+
+    /// A cursor that borrows the block and the comparator instead of
+    /// sharing them, and builds keys in `key_buf` (cleared first; take it
+    /// back with [`BlockIter::into_key_buf`]): a point lookup then costs no
+    /// allocation once the buffer has grown.
+    pub fn iter_borrowed<'a>(
+        &'a self,
+        comparator: &'a (dyn Comparator + 'static),
+        key_buf: Vec<u8>,
+    ) -> BlockIter<&'a Block, &'a (dyn Comparator + 'static)> {
+        BlockIter::new(self, comparator, key_buf)
     }
 
     fn restart_point(&self, index: u32) -> usize {
@@ -158,9 +162,13 @@ fn decode_entry(data: &[u8], at: usize, limit: usize) -> Option<EntryHeader> {
 
 /// A cursor over one block (LevelDB's `Block::Iter`). The key buffer is
 /// reused across steps, so moving does not allocate once it has grown.
-pub struct BlockIter {
-    block: Arc<Block>,
-    comparator: Arc<dyn Comparator>,
+///
+/// `B` holds the block and `C` the comparator: shared (`Arc`, the default,
+/// for cursors that outlive the call that made them) or borrowed (for a
+/// point lookup, see [`Block::iter_borrowed`]).
+pub struct BlockIter<B = Arc<Block>, C = Arc<dyn Comparator>> {
+    block: B,
+    comparator: C,
     /// Offset of the current entry; `block.restarts_offset` when invalid.
     current: usize,
     /// Index of the restart point at or before `current`.
@@ -171,7 +179,30 @@ pub struct BlockIter {
     status: Option<Error>,
 }
 
-impl BlockIter {
+impl<B, C> BlockIter<B, C>
+where
+    B: Deref<Target = Block>,
+    C: Deref<Target = dyn Comparator>,
+{
+    fn new(block: B, comparator: C, mut key: Vec<u8>) -> Self {
+        key.clear();
+        BlockIter {
+            current: block.restarts_offset,
+            restart_index: block.num_restarts,
+            block,
+            comparator,
+            key,
+            value_start: 0,
+            value_len: 0,
+            status: None,
+        }
+    }
+
+    /// The key buffer, to reuse for the next cursor.
+    pub fn into_key_buf(self) -> Vec<u8> {
+        self.key
+    }
+
     fn next_entry_offset(&self) -> usize {
         self.value_start + self.value_len
     }
@@ -246,7 +277,11 @@ impl BlockIter {
     }
 }
 
-impl KvIterator for BlockIter {
+impl<B, C> KvIterator for BlockIter<B, C>
+where
+    B: Deref<Target = Block> + Send,
+    C: Deref<Target = dyn Comparator> + Send,
+{
     fn valid(&self) -> bool {
         self.current < self.block.restarts_offset
     }

@@ -12,6 +12,7 @@ pub mod filter_block;
 pub mod format;
 pub mod hash;
 pub mod reader;
+pub mod table_iter;
 
 #[cfg(test)]
 mod tests;
@@ -24,3 +25,4 @@ pub use cache::{BlockCache, DEFAULT_BLOCK_CACHE_BYTES};
 pub use filter_block::{FilterBlockBuilder, FilterBlockReader};
 pub use format::{read_block, BlockContents, BlockHandle, CompressionType, Footer};
 pub use reader::Table;
+pub use table_iter::TableIter;

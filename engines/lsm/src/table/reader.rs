@@ -1,14 +1,16 @@
 //! Reads a sorted table (`table/table.cc`).
 
-use super::block::Block;
+use super::block::{Block, BlockIter};
 use super::builder::TableOptions;
 use super::cache::BlockCache;
 use super::filter_block::FilterBlockReader;
 use super::format::{
     mapped_uncompressed, read_block, BlockContents, BlockHandle, Footer, FOOTER_BYTES,
 };
-use crate::format::comparator::BytewiseComparator;
-use crate::iter::two_level::{BlockFn, TwoLevelIterator};
+use super::table_iter::TableIter;
+use crate::format::comparator::{BytewiseComparator, Comparator};
+use std::cell::Cell;
+use std::ops::Deref;
 use std::sync::Arc;
 use strata_api::{Error, KvIterator, RandomAccessFile, Result};
 
@@ -163,6 +165,22 @@ impl Table {
         verify_checksums: bool,
         fill_cache: bool,
     ) -> Result<Arc<Block>> {
+        Ok(
+            match self.load_block(index_value, verify_checksums, fill_cache)? {
+                LoadedBlock::Uncached(block) => Arc::new(block),
+                LoadedBlock::Shared(block) => block,
+            },
+        )
+    }
+
+    /// The data block an index value names, without putting it behind an
+    /// `Arc` unless the block cache shares it.
+    fn load_block(
+        &self,
+        index_value: &[u8],
+        verify_checksums: bool,
+        fill_cache: bool,
+    ) -> Result<LoadedBlock> {
         let bad_handle = |reason: &str| {
             Error::corruption(&*self.file_name, self.index_block.offset_bytes(), reason)
         };
@@ -177,46 +195,53 @@ impl Table {
             // the block cache, so neither look it up nor fill it (LevelDB
             // does not cache blocks of mmap'd files either).
             let contents = read_block(&*self.file, &self.file_name, &handle, verify_checksums)?;
-            return self.new_block(contents, &handle);
+            return self.new_block(contents, &handle).map(LoadedBlock::Uncached);
         }
-        if let Some(cache) = &self.cache {
-            if let Some(block) = cache.lookup(self.cache_id, handle.offset) {
-                return Ok(block);
-            }
+        let cache = self.cache.as_ref();
+        if let Some(block) = cache.and_then(|c| c.lookup(self.cache_id, handle.offset)) {
+            return Ok(LoadedBlock::Shared(block));
         }
         let contents = read_block(&*self.file, &self.file_name, &handle, verify_checksums)?;
         let cachable = !contents.is_mapped();
         let block = self.new_block(contents, &handle)?;
-        if fill_cache && cachable {
-            if let Some(cache) = &self.cache {
+        match cache {
+            Some(cache) if fill_cache && cachable => {
+                let block = Arc::new(block);
                 cache.insert(self.cache_id, handle.offset, Arc::clone(&block));
+                Ok(LoadedBlock::Shared(block))
             }
+            _ => Ok(LoadedBlock::Uncached(block)),
         }
-        Ok(block)
     }
 
-    fn new_block(&self, contents: BlockContents, handle: &BlockHandle) -> Result<Arc<Block>> {
-        Ok(Arc::new(Block::new(
-            contents,
-            Arc::clone(&self.file_name),
-            handle.offset,
-        )?))
+    fn new_block(&self, contents: BlockContents, handle: &BlockHandle) -> Result<Block> {
+        Block::new(contents, Arc::clone(&self.file_name), handle.offset)
     }
 
     /// A cursor over every entry of the table, in the comparator's order.
     /// Blocks are read as the cursor reaches them, checked against their
     /// CRC if `verify_checksums`, and added to the block cache if
-    /// `fill_cache` (unless served from a mapping). A block that fails is skipped and reported by the
-    /// cursor's `status`.
+    /// `fill_cache` (unless served from a mapping). A block that fails is
+    /// skipped and reported by the cursor's `status`.
     pub fn iter(self: &Arc<Self>, verify_checksums: bool, fill_cache: bool) -> Box<dyn KvIterator> {
-        let comparator = Arc::clone(&self.options.comparator);
-        let index = Box::new(self.index_block.iter(Arc::clone(&comparator)));
-        let table = Arc::clone(self);
-        let block_fn: BlockFn = Box::new(move |index_value: &[u8]| {
-            let block = table.block(index_value, verify_checksums, fill_cache)?;
-            Ok(Box::new(block.iter(Arc::clone(&comparator))) as Box<dyn KvIterator>)
-        });
-        Box::new(TwoLevelIterator::new(index, block_fn))
+        let index = self.index_block.iter(Arc::clone(&self.options.comparator));
+        Box::new(TableIter::new(
+            Arc::clone(self),
+            index,
+            verify_checksums,
+            fill_cache,
+        ))
+    }
+
+    /// A cursor over the data block an index value names.
+    pub(super) fn block_iter(
+        &self,
+        index_value: &[u8],
+        verify_checksums: bool,
+        fill_cache: bool,
+    ) -> Result<BlockIter> {
+        let block = self.block(index_value, verify_checksums, fill_cache)?;
+        Ok(block.iter(Arc::clone(&self.options.comparator)))
     }
 
     /// Looks `key` up (LevelDB's `InternalGet`): finds the one data block
@@ -235,28 +260,52 @@ impl Table {
         key: &[u8],
         found: &mut dyn FnMut(&[u8], &[u8]),
     ) -> Result<bool> {
-        let mut index = self.index_block.iter(Arc::clone(&self.options.comparator));
+        // Taken, not borrowed: a `found` that looked something up again
+        // would just start with empty buffers.
+        let (index_buf, data_buf) = GET_KEY_BUFS.with(Cell::take);
+        let mut index = self
+            .index_block
+            .iter_borrowed(&*self.options.comparator, index_buf);
         index.seek(key);
+        let (outcome, data_buf) =
+            self.get_at(&index, verify_checksums, fill_cache, key, found, data_buf);
+        GET_KEY_BUFS.with(|bufs| bufs.set((index.into_key_buf(), data_buf)));
+        outcome
+    }
+
+    /// The rest of [`Table::internal_get`] once the index cursor is at the
+    /// block that could hold `key`; gives `data_buf` back whatever happens.
+    fn get_at(
+        &self,
+        index: &BlockIter<&Block, &(dyn Comparator + 'static)>,
+        verify_checksums: bool,
+        fill_cache: bool,
+        key: &[u8],
+        found: &mut dyn FnMut(&[u8], &[u8]),
+        data_buf: Vec<u8>,
+    ) -> (Result<bool>, Vec<u8>) {
         if !index.valid() {
-            index.status()?;
-            return Ok(false);
+            return (index.status().map(|()| false), data_buf);
         }
         let index_value = index.value();
         if let (Some(filter), Some((handle, _))) =
             (&self.filter, BlockHandle::decode_from(index_value))
         {
             if !filter.key_may_match(handle.offset, key) {
-                return Ok(false);
+                return (Ok(false), data_buf);
             }
         }
-        let block = self.block(index_value, verify_checksums, fill_cache)?;
-        let mut it = block.iter(Arc::clone(&self.options.comparator));
+        let block = match self.load_block(index_value, verify_checksums, fill_cache) {
+            Ok(block) => block,
+            Err(e) => return (Err(e), data_buf),
+        };
+        let mut it = block.iter_borrowed(&*self.options.comparator, data_buf);
         it.seek(key);
         if it.valid() {
             found(it.key(), it.value());
         }
-        it.status()?;
-        Ok(true)
+        let status = it.status();
+        (status.map(|()| true), it.into_key_buf())
     }
 
     /// Approximate offset in the file where entries at or after `key`
@@ -271,6 +320,31 @@ impl Table {
             }
         }
         self.metaindex_handle.offset
+    }
+}
+
+thread_local! {
+    /// Key buffers of point lookups on this thread (index cursor, data
+    /// cursor), reused so that a lookup allocates no keys once they grew.
+    static GET_KEY_BUFS: Cell<(Vec<u8>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
+}
+
+/// A data block as a lookup holds it: its own, or shared with the cache.
+enum LoadedBlock {
+    /// Read for this lookup only (not cached, or served from a mapping).
+    Uncached(Block),
+    /// From (or now in) the block cache.
+    Shared(Arc<Block>),
+}
+
+impl Deref for LoadedBlock {
+    type Target = Block;
+
+    fn deref(&self) -> &Block {
+        match self {
+            LoadedBlock::Uncached(block) => block,
+            LoadedBlock::Shared(block) => block,
+        }
     }
 }
 
