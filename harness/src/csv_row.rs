@@ -3,6 +3,7 @@
 //! add columns at the end, never rename or reorder.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// One measured run of one benchmark on one engine. Empty cells are `None`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -101,4 +102,28 @@ pub struct ResultRow {
     /// Filesystem benchmarks: logical bytes / bytes of data chunks stored.
     #[serde(default)]
     pub dedupe_ratio: Option<f64>,
+}
+
+/// Display names that tell repeated benchmark names apart: the k-th row
+/// (k ≥ 2) with the same run, engine, repetition and benchmark name is
+/// named `name#k`. db_bench's default list runs `readrandom` three times.
+pub fn occurrence_names(rows: &[ResultRow]) -> Vec<String> {
+    let mut seen: HashMap<(&str, &str, u32, &str), usize> = HashMap::new();
+    rows.iter()
+        .map(|row| {
+            let key = (
+                row.run_id.as_str(),
+                row.engine_spec.as_str(),
+                row.repetition,
+                row.benchmark.as_str(),
+            );
+            let count = seen.entry(key).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                row.benchmark.clone()
+            } else {
+                format!("{}#{}", row.benchmark, count)
+            }
+        })
+        .collect()
 }

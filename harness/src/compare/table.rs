@@ -1,8 +1,7 @@
 //! The pure part of `strata compare`: rows → per-benchmark medians and
 //! ratios → Markdown.
 
-use crate::csv_row::ResultRow;
-use std::collections::HashMap;
+use crate::csv_row::{occurrence_names, ResultRow};
 use std::fmt::{self, Write as _};
 use strata_api::EngineSpec;
 
@@ -91,29 +90,6 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
         _ if n % 2 == 1 => Some(sorted[middle]),
         _ => Some((sorted[middle - 1] + sorted[middle]) / 2.0),
     }
-}
-
-/// Display names that tell repeated benchmark names apart: the k-th row
-/// (k ≥ 2) with the same run, engine, repetition and name is `name#k`.
-fn occurrence_names(rows: &[ResultRow]) -> Vec<String> {
-    let mut seen: HashMap<(&str, &str, u32, &str), usize> = HashMap::new();
-    rows.iter()
-        .map(|row| {
-            let key = (
-                row.run_id.as_str(),
-                row.engine_spec.as_str(),
-                row.repetition,
-                row.benchmark.as_str(),
-            );
-            let count = seen.entry(key).or_insert(0);
-            *count += 1;
-            if *count == 1 {
-                row.benchmark.clone()
-            } else {
-                format!("{}#{count}", row.benchmark)
-            }
-        })
-        .collect()
 }
 
 /// Position of `item` in `list`, appended when new.

@@ -2,7 +2,7 @@
 //! in order of first appearance, repeated benchmark names told apart, and
 //! median/min/max over repetitions. Pure apart from [`load_csv`].
 
-use crate::csv_row::ResultRow;
+use crate::csv_row::{occurrence_names, ResultRow};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
@@ -171,30 +171,6 @@ impl Dataset {
     pub fn max_repetitions(&self) -> usize {
         self.cells.iter().flatten().map(Vec::len).max().unwrap_or(0)
     }
-}
-
-/// Display names that tell repeated benchmark names apart: the k-th row
-/// (k ≥ 2) with the same run, engine, repetition and benchmark name is
-/// named `name#k`. db_bench's default list runs `readrandom` three times.
-pub fn occurrence_names(rows: &[ResultRow]) -> Vec<String> {
-    let mut seen: HashMap<(&str, &str, u32, &str), usize> = HashMap::new();
-    rows.iter()
-        .map(|row| {
-            let key = (
-                row.run_id.as_str(),
-                row.engine_spec.as_str(),
-                row.repetition,
-                row.benchmark.as_str(),
-            );
-            let count = seen.entry(key).or_insert(0);
-            *count += 1;
-            if *count == 1 {
-                row.benchmark.clone()
-            } else {
-                format!("{}#{}", row.benchmark, count)
-            }
-        })
-        .collect()
 }
 
 /// Short labels for engine specs `KIND[:K=V,...]`: the kind plus only the

@@ -271,7 +271,8 @@ pub struct LatencySummary {
 }
 
 impl LatencySummary {
-    fn of(hist: &Histogram<u64>) -> Self {
+    /// The figures of `hist`, whose values are nanoseconds.
+    pub fn of(hist: &Histogram<u64>) -> Self {
         let us = |nanos: u64| nanos as f64 / 1000.0;
         LatencySummary {
             count: hist.len(),

@@ -12,23 +12,6 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new(3).expect("3 significant figures is a valid precision")
 }
 
-fn summary_of(hist: &Histogram<u64>) -> LatencySummary {
-    let us = |nanos: u64| nanos as f64 / 1000.0;
-    LatencySummary {
-        count: hist.len(),
-        mean_us: hist.mean() / 1000.0,
-        stddev_us: hist.stdev() / 1000.0,
-        min_us: us(hist.min()),
-        p50_us: us(hist.value_at_quantile(0.50)),
-        p75_us: us(hist.value_at_quantile(0.75)),
-        p90_us: us(hist.value_at_quantile(0.90)),
-        p99_us: us(hist.value_at_quantile(0.99)),
-        p999_us: us(hist.value_at_quantile(0.999)),
-        p9999_us: us(hist.value_at_quantile(0.9999)),
-        max_us: us(hist.max()),
-    }
-}
-
 /// Latencies of the operations done, one histogram per [`OpType`].
 #[derive(Debug)]
 pub struct Latencies {
@@ -68,11 +51,11 @@ impl Latencies {
             if hist.is_empty() {
                 continue;
             }
-            per_type.push((*op, summary_of(hist)));
+            per_type.push((*op, LatencySummary::of(hist)));
             // Same precision, auto-resizing: adding cannot fail.
             let _ = all.get_or_insert_with(new_histogram).add(hist);
         }
-        (per_type, all.as_ref().map(summary_of))
+        (per_type, all.as_ref().map(LatencySummary::of))
     }
 }
 
