@@ -10,6 +10,7 @@ mod engines;
 mod fs_cmd;
 #[cfg(feature = "fuse")]
 mod fs_mount;
+mod host;
 mod machine;
 mod plot;
 mod reproduce;

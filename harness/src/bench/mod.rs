@@ -15,7 +15,6 @@
 
 pub mod args;
 mod fs_run;
-mod host;
 pub mod plan;
 mod row;
 mod summary;
@@ -24,8 +23,8 @@ mod ycsb_run;
 pub use args::BenchArgs;
 
 use crate::csv_row::ResultRow;
+use crate::host::DirHost;
 use crate::machine::Machine;
-use host::DirHost;
 use plan::RunPlan;
 use std::io::{self, Write};
 use std::path::PathBuf;

@@ -5,14 +5,13 @@
 
 use super::stats::Samples;
 use crate::csv_row::ResultRow;
-use crate::engines::{destroy_engine, open_engine};
+use crate::host::DirHost;
 use crate::machine::{peak_rss_bytes, Machine};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use strata_api::{Engine, EngineSpec, Env, PosixEnv};
+use std::path::Path;
+use strata_api::EngineSpec;
 use strata_workloads::db_bench::keys::KEY_BYTES;
-use strata_workloads::db_bench::{BenchResult, EngineHost, RunError, Suite};
+use strata_workloads::db_bench::{BenchResult, RunError, Suite};
 
 /// strata's engine with Snappy off, as in the seed's run.
 pub const STRATA_SPEC: &str = "lsm:compression=none";
@@ -38,41 +37,6 @@ pub struct Measured {
     pub leveldb: Samples,
 }
 
-/// Opens one spec in one directory on the real file system.
-struct Host {
-    spec: EngineSpec,
-    dir: PathBuf,
-    env: Arc<dyn Env>,
-}
-
-impl EngineHost for Host {
-    fn open(&mut self, fresh: bool) -> strata_api::Result<Arc<dyn Engine>> {
-        if fresh {
-            destroy_engine(&self.spec, &self.dir, Arc::clone(&self.env))?;
-        }
-        self.env.create_dir_all(&self.dir)?;
-        open_engine(&self.spec, &self.dir, Arc::clone(&self.env))
-    }
-
-    fn db_size_bytes(&self) -> u64 {
-        dir_size_bytes(&self.dir)
-    }
-}
-
-fn dir_size_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| match entry.metadata() {
-            Ok(m) if m.is_dir() => dir_size_bytes(&entry.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
 /// Runs `repeat` interleaved repetitions of `suite` on both engines in
 /// subfolders of `db_root`; db_bench's lines go to `log`.
 ///
@@ -91,7 +55,6 @@ pub fn run_interleaved(
         (parse(STRATA_SPEC)?, "0-lsm"),
         (parse(LEVELDB_SPEC)?, "1-leveldb"),
     ];
-    let env: Arc<dyn Env> = Arc::new(PosixEnv::new());
     let mut measured = Measured::default();
     for repetition in 0..repeat {
         for (spec, folder) in &engines {
@@ -100,11 +63,7 @@ pub fn run_interleaved(
                 repetition + 1
             );
             write!(log, "{}", suite.header(false)).map_err(|e| e.to_string())?;
-            let mut host = Host {
-                spec: spec.clone(),
-                dir: db_root.join(folder),
-                env: Arc::clone(&env),
-            };
+            let mut host = DirHost::new(spec.clone(), db_root.join(folder));
             let samples = if spec.kind() == "lsm" {
                 &mut measured.strata
             } else {

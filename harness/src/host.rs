@@ -1,5 +1,6 @@
-//! The `EngineHost` of a real run: one engine spec in one directory on the
-//! real file system, opened through the engine factory.
+//! The `EngineHost` of real runs (`strata bench`, `strata reproduce`): one
+//! engine spec in one directory on the real file system, opened through
+//! the engine factory.
 
 use crate::engines::{destroy_engine, open_engine};
 use std::path::{Path, PathBuf};
