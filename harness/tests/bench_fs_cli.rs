@@ -159,6 +159,7 @@ fn bad_fs_flags_exit_2_with_one_line() {
         ),
         (&["--benchmarks=fs_import"], "--fs_source"),
         (&["--benchmarks=fs", "--fs_files=0"], "--fs_files"),
+        (&["--benchmarks=fs", "--fs_files=99999999999"], "--fs_files"),
         (&["--benchmarks=fs", "--fs_bigfile_mb=0"], "--fs_bigfile_mb"),
         (
             &["--benchmarks=fs", "--fs_bigfile_mb=99999"],

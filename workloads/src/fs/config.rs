@@ -6,6 +6,9 @@ use std::path::PathBuf;
 pub const DEFAULT_FILES: u64 = 2000;
 /// Default size of `fs_bigfile`'s file, MiB (`--fs_bigfile_mb`).
 pub const DEFAULT_BIGFILE_MB: u64 = 64;
+/// Most files `fs_create` may make: the model keeps every version of
+/// every file in memory (a few hundred bytes each).
+pub const MAX_FILES: u64 = 10_000_000;
 /// Default number of in-place edits `fs_bigfile` makes.
 pub const DEFAULT_BIGFILE_EDITS: u64 = 64;
 
@@ -40,8 +43,11 @@ impl FsWorkloadConfig {
     /// # Errors
     /// `--flag: why`, for the first flag out of range.
     pub fn validate(&self) -> Result<(), String> {
-        if self.files == 0 {
-            return Err("--fs_files: must be at least 1".into());
+        if self.files == 0 || self.files > MAX_FILES {
+            return Err(format!(
+                "--fs_files: must be between 1 and {MAX_FILES}, got {}",
+                self.files
+            ));
         }
         if self.bigfile_bytes < 1 << 20 {
             return Err("--fs_bigfile_mb: must be at least 1".into());
