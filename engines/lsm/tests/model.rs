@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use strata_api::env::{FaultEnv, MemEnv};
+use strata_api::env::{FaultEnv, MemEnv, PosixEnv};
 use strata_api::{Engine, KvIterator, ReadOptions, Snapshot, WriteBatch, WriteOptions};
 use strata_lsm::compaction::CompactionKind;
 use strata_lsm::memtable::MemTableKind;
@@ -97,19 +97,31 @@ struct Case {
     compaction: CompactionKind,
     seed: u64,
     ops: usize,
+    /// Run on the real file system (`PosixEnv` in a temporary directory:
+    /// memory-mapped tables) instead of `MemEnv`.
+    posix: bool,
 }
 
 fn run_case(case: &Case) {
     eprintln!(
-        "model case: memtable={} compaction={} seed={} ops={}",
+        "model case: memtable={} compaction={} seed={} ops={} env={}",
         case.memtable.name(),
         case.compaction.name(),
         case.seed,
-        case.ops
+        case.ops,
+        if case.posix { "posix" } else { "mem" }
     );
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(case.seed);
-    let env = FaultEnv::new(Arc::new(MemEnv::new()));
-    let open = || Db::open(options(&env, case.memtable, case.compaction), "/db").expect("open");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (env, dir) = if case.posix {
+        (
+            FaultEnv::new(Arc::new(PosixEnv::new())),
+            tmp.path().join("db"),
+        )
+    } else {
+        (FaultEnv::new(Arc::new(MemEnv::new())), "/db".into())
+    };
+    let open = || Db::open(options(&env, case.memtable, case.compaction), &dir).expect("open");
     let mut db = open();
     let mut model = Model::new();
     // Writes since the last point known durable, and the model there.
@@ -320,8 +332,18 @@ fn cases() -> Vec<Case> {
                     compaction,
                     seed,
                     ops: 4000,
+                    posix: false,
                 });
             }
+            // One case per pair on the real file system, where tables are
+            // memory-mapped and crashes cut files on disk.
+            out.push(Case {
+                memtable,
+                compaction,
+                seed: seeds[0] + 100,
+                ops: 4000,
+                posix: true,
+            });
         }
     }
     out
