@@ -228,11 +228,25 @@ impl fmt::Debug for InternalKey {
 /// ^ memtable_key               ^ internal_key                                 end
 ///                              ^ user_key      ^
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct LookupKey {
-    rep: Vec<u8>,
+    rep: Rep,
     /// Where the user key starts (after the varint length).
     user_key_start: usize,
+}
+
+/// Encodings up to this many bytes live inside the key, as in LevelDB's
+/// `LookupKey::space_[200]`: a point lookup of an ordinary key allocates
+/// nothing.
+const INLINE_BYTES: usize = 200;
+
+/// The encoding's storage.
+#[derive(Clone)]
+enum Rep {
+    /// `buf[..len]`.
+    Inline { buf: [u8; INLINE_BYTES], len: usize },
+    /// A key too long for the inline buffer.
+    Heap(Vec<u8>),
 }
 
 impl LookupKey {
@@ -243,32 +257,70 @@ impl LookupKey {
         // User keys are bounded far below 4 GiB by the write path; a longer
         // one is a programmer error.
         let prefix = u32::try_from(internal_len).expect("user key shorter than 4 GiB");
-        let mut rep = Vec::with_capacity(varint_length(u64::from(prefix)) + internal_len);
-        put_varint32(&mut rep, prefix);
-        let user_key_start = rep.len();
-        append_internal_key(&mut rep, user_key, seq, VALUE_TYPE_FOR_SEEK);
+        let user_key_start = varint_length(u64::from(prefix));
+        let total = user_key_start + internal_len;
+        if total > INLINE_BYTES {
+            let mut rep = Vec::with_capacity(total);
+            put_varint32(&mut rep, prefix);
+            append_internal_key(&mut rep, user_key, seq, VALUE_TYPE_FOR_SEEK);
+            return LookupKey {
+                rep: Rep::Heap(rep),
+                user_key_start,
+            };
+        }
+        let mut buf = [0u8; INLINE_BYTES];
+        // The varint, 7 bits a byte, low bits first (as put_varint32).
+        let mut v = prefix;
+        let mut n = 0;
+        while v >= 0x80 {
+            buf[n] = (v as u8) | 0x80;
+            v >>= 7;
+            n += 1;
+        }
+        buf[n] = v as u8;
+        n += 1;
+        buf[n..n + user_key.len()].copy_from_slice(user_key);
+        n += user_key.len();
+        let tag = pack_sequence_and_type(seq, VALUE_TYPE_FOR_SEEK);
+        buf[n..n + TAG_SIZE_BYTES].copy_from_slice(&tag.to_le_bytes());
         LookupKey {
-            rep,
+            rep: Rep::Inline { buf, len: total },
             user_key_start,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.rep {
+            Rep::Inline { buf, len } => &buf[..*len],
+            Rep::Heap(v) => v,
         }
     }
 
     /// The whole encoding: length-prefixed internal key, as memtables store
     /// their entries' keys.
     pub fn memtable_key(&self) -> &[u8] {
-        &self.rep
+        self.bytes()
     }
 
     /// The internal key (user key + tag), without the length prefix.
     pub fn internal_key(&self) -> &[u8] {
-        &self.rep[self.user_key_start..]
+        &self.bytes()[self.user_key_start..]
     }
 
     /// The user key alone.
     pub fn user_key(&self) -> &[u8] {
-        &self.rep[self.user_key_start..self.rep.len() - TAG_SIZE_BYTES]
+        let bytes = self.bytes();
+        &bytes[self.user_key_start..bytes.len() - TAG_SIZE_BYTES]
     }
 }
+
+impl PartialEq for LookupKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for LookupKey {}
 
 impl fmt::Debug for LookupKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -409,9 +461,31 @@ mod tests {
         assert_eq!(lk.user_key(), b"foo");
         let long = vec![b'x'; 200];
         let lk = LookupKey::new(&long, 1);
-        // 208 needs a two-byte varint.
+        // 208 needs a two-byte varint (and no longer fits inline).
         assert_eq!(&lk.memtable_key()[..2], &[0xd0, 0x01]);
         assert_eq!(lk.user_key(), &long[..]);
+        assert!(matches!(lk.rep, Rep::Heap(_)));
+    }
+
+    #[test]
+    fn lookup_key_inline_and_heap_encode_alike() {
+        // Around the inline limit: 200 bytes in all is inline, 201 is not;
+        // a 2-byte varint starts at 128 - 8 = 120 bytes of user key.
+        for user_len in [0, 119, 120, 121, 189, 190, 191, 300] {
+            let user_key: Vec<u8> = (0..user_len).map(|i| i as u8).collect();
+            let lk = LookupKey::new(&user_key, 0x00ab_cdef);
+            let mut want = Vec::new();
+            put_varint32(&mut want, (user_len + TAG_SIZE_BYTES) as u32);
+            append_internal_key(&mut want, &user_key, 0x00ab_cdef, VALUE_TYPE_FOR_SEEK);
+            assert_eq!(lk.memtable_key(), &want[..], "user key of {user_len}");
+            assert_eq!(lk.user_key(), &user_key[..]);
+            assert_eq!(lk.internal_key(), &want[want.len() - user_len - 8..]);
+            assert_eq!(
+                matches!(lk.rep, Rep::Inline { .. }),
+                want.len() <= INLINE_BYTES,
+                "user key of {user_len}"
+            );
+        }
     }
 
     proptest! {
