@@ -28,7 +28,9 @@ const COLUMNS: [Column; 5] = [
     },
     Column {
         header: "ops/s",
-        metric: |r| Some(r.ops_per_s),
+        // A benchmark that counts no operations (db_bench's compact) has
+        // no rate: "—", as in `strata compare`.
+        metric: |r| (r.ops > 0).then_some(r.ops_per_s),
         format: |v| format!("{v:.0}"),
     },
     Column {
@@ -241,6 +243,7 @@ mod tests {
             cpu_cores: 2,
             engine_spec: engine.to_string(),
             benchmark: benchmark.to_string(),
+            ops: 1000,
             micros_per_op,
             ops_per_s: 1e6 / micros_per_op,
             found,
@@ -272,6 +275,16 @@ mod tests {
             ["readrandom", "[2] leveldb", "2", "5.000", "208333"]
         );
         assert_eq!(rows[1][6], "8");
+        let compact = Dataset::from_rows(vec![ResultRow {
+            ops: 0,
+            ..row("lsm", "compact", 600_000.0, None)
+        }])
+        .expect("rows");
+        assert_eq!(
+            table_rows(&compact)[0][3..5],
+            ["600000.000", MISSING],
+            "no operations counted: no rate"
+        );
     }
 
     #[test]
