@@ -217,3 +217,18 @@ fn header_describes_the_run() {
     assert!(text.contains("Entries:    1000\n"));
     assert!(text.contains("RawSize:    0.1 MB (estimated)\n"));
 }
+
+#[test]
+fn checksum_and_compression_benchmarks_time_the_engines_own_codecs() {
+    let (results, _, host) = run(small(100), "crc32c,snappycomp,snappyuncomp");
+    let ops: Vec<u64> = results.iter().map(|r| r.report.ops).collect();
+    assert_eq!(ops, [64, 64, 64]);
+    // Every op went through the engine's codecs, plus the one compression
+    // that makes snappyuncomp's input.
+    assert_eq!(
+        host.store
+            .codec_calls
+            .load(std::sync::atomic::Ordering::Relaxed),
+        64 + 64 + 1 + 64
+    );
+}

@@ -1,6 +1,7 @@
 //! The `Engine` trait: what every engine, ours or a wrapped peer, offers.
 
 use crate::batch::WriteBatch;
+use crate::codecs::Codecs;
 use crate::error::Result;
 use crate::iter::KvIterator;
 use crate::metrics::EngineMetrics;
@@ -90,5 +91,13 @@ pub trait Engine: Send + Sync {
     /// A background error met while waiting.
     fn wait_for_background(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// The engine's own CRC-32C and Snappy code, for db_bench's `crc32c`,
+    /// `snappycomp` and `snappyuncomp`; `None` (the default) means the
+    /// `crc32c` and `snap` crates, which strata's engine (and
+    /// rusty-leveldb) use.
+    fn codecs(&self) -> Option<Box<dyn Codecs>> {
+        None
     }
 }

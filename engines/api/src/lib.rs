@@ -5,6 +5,7 @@
 //! [`Env`]. Nothing here knows about a particular engine.
 
 pub mod batch;
+pub mod codecs;
 pub mod coding;
 pub mod engine;
 pub mod env;
@@ -16,6 +17,7 @@ pub mod snapshot;
 pub mod spec;
 
 pub use batch::{BatchOp, WriteBatch};
+pub use codecs::Codecs;
 pub use engine::Engine;
 pub use env::{Env, FileLock, MemEnv, PosixEnv, RandomAccessFile, SequentialFile, WritableFile};
 pub use error::{Error, Result};

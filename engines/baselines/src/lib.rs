@@ -84,7 +84,7 @@ pub use options::BaselineOptions;
 mod leveldb;
 
 #[cfg(feature = "leveldb")]
-pub use leveldb::{open_leveldb, LevelDb, LevelDbIter};
+pub use leveldb::{open_leveldb, LevelDb, LevelDbCodecs, LevelDbIter};
 
 #[cfg(feature = "rusty-leveldb")]
 mod rusty;

@@ -1,9 +1,10 @@
 //! Benchmarks that do not read or write keys: `compact`, `open`, `crc32c`,
 //! `snappycomp`, `snappyuncomp`.
 
+use crate::db_bench::codecs::codecs_of;
 use crate::db_bench::runner::{BenchContext, ThreadState};
 use crate::db_bench::stats::OpKind;
-use strata_api::{Error, Result};
+use strata_api::Result;
 
 /// Bytes per `crc32c` op and per Snappy block (`db_bench` uses
 /// `Options().block_size`, LevelDB's default 4 KiB, whatever
@@ -24,13 +25,15 @@ pub(crate) fn open(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Resu
     Ok(())
 }
 
-/// `crc32c`: checksums of a 4 KiB block of `'x'` until the total is done.
+/// `crc32c`: checksums of a 4 KiB block of `'x'` until the total is done,
+/// with the engine's CRC-32C ([`codecs_of`]).
 pub(crate) fn crc32c(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Result<()> {
+    let codecs = codecs_of(ctx.engine()?.as_ref());
     let data = vec![b'x'; BLOCK_BYTES];
     let mut bytes = 0u64;
     let mut crc = 0u32;
     while bytes < ctx.config.crc32c_total_bytes {
-        crc = ::crc32c::crc32c(std::hint::black_box(&data));
+        crc = codecs.crc32c(std::hint::black_box(&data));
         thread.stats.finished_single_op(OpKind::Other);
         bytes += BLOCK_BYTES as u64;
     }
@@ -41,22 +44,21 @@ pub(crate) fn crc32c(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Re
     Ok(())
 }
 
-/// `snappycomp`: compress the first 4 KiB of a value walk, repeatedly.
+/// `snappycomp`: compress the first 4 KiB of a value walk, repeatedly,
+/// with the engine's Snappy.
 pub(crate) fn snappy_comp(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Result<()> {
+    let mut codecs = codecs_of(ctx.engine()?.as_ref());
     let mut values = ctx.values();
     let input = values.generate(BLOCK_BYTES).to_vec();
-    let mut encoder = snap::raw::Encoder::new();
-    let mut compressed = vec![0u8; snap::raw::max_compress_len(input.len())];
+    let mut compressed = vec![0u8; codecs.snappy_max_compressed_len(input.len())];
     let mut bytes = 0u64;
     let mut produced = 0u64;
     while bytes < ctx.config.snappy_total_bytes {
-        match encoder.compress(&input, &mut compressed) {
-            Ok(n) => produced += n as u64,
-            Err(_) => {
-                thread.stats.add_message("(snappy failure)");
-                return Ok(());
-            }
-        }
+        let Some(n) = codecs.snappy_compress(&input, &mut compressed) else {
+            thread.stats.add_message("(snappy failure)");
+            return Ok(());
+        };
+        produced += n as u64;
         bytes += input.len() as u64;
         thread.stats.finished_single_op(OpKind::Other);
     }
@@ -68,22 +70,25 @@ pub(crate) fn snappy_comp(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) 
     Ok(())
 }
 
-/// `snappyuncomp`: uncompress that block, repeatedly.
+/// `snappyuncomp`: uncompress that block, repeatedly, with the engine's
+/// Snappy.
 pub(crate) fn snappy_uncomp(ctx: &BenchContext<'_, '_>, thread: &mut ThreadState) -> Result<()> {
+    let mut codecs = codecs_of(ctx.engine()?.as_ref());
     let mut values = ctx.values();
     let input = values.generate(BLOCK_BYTES).to_vec();
-    let compressed = snap::raw::Encoder::new()
-        .compress_vec(&input)
-        .map_err(|e| Error::InvalidArgument(format!("snappy: {e}")));
-    let Ok(compressed) = compressed else {
+    let mut compressed = vec![0u8; codecs.snappy_max_compressed_len(input.len())];
+    let Some(compressed_len) = codecs.snappy_compress(&input, &mut compressed) else {
         thread.stats.add_message("(snappy failure)");
         return Ok(());
     };
-    let mut decoder = snap::raw::Decoder::new();
+    let compressed = &compressed[..compressed_len];
     let mut uncompressed = vec![0u8; input.len()];
     let mut bytes = 0u64;
     while bytes < ctx.config.snappy_total_bytes {
-        if decoder.decompress(&compressed, &mut uncompressed).is_err() {
+        if codecs
+            .snappy_uncompress(compressed, &mut uncompressed)
+            .is_none()
+        {
             thread.stats.add_message("(snappy failure)");
             return Ok(());
         }

@@ -6,6 +6,7 @@
 //! threads, print `db_bench`'s lines, and hand each [`BenchResult`] to the
 //! caller as soon as it is measured.
 
+pub mod codecs;
 pub mod config;
 pub mod header;
 pub mod keys;

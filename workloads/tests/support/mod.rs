@@ -11,9 +11,10 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use strata_api::{
-    BatchOp, Engine, EngineMetrics, KvIterator, ReadOptions, Result, Snapshot, WriteBatch,
+    BatchOp, Codecs, Engine, EngineMetrics, KvIterator, ReadOptions, Result, Snapshot, WriteBatch,
     WriteOptions,
 };
+use strata_workloads::db_bench::codecs::CrateCodecs;
 use strata_workloads::db_bench::EngineHost;
 
 type Map = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -22,6 +23,45 @@ type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 #[derive(Default)]
 pub struct Store {
     map: RwLock<Arc<Map>>,
+    /// Calls into the engine's own codecs (crc32c, Snappy).
+    pub codec_calls: Arc<AtomicU64>,
+}
+
+/// The engine's own codecs: the crates, counting every call.
+struct CountingCodecs {
+    inner: CrateCodecs,
+    calls: Arc<AtomicU64>,
+}
+
+impl CountingCodecs {
+    fn count(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Codecs for CountingCodecs {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+
+    fn crc32c(&self, data: &[u8]) -> u32 {
+        self.count();
+        self.inner.crc32c(data)
+    }
+
+    fn snappy_max_compressed_len(&self, input_len: usize) -> usize {
+        self.inner.snappy_max_compressed_len(input_len)
+    }
+
+    fn snappy_compress(&mut self, input: &[u8], output: &mut [u8]) -> Option<usize> {
+        self.count();
+        self.inner.snappy_compress(input, output)
+    }
+
+    fn snappy_uncompress(&mut self, input: &[u8], output: &mut [u8]) -> Option<usize> {
+        self.count();
+        self.inner.snappy_uncompress(input, output)
+    }
 }
 
 /// A handle on the store.
@@ -34,6 +74,13 @@ pub struct MapEngine {
 impl Engine for MapEngine {
     fn spec(&self) -> String {
         "test-map".into()
+    }
+
+    fn codecs(&self) -> Option<Box<dyn Codecs>> {
+        Some(Box::new(CountingCodecs {
+            inner: CrateCodecs::default(),
+            calls: Arc::clone(&self.store.codec_calls),
+        }))
     }
 
     fn write(&self, _options: &WriteOptions, batch: &WriteBatch) -> Result<()> {

@@ -1,5 +1,6 @@
 //! [`LevelDb`]: LevelDB 1.23 behind strata's [`Engine`] trait.
 
+use super::codecs::LevelDbCodecs;
 use super::error::ErrorSlot;
 use super::ffi;
 use super::handle::Handle;
@@ -9,8 +10,8 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use strata_api::{
-    BatchOp, Engine, EngineMetrics, EngineSpec, Error, KvIterator, ReadOptions, Result, Snapshot,
-    WriteBatch, WriteOptions,
+    BatchOp, Codecs, Engine, EngineMetrics, EngineSpec, Error, KvIterator, ReadOptions, Result,
+    Snapshot, WriteBatch, WriteOptions,
 };
 
 /// Opens (creating if missing) LevelDB 1.23 in `dir` with the options of a
@@ -138,6 +139,10 @@ impl LevelDb {
 impl Engine for LevelDb {
     fn spec(&self) -> String {
         self.spec.clone()
+    }
+
+    fn codecs(&self) -> Option<Box<dyn Codecs>> {
+        LevelDbCodecs::available().map(|c| Box::new(c) as Box<dyn Codecs>)
     }
 
     fn put(&self, options: &WriteOptions, key: &[u8], value: &[u8]) -> Result<()> {

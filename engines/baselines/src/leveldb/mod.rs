@@ -1,10 +1,12 @@
 //! LevelDB 1.23 through its C API (feature `leveldb`).
 
+mod codecs;
 mod engine;
 mod error;
 mod ffi;
 mod handle;
 mod iter;
 
+pub use codecs::LevelDbCodecs;
 pub use engine::{open_leveldb, LevelDb};
 pub use iter::LevelDbIter;

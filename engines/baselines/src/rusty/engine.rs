@@ -1,5 +1,6 @@
 //! [`RustyLevelDb`]: the `rusty-leveldb` port behind strata's [`Engine`].
 
+use super::codecs::RustyCodecs;
 use super::iter::RustyIter;
 use super::options::{map_status, to_rusty};
 use super::shared::{HeldSnapshot, Shared};
@@ -9,8 +10,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use strata_api::{
-    BatchOp, Engine, EngineMetrics, EngineSpec, Error, KvIterator, ReadOptions, Result, Snapshot,
-    WriteBatch, WriteOptions,
+    BatchOp, Codecs, Engine, EngineMetrics, EngineSpec, Error, KvIterator, ReadOptions, Result,
+    Snapshot, WriteBatch, WriteOptions,
 };
 
 /// Opens (creating if missing) a `rusty-leveldb` database in `dir` with the
@@ -65,6 +66,10 @@ impl RustyLevelDb {
 impl Engine for RustyLevelDb {
     fn spec(&self) -> String {
         self.spec.clone()
+    }
+
+    fn codecs(&self) -> Option<Box<dyn Codecs>> {
+        Some(Box::new(RustyCodecs::default()))
     }
 
     fn write(&self, options: &WriteOptions, batch: &WriteBatch) -> Result<()> {

@@ -1,5 +1,6 @@
 //! The crates.io `rusty-leveldb` port (feature `rusty-leveldb`).
 
+mod codecs;
 mod engine;
 mod iter;
 mod options;
