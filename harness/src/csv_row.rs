@@ -12,7 +12,9 @@ pub struct ResultRow {
     pub run_id: String,
     /// When the run started, RFC 3339 UTC.
     pub start_time: String,
-    /// `git rev-parse --short HEAD` of the strata build, or `unknown`.
+    /// `git rev-parse --short HEAD` of the strata source tree when the run
+    /// started, `-dirty` appended when tracked files were modified, or
+    /// `unknown`.
     pub git_rev: String,
     /// CPU model name from /proc/cpuinfo.
     pub cpu_model: String,

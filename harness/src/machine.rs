@@ -12,7 +12,8 @@ pub struct Machine {
     pub cpu_cache: String,
     /// Logical CPUs available to the process.
     pub cpu_cores: u32,
-    /// `git rev-parse --short HEAD` of the strata source tree, or `unknown`.
+    /// `git rev-parse --short HEAD` of the strata source tree (`-dirty`
+    /// appended when tracked files are modified), or `unknown`.
     pub git_rev: String,
 }
 
@@ -42,18 +43,29 @@ fn cpuinfo_field(text: &str, key: &str) -> Option<String> {
 }
 
 /// The revision of the tree strata was built from (the manifest's folder,
-/// not the caller's working directory).
+/// not the caller's working directory), read when the run starts, with
+/// `-dirty` when tracked files differ from it (a run of uncommitted code
+/// must not pass for the commit).
 fn git_rev() -> String {
-    Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+    };
+    let Some(rev) = git(&["rev-parse", "--short", "HEAD"])
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
+    else {
+        return "unknown".into();
+    };
+    match git(&["status", "--porcelain", "--untracked-files=no"]) {
+        Some(changes) if !changes.trim().is_empty() => format!("{rev}-dirty"),
+        _ => rev,
+    }
 }
 
 /// Peak resident set size of this process so far, bytes (`VmHWM` of
