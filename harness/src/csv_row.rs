@@ -78,11 +78,14 @@ pub struct ResultRow {
     pub latency_us_max: Option<f64>,
     /// Key + value bytes written by the user during the benchmark.
     pub user_bytes_written: u64,
-    /// Bytes the engine wrote to disk during the benchmark.
-    pub disk_bytes_written: u64,
-    /// disk_bytes_written / user_bytes_written (empty when nothing written).
+    /// Bytes the engine wrote to disk during the benchmark (empty for
+    /// engines that do not count their own I/O: the LevelDB and
+    /// rusty-leveldb wrappers).
+    pub disk_bytes_written: Option<u64>,
+    /// disk_bytes_written / user_bytes_written (empty when nothing was
+    /// written or disk bytes are not counted).
     pub write_amplification: Option<f64>,
-    /// Tables probed per get (empty when no gets).
+    /// Tables probed per get (empty when no gets, or not counted).
     pub read_amplification: Option<f64>,
     /// Database size on disk / logical live data size (empty when unknown).
     pub space_amplification: Option<f64>,

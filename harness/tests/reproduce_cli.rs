@@ -128,6 +128,24 @@ fn quick_reproduce_writes_the_report_or_names_the_feature() {
         .iter()
         .all(|e| *e == "leveldb:compression=none"));
     assert_eq!(&records[13][bench_col], "crc32c");
+    // LevelDB's C API hides its I/O: its amplification is unknown (empty),
+    // never 0; strata's own engine counts it.
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (wa, ra) = (column("write_amplification"), column("read_amplification"));
+    let fillrandom = |engine: &str| {
+        records
+            .iter()
+            .find(|r| &r[bench_col] == "fillrandom" && r[engine_col].starts_with(engine))
+            .expect("fillrandom row")
+    };
+    assert_eq!(&fillrandom("leveldb")[wa], "");
+    assert!(fillrandom("lsm")[wa].parse::<f64>().is_ok_and(|w| w > 1.0));
+    for r in records
+        .iter()
+        .filter(|r| r[engine_col].starts_with("leveldb"))
+    {
+        assert_eq!((&r[wa], &r[ra]), ("", ""), "{}", &r[bench_col]);
+    }
 
     // The report folder: index.md with the same table, and the chart.
     let run_dir = only_file_in(&tmp.path().join("reports").join("reproduce"));

@@ -3,10 +3,17 @@
 
 /// Cumulative counters since the engine was opened.
 ///
-/// Engines that cannot observe a counter leave it at zero and say so in
-/// their documentation.
+/// Engines that cannot observe their own I/O (peers wrapped through an API
+/// that hides it) count only what passes through the [`crate::Engine`]
+/// calls, `user_bytes_written` and `gets`, and leave
+/// [`EngineMetrics::internal_io_counted`] false: their other counters then
+/// read zero and mean "unknown", not "none".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EngineMetrics {
+    /// Whether the engine counts its own I/O and work: disk bytes, tables
+    /// probed, flushes, compactions, stalls. Only then are write and read
+    /// amplification known.
+    pub internal_io_counted: bool,
     /// Key plus value bytes the user asked to write (puts and deletes).
     pub user_bytes_written: u64,
     /// Bytes appended to any file: WAL, tables, MANIFEST.
@@ -59,6 +66,7 @@ impl EngineMetrics {
     /// `live_table_bytes` keep their current value).
     pub fn since(&self, earlier: &EngineMetrics) -> EngineMetrics {
         EngineMetrics {
+            internal_io_counted: self.internal_io_counted,
             user_bytes_written: self
                 .user_bytes_written
                 .saturating_sub(earlier.user_bytes_written),

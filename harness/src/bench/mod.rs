@@ -16,7 +16,7 @@
 pub mod args;
 mod fs_run;
 pub mod plan;
-mod row;
+pub(crate) mod row;
 mod summary;
 mod ycsb_run;
 

@@ -106,11 +106,69 @@ pub fn per_s(n: u64, elapsed_s: f64) -> f64 {
 
 /// Copies a benchmark's engine counters into `row`: bytes written by the
 /// user and to disk, write amplification (empty when the user wrote
-/// nothing) and read amplification (empty without gets).
+/// nothing) and read amplification (empty without gets); the last three
+/// stay empty for engines that do not count their own I/O, whose zeros
+/// mean "unknown".
 pub fn fill_engine_counters(row: &mut ResultRow, metrics: &EngineMetrics) {
     row.user_bytes_written = metrics.user_bytes_written;
-    row.disk_bytes_written = metrics.disk_bytes_written;
-    row.write_amplification = (metrics.user_bytes_written > 0)
+    let counted = metrics.internal_io_counted;
+    row.disk_bytes_written = counted.then_some(metrics.disk_bytes_written);
+    row.write_amplification = (counted && metrics.user_bytes_written > 0)
         .then(|| metrics.disk_bytes_written as f64 / metrics.user_bytes_written as f64);
-    row.read_amplification = (metrics.gets > 0).then(|| metrics.read_amplification());
+    row.read_amplification = (counted && metrics.gets > 0).then(|| metrics.read_amplification());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(internal_io_counted: bool) -> EngineMetrics {
+        EngineMetrics {
+            internal_io_counted,
+            user_bytes_written: 1000,
+            disk_bytes_written: 2500,
+            gets: 10,
+            tables_probed: 15,
+            ..EngineMetrics::default()
+        }
+    }
+
+    #[test]
+    fn amplification_is_filled_only_when_the_engine_counts_it() {
+        let mut row = ResultRow::default();
+        fill_engine_counters(&mut row, &metrics(true));
+        assert_eq!(row.user_bytes_written, 1000);
+        assert_eq!(row.disk_bytes_written, Some(2500));
+        assert_eq!(row.write_amplification, Some(2.5));
+        assert_eq!(row.read_amplification, Some(1.5));
+
+        // A wrapped peer (LevelDB's C API): user bytes and gets pass
+        // through strata, its own I/O does not; zeros there are unknowns.
+        let mut row = ResultRow::default();
+        fill_engine_counters(
+            &mut row,
+            &EngineMetrics {
+                disk_bytes_written: 0,
+                tables_probed: 0,
+                ..metrics(false)
+            },
+        );
+        assert_eq!(row.user_bytes_written, 1000);
+        assert_eq!(row.disk_bytes_written, None);
+        assert_eq!(row.write_amplification, None);
+        assert_eq!(row.read_amplification, None);
+
+        let mut idle = ResultRow::default();
+        fill_engine_counters(
+            &mut idle,
+            &EngineMetrics {
+                internal_io_counted: true,
+                ..EngineMetrics::default()
+            },
+        );
+        assert_eq!(
+            (idle.write_amplification, idle.read_amplification),
+            (None, None)
+        );
+    }
 }

@@ -4,6 +4,7 @@
 //! is a CSV row written and flushed at once.
 
 use super::stats::Samples;
+use crate::bench::row::{fill_engine_counters, fill_latency, per_s};
 use crate::csv_row::ResultRow;
 use crate::host::DirHost;
 use crate::machine::{peak_rss_bytes, Machine};
@@ -102,10 +103,7 @@ fn make_row(
             String::new()
         }
     };
-    let latency = report.all_latency;
-    let user_bytes_written = result.metrics.map_or(0, |m| m.user_bytes_written);
-    let disk_bytes_written = result.metrics.map_or(0, |m| m.disk_bytes_written);
-    ResultRow {
+    let mut row = ResultRow {
         run_id: facts.run_id.to_string(),
         start_time: facts.start_time.to_string(),
         git_rev: facts.machine.git_rev.clone(),
@@ -131,34 +129,17 @@ fn make_row(
         ops: report.ops,
         elapsed_us: (report.elapsed_s * 1e6).round() as u64,
         micros_per_op: report.micros_per_op,
-        ops_per_s: if report.elapsed_s > 0.0 {
-            report.ops as f64 / report.elapsed_s
-        } else {
-            0.0
-        },
+        ops_per_s: per_s(report.ops, report.elapsed_s),
         mb_per_s: report.mb_per_s,
         found: report.found,
-        latency_us_p50: latency.map(|l| l.p50_us),
-        latency_us_p75: latency.map(|l| l.p75_us),
-        latency_us_p90: latency.map(|l| l.p90_us),
-        latency_us_p99: latency.map(|l| l.p99_us),
-        latency_us_p999: latency.map(|l| l.p999_us),
-        latency_us_p9999: latency.map(|l| l.p9999_us),
-        latency_us_max: latency.map(|l| l.max_us),
-        user_bytes_written,
-        disk_bytes_written,
-        write_amplification: (user_bytes_written > 0)
-            .then(|| disk_bytes_written as f64 / user_bytes_written as f64),
-        read_amplification: result
-            .metrics
-            .filter(|m| m.gets > 0)
-            .map(|m| m.read_amplification()),
-        space_amplification: None,
         db_size_bytes: result.db_size_bytes,
         peak_rss_bytes: peak_rss_bytes(),
         message: report.message.clone(),
-        logical_bytes: None,
-        stored_bytes: None,
-        dedupe_ratio: None,
+        ..ResultRow::default()
+    };
+    fill_latency(&mut row, report.all_latency);
+    if let Some(metrics) = &result.metrics {
+        fill_engine_counters(&mut row, metrics);
     }
+    row
 }

@@ -64,6 +64,7 @@ impl DbInner {
         let c = &self.counters;
         let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         EngineMetrics {
+            internal_io_counted: true,
             user_bytes_written: get(&c.user_bytes_written),
             disk_bytes_written: get(&c.wal_bytes_written)
                 + get(&c.table_bytes_written)
