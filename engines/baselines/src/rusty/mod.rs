@@ -2,6 +2,7 @@
 
 mod codecs;
 mod engine;
+mod env;
 mod iter;
 mod options;
 mod shared;

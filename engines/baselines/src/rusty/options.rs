@@ -1,5 +1,6 @@
 //! Spec options to `rusty_leveldb::Options`, and its errors to strata's.
 
+use super::env::SyncingDiskEnv;
 use crate::options::BaselineOptions;
 use rusty_leveldb::{BloomPolicy, CompressorId, FilterPolicy, Status, StatusCode};
 use std::rc::Rc;
@@ -25,6 +26,7 @@ pub(crate) fn to_rusty(o: &BaselineOptions) -> rusty_leveldb::Options {
             rusty_leveldb::compressor::NoneCompressor::ID
         },
         filter_policy: Rc::new(filter_policy),
+        env: Rc::new(Box::new(SyncingDiskEnv::new())),
         ..rusty_leveldb::Options::default()
     }
 }
