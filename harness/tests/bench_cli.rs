@@ -4,9 +4,11 @@
 //! `--repeat`, `--help`, and one-line exit-2 errors that leave no
 //! database behind.
 
+mod common;
+
+use common::strata;
 use serde::Deserialize;
 use std::path::Path;
-use std::process::{Command, Output};
 
 /// The CSV's columns, in order (csv_row.rs: columns are only ever added
 /// at the end).
@@ -94,14 +96,6 @@ struct Row {
     latency_us_p50: Option<f64>,
     write_amplification: Option<f64>,
     message: String,
-}
-
-fn strata(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("run strata")
 }
 
 /// Runs `strata bench ARGS --db DIR/db --out DIR/out.csv` (plus

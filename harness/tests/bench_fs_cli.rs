@@ -3,9 +3,11 @@
 //! store's logical and stored bytes; mixed lists run db_bench, YCSB and
 //! filesystem parts in that order; bad fs flags exit 2 with one line.
 
+mod common;
+
+use common::strata;
 use serde::Deserialize;
 use std::path::Path;
-use std::process::{Command, Output};
 
 #[derive(Debug, Deserialize)]
 struct Row {
@@ -21,14 +23,6 @@ struct Row {
     logical_bytes: Option<u64>,
     stored_bytes: Option<u64>,
     dedupe_ratio: Option<f64>,
-}
-
-fn strata(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("run strata")
 }
 
 fn bench(dir: &Path, args: &[&str]) -> (String, Vec<Row>) {

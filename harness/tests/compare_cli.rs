@@ -3,16 +3,10 @@
 //! medians computed from the CSV here, `--baseline` accepts any spelling
 //! of a spec, a missing baseline exits 2 listing the specs present.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn strata(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("run strata")
-}
+use common::strata;
+use std::path::{Path, PathBuf};
 
 /// A bench CSV: two memtables × (fillseq, fillrandom, stats) × 2
 /// repetitions at a small --num.

@@ -4,9 +4,11 @@
 //! workloads after db_bench benchmarks in one list, and one-line exit-2
 //! errors for bad YCSB flags.
 
+mod common;
+
+use common::strata;
 use serde::Deserialize;
 use std::path::Path;
-use std::process::{Command, Output};
 
 /// The columns these tests read.
 #[derive(Debug, Deserialize)]
@@ -23,14 +25,6 @@ struct Row {
     latency_us_max: Option<f64>,
     user_bytes_written: u64,
     message: String,
-}
-
-fn strata(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("run strata")
 }
 
 fn rows(path: &Path) -> Vec<Row> {
