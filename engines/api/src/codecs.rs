@@ -7,9 +7,6 @@
 /// One engine's CRC-32C and Snappy, held by one benchmark thread (so the
 /// compressor may keep scratch state between calls).
 pub trait Codecs: Send {
-    /// What this is, for reports (for example `crc32c+snap crates`).
-    fn name(&self) -> &'static str;
-
     /// CRC-32C (Castagnoli) of `data`, unmasked, as LevelDB's
     /// `crc32c::Value`.
     fn crc32c(&self, data: &[u8]) -> u32;

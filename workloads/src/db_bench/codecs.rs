@@ -20,10 +20,6 @@ impl Default for CrateCodecs {
 }
 
 impl Codecs for CrateCodecs {
-    fn name(&self) -> &'static str {
-        "crc32c+snap crates"
-    }
-
     fn crc32c(&self, data: &[u8]) -> u32 {
         crc32c::crc32c(data)
     }

@@ -40,10 +40,6 @@ impl CountingCodecs {
 }
 
 impl Codecs for CountingCodecs {
-    fn name(&self) -> &'static str {
-        "counting"
-    }
-
     fn crc32c(&self, data: &[u8]) -> u32 {
         self.count();
         self.inner.crc32c(data)

@@ -54,10 +54,6 @@ impl LevelDbCodecs {
 }
 
 impl Codecs for LevelDbCodecs {
-    fn name(&self) -> &'static str {
-        "leveldb crc32c + libsnappy"
-    }
-
     fn crc32c(&self, data: &[u8]) -> u32 {
         #[cfg(leveldb_crc32c)]
         {

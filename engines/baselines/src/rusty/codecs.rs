@@ -25,10 +25,6 @@ impl Default for RustyCodecs {
 }
 
 impl Codecs for RustyCodecs {
-    fn name(&self) -> &'static str {
-        "crc (Table<1>) + snap crates"
-    }
-
     fn crc32c(&self, data: &[u8]) -> u32 {
         CRC.checksum(data)
     }
