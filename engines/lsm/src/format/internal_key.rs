@@ -105,15 +105,10 @@ pub fn parse_internal_key(ikey: &[u8]) -> Option<ParsedInternalKey<'_>> {
 
 /// The user key of a well-formed internal key.
 ///
-/// An `ikey` shorter than 8 bytes is a programmer error (callers validate
-/// keys read from disk first); in release builds the whole slice is
-/// returned then.
+/// An `ikey` shorter than 8 bytes can come from a damaged table block read
+/// without checksum verification (comparators see its keys before anything
+/// parses them): the whole slice is returned then, never a panic.
 pub fn extract_user_key(ikey: &[u8]) -> &[u8] {
-    debug_assert!(
-        ikey.len() >= TAG_SIZE_BYTES,
-        "internal key of {} bytes",
-        ikey.len()
-    );
     match ikey.len().checked_sub(TAG_SIZE_BYTES) {
         Some(split) => &ikey[..split],
         None => ikey,
@@ -122,14 +117,9 @@ pub fn extract_user_key(ikey: &[u8]) -> &[u8] {
 
 /// The tag (`seq << 8 | type`) of a well-formed internal key.
 ///
-/// An `ikey` shorter than 8 bytes is a programmer error; in release builds
-/// the tag is 0 then.
+/// An `ikey` shorter than 8 bytes (from a damaged block, see
+/// [`extract_user_key`]) has tag 0.
 pub fn extract_tag(ikey: &[u8]) -> u64 {
-    debug_assert!(
-        ikey.len() >= TAG_SIZE_BYTES,
-        "internal key of {} bytes",
-        ikey.len()
-    );
     match ikey.len().checked_sub(TAG_SIZE_BYTES) {
         Some(split) => decode_fixed64(&ikey[split..]),
         None => 0,

@@ -594,6 +594,30 @@ mod tests {
         assert!(it.status().is_err());
     }
 
+    /// Found by the `table` fuzz target: a data block read without
+    /// checksum verification whose keys are shorter than an internal key's
+    /// 8-byte tag made `InternalKeyComparator` panic (a debug assertion in
+    /// `extract_user_key`) when a seek compared them.
+    #[test]
+    fn short_keys_under_the_internal_key_comparator_do_not_panic() {
+        use crate::format::comparator::InternalKeyComparator;
+        let mut builder = BlockBuilder::new(1);
+        for key in [&b"a"[..], b"b\x01", b"c\x01\x02"] {
+            builder.add(key, b"v");
+        }
+        let b = block(builder.finish().to_vec());
+        let internal: Arc<dyn Comparator> = Arc::new(InternalKeyComparator::new(bytewise()));
+        let mut it = b.iter(internal);
+        let mut target = b"b".to_vec();
+        target.extend_from_slice(&[0xff; 8]);
+        it.seek(&target);
+        assert_eq!(it.key(), b"b\x01");
+        it.seek(b"zzzzzzzzzz");
+        assert!(!it.valid());
+        it.status()
+            .expect("short keys are not a block format error");
+    }
+
     #[test]
     fn every_truncation_and_byte_value_is_handled() {
         let data = three_key_block();
