@@ -91,6 +91,8 @@ fn crash_drops_unsynced_bytes_and_unsynced_files() {
     let dir = PathBuf::from("/db");
     env.create_dir_all(&dir).expect("mkdir");
     let mut w = env.new_writable_file(&dir.join("wal")).expect("create");
+    // Its name is durable; `never`'s creation is not.
+    env.sync_dir(&dir).expect("sync dir");
     w.append(b"durable").expect("append");
     w.sync().expect("sync");
     w.append(b" lost").expect("append");
@@ -131,7 +133,12 @@ fn crash_over_posix_keeps_a_mapped_synced_file_readable() {
     w.sync().expect("sync");
     w.close().expect("close");
     let r = env.new_random_access_file(&table).expect("open");
+    // A reader of the old incarnation keeps the pages it mapped.
+    let mapped = r.read_mapped(4096, 4096);
     let mut wal = env.new_writable_file(&tmp.path().join("wal")).expect("wal");
+    // Both names are durable (a creation not synced in its directory would
+    // vanish).
+    env.sync_dir(tmp.path()).expect("sync dir");
     wal.append(b"durable").expect("append");
     wal.sync().expect("sync");
     wal.append(b" lost").expect("append");
@@ -147,12 +154,17 @@ fn crash_over_posix_keeps_a_mapped_synced_file_readable() {
     env.crash().expect("crash");
     env.restart();
     assert_eq!(modified(), before, "the synced table was not rewritten");
+    if let Some(m) = mapped {
+        assert_eq!(m.as_slice(), &data[4096..], "the mapping is intact");
+    }
     let mut buf = vec![0u8; data.len()];
+    assert!(
+        r.read_at(0, &mut buf).is_err(),
+        "a handle opened before the crash is dead"
+    );
+    let r = env.new_random_access_file(&table).expect("reopen");
     assert_eq!(r.read_at(0, &mut buf).expect("read"), data.len());
     assert_eq!(buf, data);
-    if let Some(m) = r.read_mapped(4096, 4096) {
-        assert_eq!(m.as_slice(), &data[4096..]);
-    }
     assert_eq!(
         read_file_to_vec(&env, &tmp.path().join("wal")).expect("read"),
         b"durable",

@@ -7,7 +7,7 @@ mod mem;
 mod mmap;
 mod posix;
 
-pub use fault::{FaultEnv, FaultKind, FaultOp};
+pub use fault::{CallRecord, CrashMode, FaultEnv, FaultKind, FaultOp, FaultRule, Trigger};
 pub use mem::MemEnv;
 pub use mmap::{MappedBytes, DEFAULT_MMAP_LIMIT};
 pub use posix::PosixEnv;
