@@ -15,6 +15,7 @@ mod machine;
 mod plot;
 mod reproduce;
 mod sim;
+mod stress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ enum Command {
     Db(db_cmd::DbArgs),
     /// Regenerate the seed's published db_bench table: strata against LevelDB 1.23.
     Reproduce(reproduce::ReproduceArgs),
+    /// Crash test (db_stress): SIGKILL a writing child at random moments, reopen, verify.
+    Stress(Box<stress::StressArgs>),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Fs(args) => fs_cmd::run(args),
         Command::Db(args) => db_cmd::run(args),
         Command::Reproduce(args) => reproduce::run(args),
+        Command::Stress(args) => stress::run(*args),
     }
 }
 
