@@ -48,7 +48,8 @@ fn write_until_killed(args: &StressArgs, round: u64, side_log: &Path) -> Result<
     let db = open_engine(&spec, db_dir, Arc::new(PosixEnv::new()))
         .map_err(|e| format!("open {} with {spec}: {e}", db_dir.display()))?;
     let io = |e: std::io::Error| format!("{}: {e}", side_log.display());
-    log.opened(started.elapsed().as_millis() as u64).map_err(io)?;
+    log.opened(started.elapsed().as_millis() as u64)
+        .map_err(io)?;
     let mut writer = Writer {
         db: db.as_ref(),
         log: &mut log,
@@ -110,9 +111,7 @@ struct Writer<'a> {
 impl Writer<'_> {
     /// Logs the intent, issues the op, logs the ack (fsync'd if synced).
     fn issue(&mut self, op: &LoggedOp) -> Result<(), String> {
-        self.log
-            .intent(op)
-            .map_err(|e| format!("side file: {e}"))?;
+        self.log.intent(op).map_err(|e| format!("side file: {e}"))?;
         let batch = self.batch(op);
         self.db
             .write(&WriteOptions::with_sync(op.sync), &batch)
@@ -143,7 +142,13 @@ impl Writer<'_> {
 
     /// Puts the fault in place, then idles until killed (so the fault is
     /// the last thing the round did and verification must see it).
-    fn inject(&mut self, fault: InjectFault, rng: &mut Rng, keys: u64, parent: u32) -> Result<(), String> {
+    fn inject(
+        &mut self,
+        fault: InjectFault,
+        rng: &mut Rng,
+        keys: u64,
+        parent: u32,
+    ) -> Result<(), String> {
         let target = rng.below(keys);
         let synced_put = |seq| LoggedOp {
             seq,

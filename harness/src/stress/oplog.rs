@@ -142,8 +142,8 @@ impl RoundLog {
             Some(end) => &text[..=end],
             None => &[][..],
         };
-        let complete = std::str::from_utf8(complete)
-            .map_err(|_| format!("{}: not UTF-8", path.display()))?;
+        let complete =
+            std::str::from_utf8(complete).map_err(|_| format!("{}: not UTF-8", path.display()))?;
         for (i, line) in complete.lines().enumerate() {
             log.apply(line, round)
                 .map_err(|why| format!("{} line {}: {why}: '{line}'", path.display(), i + 1))?;

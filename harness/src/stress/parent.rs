@@ -53,7 +53,7 @@ pub fn run(plan: &Plan) -> ExitCode {
             println!("{}", tally.summary_line(plan.variants, plan.seed));
             return ExitCode::from(1);
         }
-        if plan.progress_every > 0 && round % plan.progress_every == 0 && round < total {
+        if plan.progress_every > 0 && round.is_multiple_of(plan.progress_every) && round < total {
             eprintln!("{}", tally.progress_line(total, model.live_keys()));
         }
     }
@@ -76,18 +76,29 @@ fn clean_up(plan: &Plan) {
     }
 }
 
-fn run_round(plan: &Plan, round: u64, rp: &RoundPlan, model: &mut Model, tally: &mut Tally) -> Result<(), Violation> {
+fn run_round(
+    plan: &Plan,
+    round: u64,
+    rp: &RoundPlan,
+    model: &mut Model,
+    tally: &mut Tally,
+) -> Result<(), Violation> {
     let db = &plan.place.db;
     let side_log = &plan.place.side_log;
-    let setup = |what: &str, e: std::io::Error| Violation::new(ViolationKind::ChildFailed, format!("{what}: {e}"));
+    let setup = |what: &str, e: std::io::Error| {
+        Violation::new(ViolationKind::ChildFailed, format!("{what}: {e}"))
+    };
     match std::fs::remove_file(side_log) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(setup("removing the side file", e)),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(setup("removing the side file", e))
+        }
         _ => {}
     }
     let orphans_at_start = orphan_tables(db);
     let mut child = spawn_child(plan, round, rp).map_err(|e| setup("starting the child", e))?;
     let outcome = wait_then_kill(plan, round, rp.kill_after, &mut child);
-    let log = RoundLog::read(side_log, round).map_err(|e| Violation::new(ViolationKind::ChildFailed, e))?;
+    let log = RoundLog::read(side_log, round)
+        .map_err(|e| Violation::new(ViolationKind::ChildFailed, e))?;
     if let Err(message) = outcome {
         let kind = if log.open_ms.is_none() {
             ViolationKind::OpenFailed
@@ -107,7 +118,13 @@ fn run_round(plan: &Plan, round: u64, rp: &RoundPlan, model: &mut Model, tally: 
     }
     tally.acked += log.acked as u64;
     tally.acked_synced += log.ops[..log.acked].iter().filter(|op| op.sync).count() as u64;
-    let reopened = reopen(&rp.verify_spec, db, plan.keys, plan.value_size, plan.open_timeout)?;
+    let reopened = reopen(
+        &rp.verify_spec,
+        db,
+        plan.keys,
+        plan.value_size,
+        plan.open_timeout,
+    )?;
     tally.slowest_open = tally.slowest_open.max(reopened.open_time);
     let in_flight = model.check(round, &log, &reopened.found)?;
     tally.in_flight(in_flight);
@@ -154,7 +171,12 @@ fn spawn_child(plan: &Plan, round: u64, rp: &RoundPlan) -> std::io::Result<Child
 /// # Errors
 /// The child exited by itself (its stderr is in the message), or an
 /// injected fault was not in place in time.
-fn wait_then_kill(plan: &Plan, round: u64, delay: Duration, child: &mut Child) -> Result<(), String> {
+fn wait_then_kill(
+    plan: &Plan,
+    round: u64,
+    delay: Duration,
+    child: &mut Child,
+) -> Result<(), String> {
     let mut result = Ok(());
     if plan.inject.is_some() {
         result = wait_for_first_ack(&plan.place.side_log, round, child);
@@ -164,7 +186,9 @@ fn wait_then_kill(plan: &Plan, round: u64, delay: Duration, child: &mut Child) -
     }
     // SIGKILL (std's kill on Unix); the child may already be gone.
     let _ = child.kill();
-    let status = child.wait().map_err(|e| format!("waiting for the child: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for the child: {e}"))?;
     result.map_err(|early| {
         let mut stderr = String::new();
         if let Some(mut pipe) = child.stderr.take() {
@@ -201,7 +225,10 @@ fn wait_for_first_ack(side_log: &Path, round: u64, child: &mut Child) -> Result<
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Err(format!("no acknowledged op within {} s", INJECT_WAIT.as_secs()))
+    Err(format!(
+        "no acknowledged op within {} s",
+        INJECT_WAIT.as_secs()
+    ))
 }
 
 /// The injected fault `drop_files`: every log and table file deleted.

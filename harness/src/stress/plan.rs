@@ -143,7 +143,11 @@ pub fn default_variants() -> Vec<String> {
 /// One child spec per round: the cycle (given specs, or the defaults)
 /// shuffled anew for each pass, so every spec runs once per pass. Default
 /// variants get this round's tiny sizes; given specs run as given.
-fn schedule_specs(given: &[EngineSpec], rounds: u64, rng: &mut Rng) -> Result<Vec<EngineSpec>, String> {
+fn schedule_specs(
+    given: &[EngineSpec],
+    rounds: u64,
+    rng: &mut Rng,
+) -> Result<Vec<EngineSpec>, String> {
     let defaults = given.is_empty();
     let cycle: Vec<EngineSpec> = if defaults {
         default_variants()
@@ -157,9 +161,16 @@ fn schedule_specs(given: &[EngineSpec], rounds: u64, rng: &mut Rng) -> Result<Ve
     while (specs.len() as u64) < rounds {
         let mut pass = cycle.clone();
         rng.shuffle(&mut pass);
-        for spec in pass.into_iter().take((rounds - specs.len() as u64) as usize) {
+        for spec in pass
+            .into_iter()
+            .take((rounds - specs.len() as u64) as usize)
+        {
             let tiny = defaults && spec.get("memtable").is_some();
-            specs.push(if tiny { with_tiny_sizes(&spec, rng)? } else { spec });
+            specs.push(if tiny {
+                with_tiny_sizes(&spec, rng)?
+            } else {
+                spec
+            });
         }
     }
     Ok(specs)
@@ -182,10 +193,8 @@ fn place(db: Option<&Path>) -> Result<Place, String> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let root = std::env::temp_dir().join(format!(
-            "strata-stress-{}-{nanos}",
-            std::process::id()
-        ));
+        let root =
+            std::env::temp_dir().join(format!("strata-stress-{}-{nanos}", std::process::id()));
         return Ok(Place {
             db: root.join("db"),
             side_log: root.join("acknowledged.log"),
@@ -244,7 +253,12 @@ mod tests {
                 .iter()
                 .map(|r| {
                     let s = &r.child_spec;
-                    format!("{:?}{:?}{:?}", s.get("memtable"), s.get("compaction"), s.get("compression"))
+                    format!(
+                        "{:?}{:?}{:?}",
+                        s.get("memtable"),
+                        s.get("compaction"),
+                        s.get("compression")
+                    )
                 })
                 .collect();
             kinds.sort();
@@ -260,7 +274,10 @@ mod tests {
     #[test]
     fn bad_combinations_are_refused() {
         let e = plan(&["--kill_min_ms", "9", "--kill_max_ms", "3"]).expect_err("order");
-        assert!(e.contains("--kill_min_ms 9 is above --kill_max_ms 3"), "{e}");
+        assert!(
+            e.contains("--kill_min_ms 9 is above --kill_max_ms 3"),
+            "{e}"
+        );
         let e = plan(&["--engine", "lsm:memtable=nope"]).expect_err("spec");
         assert!(e.contains("bad engine spec"), "{e}");
         let given = plan(&["--engine", "lsm:compression=none", "--rounds", "3"]).expect("given");

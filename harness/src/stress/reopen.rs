@@ -31,7 +31,13 @@ enum Step {
 /// `OpenFailed` if the engine refuses to open; `Hung` if the open, the
 /// read or the close takes longer than `timeout` (the stuck thread is left
 /// behind: the run ends); what [`read_all`] finds wrong.
-pub fn reopen(spec: &EngineSpec, dir: &Path, keys: u64, value_size: usize, timeout: Duration) -> Result<Reopened, Violation> {
+pub fn reopen(
+    spec: &EngineSpec,
+    dir: &Path,
+    keys: u64,
+    value_size: usize,
+    timeout: Duration,
+) -> Result<Reopened, Violation> {
     let (tx, rx) = mpsc::channel();
     let (spec_c, dir_c): (EngineSpec, PathBuf) = (spec.clone(), dir.to_path_buf());
     std::thread::Builder::new()
@@ -50,17 +56,29 @@ pub fn reopen(spec: &EngineSpec, dir: &Path, keys: u64, value_size: usize, timeo
             drop(db);
             let _ = tx.send(Step::Closed);
         })
-        .map_err(|e| Violation::new(ViolationKind::OpenFailed, format!("cannot start the reopen thread: {e}")))?;
+        .map_err(|e| {
+            Violation::new(
+                ViolationKind::OpenFailed,
+                format!("cannot start the reopen thread: {e}"),
+            )
+        })?;
     let hung = |what: &str| {
         Violation::new(
             ViolationKind::Hung,
-            format!("the {what} of {} with {spec} took longer than {} ms", dir.display(), timeout.as_millis()),
+            format!(
+                "the {what} of {} with {spec} took longer than {} ms",
+                dir.display(),
+                timeout.as_millis()
+            ),
         )
     };
     let open_time = match rx.recv_timeout(timeout) {
         Ok(Step::Opened(Ok(t))) => t,
         Ok(Step::Opened(Err(e))) => {
-            return Err(Violation::new(ViolationKind::OpenFailed, format!("open with {spec}: {e}")))
+            return Err(Violation::new(
+                ViolationKind::OpenFailed,
+                format!("open with {spec}: {e}"),
+            ))
         }
         _ => return Err(hung("open")),
     };
@@ -80,7 +98,12 @@ pub fn reopen(spec: &EngineSpec, dir: &Path, keys: u64, value_size: usize, timeo
 /// `Invented` for a key this test never writes; `NotAPrefix` when a get
 /// and the scan disagree; `OpenFailed` for an error reading.
 pub fn read_all(db: &dyn Engine, keys: u64, value_size: usize) -> Result<Vec<Found>, Violation> {
-    let read_error = |e: strata_api::Error| Violation::new(ViolationKind::OpenFailed, format!("reading after the open: {e}"));
+    let read_error = |e: strata_api::Error| {
+        Violation::new(
+            ViolationKind::OpenFailed,
+            format!("reading after the open: {e}"),
+        )
+    };
     let mut scanned: Vec<Option<Vec<u8>>> = vec![None; keys as usize];
     let mut it = db.iter(&ReadOptions::default()).map_err(read_error)?;
     it.seek_to_first();
@@ -102,7 +125,9 @@ pub fn read_all(db: &dyn Engine, keys: u64, value_size: usize) -> Result<Vec<Fou
     let mut found = Vec::with_capacity(keys as usize);
     for (k, scan) in scanned.iter().enumerate() {
         let name = key(k as u64);
-        let present = db.get_into(&options, name.as_bytes(), &mut got).map_err(read_error)?;
+        let present = db
+            .get_into(&options, name.as_bytes(), &mut got)
+            .map_err(read_error)?;
         if present != scan.is_some() || (present && scan.as_deref() != Some(got.as_slice())) {
             let show = |v: Option<&[u8]>| v.map_or("nothing".to_string(), preview);
             return Err(Violation::new(

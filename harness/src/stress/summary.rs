@@ -86,8 +86,13 @@ impl Tally {
     pub fn summary_line(&self, variants: usize, seed: u64) -> String {
         use ViolationKind::*;
         let named = [LostSynced, LostUnsynced, Invented, OpenFailed, Hung];
-        let others = self.violations.iter().filter(|k| !named.contains(k)).count();
-        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let others = self
+            .violations
+            .iter()
+            .filter(|k| !named.contains(k))
+            .count();
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut line = format!(
             "stress: {} rounds, {} kills ({} during flush/compaction, {} during open), {} ops acknowledged ({} synced), {}, {}, {}, {}, {}",
             self.rounds,
@@ -103,7 +108,10 @@ impl Tally {
             plural(self.count(Hung), "hang", "hangs"),
         );
         if others > 0 {
-            line.push_str(&format!(", {}", plural(others, "other violation", "other violations")));
+            line.push_str(&format!(
+                ", {}",
+                plural(others, "other violation", "other violations")
+            ));
         }
         line.push_str(&format!(
             ", {variants} engine variants, slowest reopen {:.2} s, seed {seed}, {:.1} s",
@@ -119,7 +127,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
