@@ -38,10 +38,18 @@ pub enum BatchOp<'a> {
     },
 }
 
+/// The longest key or value LevelDB's encoding can hold: its length is a
+/// varint32.
+pub const MAX_SLICE_BYTES: usize = u32::MAX as usize;
+
 /// Updates applied together: either all of them are visible or none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteBatch {
     rep: Vec<u8>,
+    /// The first update that could not be encoded (a key or value over
+    /// [`MAX_SLICE_BYTES`], or a count over `u32::MAX`): the batch is then
+    /// refused by [`WriteBatch::check_encodable`] and so by every write.
+    refused: Option<String>,
 }
 
 impl Default for WriteBatch {
@@ -55,6 +63,7 @@ impl WriteBatch {
     pub fn new() -> Self {
         WriteBatch {
             rep: vec![0; BATCH_HEADER_BYTES],
+            refused: None,
         }
     }
 
@@ -71,7 +80,7 @@ impl WriteBatch {
                 "batch shorter than its 12-byte header",
             ));
         }
-        let batch = WriteBatch { rep };
+        let batch = WriteBatch { rep, refused: None };
         let mut n = 0u32;
         for op in batch.iter() {
             op?;
@@ -88,28 +97,78 @@ impl WriteBatch {
     }
 
     /// Adds a put of `key` → `value`.
+    ///
+    /// A key or value longer than [`MAX_SLICE_BYTES`] cannot be encoded:
+    /// it is not added, and the batch is refused by every engine's write
+    /// (`InvalidArgument`, see [`WriteBatch::check_encodable`]) instead of
+    /// being silently truncated.
     pub fn put(&mut self, key: &[u8], value: &[u8]) {
+        if !self.admit(key.len().max(value.len())) {
+            return;
+        }
         self.set_count(self.count() + 1);
         self.rep.push(TAG_VALUE);
         put_length_prefixed_slice(&mut self.rep, key);
         put_length_prefixed_slice(&mut self.rep, value);
     }
 
-    /// Adds a deletion of `key`.
+    /// Adds a deletion of `key` (refused as [`WriteBatch::put`] is if the
+    /// key is too long).
     pub fn delete(&mut self, key: &[u8]) {
+        if !self.admit(key.len()) {
+            return;
+        }
         self.set_count(self.count() + 1);
         self.rep.push(TAG_DELETION);
         put_length_prefixed_slice(&mut self.rep, key);
     }
 
+    /// True if one more update with a longest slice of `len_bytes` fits the
+    /// encoding; else records why the batch is refused.
+    fn admit(&mut self, len_bytes: usize) -> bool {
+        if self.refused.is_some() {
+            return false;
+        }
+        if len_bytes > MAX_SLICE_BYTES {
+            self.refused = Some(format!(
+                "a key or value of {len_bytes} bytes is longer than LevelDB's format allows ({MAX_SLICE_BYTES})"
+            ));
+        } else if self.count() == u32::MAX {
+            self.refused = Some(format!("a batch holds at most {} updates", u32::MAX));
+        }
+        self.refused.is_none()
+    }
+
+    /// Whether every update given to this batch was encoded.
+    ///
+    /// # Errors
+    /// `InvalidArgument` naming the first update that was not (a key or
+    /// value over [`MAX_SLICE_BYTES`] bytes, or too many updates). Engines
+    /// call this before writing: such a batch is never partly applied.
+    pub fn check_encodable(&self) -> Result<()> {
+        match &self.refused {
+            Some(why) => Err(Error::InvalidArgument(why.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// Removes every update, keeping the allocation.
     pub fn clear(&mut self) {
+        self.refused = None;
         self.rep.clear();
         self.rep.resize(BATCH_HEADER_BYTES, 0);
     }
 
     /// Appends every update of `other` after this batch's.
     pub fn append(&mut self, other: &WriteBatch) {
+        if self.refused.is_none() {
+            self.refused.clone_from(&other.refused);
+        }
+        if u64::from(self.count()) + u64::from(other.count()) > u64::from(u32::MAX) {
+            self.refused
+                .get_or_insert_with(|| format!("a batch holds at most {} updates", u32::MAX));
+            return;
+        }
         self.set_count(self.count() + other.count());
         self.rep.extend_from_slice(&other.rep[BATCH_HEADER_BYTES..]);
     }

@@ -186,6 +186,7 @@ impl Engine for LevelDb {
     }
 
     fn write(&self, options: &WriteOptions, batch: &WriteBatch) -> Result<()> {
+        batch.check_encodable()?;
         struct CBatch(*mut ffi::leveldb_writebatch_t);
         impl Drop for CBatch {
             fn drop(&mut self) {

@@ -73,6 +73,7 @@ impl Engine for RustyLevelDb {
     }
 
     fn write(&self, options: &WriteOptions, batch: &WriteBatch) -> Result<()> {
+        batch.check_encodable()?;
         let mut rusty_batch = rusty_leveldb::WriteBatch::default();
         for op in batch.iter() {
             match op? {

@@ -20,6 +20,8 @@ mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_faults;
 
 use crate::compaction::CompactionPolicy;
 use crate::options::DbOptions;
@@ -37,6 +39,7 @@ use strata_api::{
 };
 
 pub use recovery::destroy_db;
+use recovery::OpenMode;
 
 /// Shared by the handle, the background thread and snapshot releases.
 pub(crate) struct DbInner {
@@ -60,6 +63,8 @@ pub(crate) struct DbInner {
     pub(crate) shutting_down: AtomicBool,
     pub(crate) counters: Counters,
     pub(crate) _lock: FileLock,
+    /// Opened with [`Db::open_read_only`]: writes and compactions refused.
+    pub(crate) read_only: bool,
 }
 
 /// strata's LSM database. Open with [`Db::open`]; closes (waiting for the
@@ -78,7 +83,7 @@ impl Db {
     /// another open; `Corruption` naming file and offset if the MANIFEST
     /// (or, under `paranoid_checks`, a WAL) is damaged.
     pub fn open(options: DbOptions, dir: impl AsRef<Path>) -> Result<Db> {
-        let inner = recovery::open_inner(options, dir.as_ref())?;
+        let inner = recovery::open_inner(options, dir.as_ref(), OpenMode::ReadWrite)?;
         let bg_inner = Arc::clone(&inner);
         let bg_thread = std::thread::Builder::new()
             .name("strata-lsm-bg".into())
@@ -88,6 +93,25 @@ impl Db {
         Ok(Db {
             inner,
             bg_thread: Some(bg_thread),
+        })
+    }
+
+    /// Opens the existing database in `dir` for reading only (RocksDB's
+    /// `DB::OpenForReadOnly`): nothing in the directory is created,
+    /// written, renamed or deleted, not even `LOCK` or `LOG`. The WALs are
+    /// replayed into memory; no background thread runs. Writes, `flush`
+    /// and `compact_range` fail with `InvalidArgument`. No lock is taken:
+    /// a process writing the database at the same time may delete files
+    /// this one reads (they then fail with `Io`).
+    ///
+    /// # Errors
+    /// `InvalidArgument` naming `dir` if it holds no database (no
+    /// `CURRENT`); `Corruption` and `Io` as [`Db::open`].
+    pub fn open_read_only(options: DbOptions, dir: impl AsRef<Path>) -> Result<Db> {
+        let inner = recovery::open_inner(options, dir.as_ref(), OpenMode::ReadOnly)?;
+        Ok(Db {
+            inner,
+            bg_thread: None,
         })
     }
 
@@ -101,6 +125,7 @@ impl Db {
     /// # Errors
     /// A background error met while flushing.
     pub fn flush(&self) -> Result<()> {
+        self.inner.refuse_if_read_only()?;
         self.inner.flush_memtable_and_wait()
     }
 }
@@ -124,6 +149,17 @@ impl Drop for Db {
 }
 
 impl DbInner {
+    /// `InvalidArgument` if the database was opened read-only.
+    pub(crate) fn refuse_if_read_only(&self) -> Result<()> {
+        if self.read_only {
+            return Err(strata_api::Error::InvalidArgument(format!(
+                "{}: opened read-only",
+                self.dir.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// Wakes the background thread if there may be work.
     pub(crate) fn maybe_schedule(&self) {
         self.bg_cv.notify_all();
@@ -155,6 +191,7 @@ impl Engine for Db {
     }
 
     fn write(&self, options: &WriteOptions, batch: &WriteBatch) -> Result<()> {
+        self.inner.refuse_if_read_only()?;
         self.inner.write(options, batch)
     }
 
@@ -171,6 +208,7 @@ impl Engine for Db {
     }
 
     fn compact_range(&self, begin: Option<&[u8]>, end: Option<&[u8]>) -> Result<()> {
+        self.inner.refuse_if_read_only()?;
         self.inner.compact_range(begin, end)
     }
 
@@ -183,6 +221,10 @@ impl Engine for Db {
     }
 
     fn wait_for_background(&self) -> Result<()> {
+        if self.inner.read_only {
+            // No background thread runs: nothing to wait for.
+            return Ok(());
+        }
         self.inner.wait_for_background()
     }
 }

@@ -7,12 +7,13 @@ use crate::compaction::executor::{flush_memtable, ExecContext};
 use crate::format::filename::{
     current_file_name, lock_file_name, log_file_name, parse_file_name, FileType,
 };
-use crate::format::internal_key::ValueType;
+use crate::format::internal_key::{ValueType, MAX_SEQUENCE_NUMBER};
 use crate::memtable::MemTable;
 use crate::options::DbOptions;
 use crate::table::BlockCache;
 use crate::table_cache::TableCache;
 use crate::version::edit::{VersionEdit, NUM_LEVELS};
+use crate::version::set::MAX_FILE_NUMBER;
 use crate::version::VersionSet;
 use crate::wal::reader::CollectingReporter;
 use crate::wal::reader::LogReader;
@@ -23,14 +24,39 @@ use std::io::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
-use strata_api::{BatchOp, Env, Error, Result, WriteBatch};
+use strata_api::{BatchOp, Env, Error, FileLock, Result, WriteBatch};
+
+/// How a database is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenMode {
+    /// For reading and writing: recovery writes the WALs into tables, a
+    /// new WAL and MANIFEST are started, obsolete files are deleted.
+    ReadWrite,
+    /// RocksDB's `OpenForReadOnly`: nothing in the directory is created,
+    /// written, renamed or deleted (not even `LOCK` or `LOG`); the WALs are
+    /// replayed into memory only.
+    ReadOnly,
+}
 
 /// Opens the files of `dir` and recovers its state.
-pub(crate) fn open_inner(options: DbOptions, dir: &Path) -> Result<Arc<DbInner>> {
+pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Result<Arc<DbInner>> {
     let env = Arc::clone(&options.env);
-    env.create_dir_all(dir)?;
-    let lock = env.lock_file(&lock_file_name(dir))?;
-    if !env.file_exists(&current_file_name(dir)) {
+    let read_only = mode == OpenMode::ReadOnly;
+    let lock = if read_only {
+        if !env.file_exists(&current_file_name(dir)) {
+            return Err(Error::InvalidArgument(format!(
+                "{}: no database (no CURRENT file); a read-only open creates nothing",
+                dir.display()
+            )));
+        }
+        FileLock::new(Box::new(()))
+    } else {
+        env.create_dir_all(dir)?;
+        env.lock_file(&lock_file_name(dir))?
+    };
+    if read_only {
+        // Checked above.
+    } else if !env.file_exists(&current_file_name(dir)) {
         if !options.create_if_missing {
             return Err(Error::InvalidArgument(format!(
                 "{}: does not exist (create_if_missing is false)",
@@ -45,7 +71,11 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path) -> Result<Arc<DbInner>>
         )));
     }
     let mut versions = VersionSet::new(Arc::clone(&env), dir);
-    versions.recover()?;
+    if let Some(note) = versions.recover(options.paranoid_checks)? {
+        if !read_only {
+            info_log(env.as_ref(), dir, &note);
+        }
+    }
 
     let block_cache = Arc::new(BlockCache::new(options.block_cache_capacity_bytes));
     let table_cache = Arc::new(TableCache::new(
@@ -57,23 +87,28 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path) -> Result<Arc<DbInner>>
 
     let mut edit = VersionEdit::default();
     let mut max_sequence = 0u64;
-    replay_logs(
+    let recovered_mem = replay_logs(
         &options,
         dir,
         &table_cache,
         &mut versions,
         &mut edit,
         &mut max_sequence,
+        mode,
     )?;
     if versions.last_sequence < max_sequence {
         versions.last_sequence = max_sequence;
     }
-    let log_number = versions.new_file_number();
-    let log = LogWriter::new(env.new_writable_file(&log_file_name(dir, log_number))?);
-    edit.log_number = Some(log_number);
-    edit.prev_log_number = Some(0);
-    versions.log_and_apply(&mut edit)?;
-
+    let (log, log_number) = if read_only {
+        (None, versions.log_number)
+    } else {
+        let log_number = versions.new_file_number();
+        let log = LogWriter::new(env.new_writable_file(&log_file_name(dir, log_number))?);
+        edit.log_number = Some(log_number);
+        edit.prev_log_number = Some(0);
+        versions.log_and_apply(&mut edit)?;
+        (Some(log), log_number)
+    };
     let last_sequence = versions.last_sequence;
     let inner = Arc::new(DbInner {
         policy: options.compaction.create(),
@@ -81,9 +116,9 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path) -> Result<Arc<DbInner>>
         table_cache,
         block_cache,
         state: Mutex::new(DbState {
-            mem: options.memtable.create(),
+            mem: recovered_mem.unwrap_or_else(|| options.memtable.create()),
             imm: None,
-            log: Some(log),
+            log,
             log_number,
             versions,
             snapshots: BTreeMap::new(),
@@ -96,6 +131,7 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path) -> Result<Arc<DbInner>>
             leader_active: false,
             pending: WriteBatch::new(),
             pending_sync: false,
+            pending_writers: 0,
             pending_group: 0,
             completed_groups: 0,
             failed_from_group: None,
@@ -109,9 +145,10 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path) -> Result<Arc<DbInner>>
         shutting_down: AtomicBool::new(false),
         counters: Counters::default(),
         _lock: lock,
+        read_only,
         options,
     });
-    {
+    if !read_only {
         let mut st = inner.state.lock();
         super::background::remove_obsolete_files(&inner, &mut st);
     }
@@ -137,7 +174,8 @@ fn check_tables_present(env: &dyn Env, dir: &Path, versions: &mut VersionSet) ->
 }
 
 /// Replays every WAL at or after the MANIFEST's log number, oldest first,
-/// writing level-0 tables as the memtable fills and for what remains.
+/// writing level-0 tables as the memtable fills and for what remains; in
+/// `ReadOnly` mode everything goes into one memtable, which is returned.
 fn replay_logs(
     options: &DbOptions,
     dir: &Path,
@@ -145,7 +183,10 @@ fn replay_logs(
     versions: &mut VersionSet,
     edit: &mut VersionEdit,
     max_sequence: &mut u64,
-) -> Result<()> {
+    mode: OpenMode,
+) -> Result<Option<Arc<dyn MemTable>>> {
+    let read_only = mode == OpenMode::ReadOnly;
+    let mut kept: Option<Arc<dyn MemTable>> = None;
     let env = &options.env;
     let mut logs: Vec<u64> = env
         .children(dir)?
@@ -158,6 +199,13 @@ fn replay_logs(
         .collect();
     logs.sort_unstable();
     for &number in &logs {
+        if number > MAX_FILE_NUMBER {
+            return Err(Error::corruption(
+                format!("{number:06}.log"),
+                0,
+                format!("log number beyond the largest file number {MAX_FILE_NUMBER}"),
+            ));
+        }
         versions.mark_file_number_used(number);
     }
     let shutting_down = AtomicBool::new(false);
@@ -172,7 +220,10 @@ fn replay_logs(
             true,
             0,
         );
-        let mut mem: Arc<dyn MemTable> = options.memtable.create();
+        let mut mem: Arc<dyn MemTable> = match kept.take() {
+            Some(mem) => mem,
+            None => options.memtable.create(),
+        };
         let mut record = Vec::new();
         while reader.read_record(&mut record)? {
             let offset = reader.last_record_offset();
@@ -184,11 +235,26 @@ fn replay_logs(
                     if options.paranoid_checks {
                         return Err(err);
                     }
-                    info_log(env.as_ref(), dir, &format!("skipping record: {err}"));
+                    if !read_only {
+                        info_log(env.as_ref(), dir, &format!("skipping record: {err}"));
+                    }
                     continue;
                 }
             };
             let first = batch.sequence();
+            if first
+                .checked_add(u64::from(batch.count()))
+                .is_none_or(|end| end > MAX_SEQUENCE_NUMBER + 1)
+            {
+                return Err(Error::corruption(
+                    name.clone(),
+                    offset,
+                    format!(
+                        "batch of {} updates at sequence {first} goes beyond {MAX_SEQUENCE_NUMBER}",
+                        batch.count()
+                    ),
+                ));
+            }
             for (i, op) in batch.iter().enumerate() {
                 match op? {
                     BatchOp::Put { key, value } => {
@@ -203,7 +269,7 @@ fn replay_logs(
                 *max_sequence = (*max_sequence).max(first + u64::from(batch.count()) - 1);
             }
             record = batch.as_bytes().to_vec();
-            if mem.approximate_memory_usage() > options.write_buffer_size {
+            if !read_only && mem.approximate_memory_usage() > options.write_buffer_size {
                 write_level0(
                     options,
                     dir,
@@ -220,13 +286,17 @@ fn replay_logs(
             if options.paranoid_checks {
                 return Err(err);
             }
-            info_log(
-                env.as_ref(),
-                dir,
-                &format!("WAL recovery skipped damaged data: {err}"),
-            );
+            if !read_only {
+                info_log(
+                    env.as_ref(),
+                    dir,
+                    &format!("WAL recovery skipped damaged data: {err}"),
+                );
+            }
         }
-        if !mem.is_empty() {
+        if read_only {
+            kept = Some(mem);
+        } else if !mem.is_empty() {
             write_level0(
                 options,
                 dir,
@@ -238,7 +308,7 @@ fn replay_logs(
             )?;
         }
     }
-    Ok(())
+    Ok(kept)
 }
 
 fn write_level0(

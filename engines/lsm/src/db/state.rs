@@ -48,6 +48,8 @@ pub(crate) struct DbState {
     /// Batches of writers waiting for the leader, concatenated.
     pub(crate) pending: WriteBatch,
     pub(crate) pending_sync: bool,
+    /// Writers waiting in `pending` (some may have added empty batches).
+    pub(crate) pending_writers: usize,
     /// Id of the group `pending` will be written as.
     pub(crate) pending_group: u64,
     /// Every group with an id below this is finished.

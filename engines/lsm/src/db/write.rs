@@ -4,7 +4,7 @@
 use super::state::DbState;
 use super::DbInner;
 use crate::format::filename::log_file_name;
-use crate::format::internal_key::ValueType;
+use crate::format::internal_key::{ValueType, MAX_SEQUENCE_NUMBER};
 use crate::wal::writer::LogWriter;
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
@@ -16,21 +16,24 @@ const MAX_GROUP_BYTES: usize = 1 << 20;
 
 impl DbInner {
     /// Applies `batch` atomically: joins the current write group or leads
-    /// the next one.
+    /// the next one. An empty batch with `sync` set is a sync barrier: it
+    /// returns once every earlier write is durable.
     pub(crate) fn write(&self, options: &WriteOptions, batch: &WriteBatch) -> Result<()> {
+        batch.check_encodable()?;
         let mut st = self.state.lock();
         if let Some((_, e)) = &st.failed_from_group {
             return Err(e.clone());
         }
         // Follow: hand the batch to the active leader and wait for its group.
         while st.leader_active {
-            if st.pending.approximate_size_bytes() + batch.approximate_size_bytes()
-                <= MAX_GROUP_BYTES
-                || st.pending.is_empty()
+            if st.pending_writers == 0
+                || st.pending.approximate_size_bytes() + batch.approximate_size_bytes()
+                    <= MAX_GROUP_BYTES
             {
                 let group = st.pending_group;
                 st.pending.append(batch);
                 st.pending_sync |= options.sync;
+                st.pending_writers += 1;
                 while st.completed_groups <= group {
                     self.writer_cv.wait(&mut st);
                 }
@@ -44,15 +47,19 @@ impl DbInner {
         // Lead: write our own batch, then every group that formed meanwhile.
         st.leader_active = true;
         let own = self.write_group(&mut st, Some((batch, options.sync)));
-        loop {
-            if st.pending.is_empty() {
-                break;
-            }
-            let _ = self.write_group(&mut st, None);
+        self.release_leadership(&mut st);
+        own
+    }
+
+    /// Writes every group that queued behind the leader (each writer that
+    /// joined, even with an empty batch, is answered), then lets the next
+    /// writer lead.
+    fn release_leadership(&self, st: &mut MutexGuard<'_, DbState>) {
+        while st.pending_writers > 0 {
+            let _ = self.write_group(st, None);
         }
         st.leader_active = false;
         self.writer_cv.notify_all();
-        own
     }
 
     /// Forces the memtable to be switched and flushed, acting as a writer
@@ -62,14 +69,16 @@ impl DbInner {
         while st.leader_active {
             self.writer_cv.wait(&mut st);
         }
+        if let Some((_, e)) = &st.failed_from_group {
+            return Err(e.clone());
+        }
         st.leader_active = true;
         let switched = if st.mem.is_empty() {
             Ok(())
         } else {
             self.make_room_for_write(&mut st, true)
         };
-        st.leader_active = false;
-        self.writer_cv.notify_all();
+        self.release_leadership(&mut st);
         switched?;
         while st.imm.is_some() && st.bg_error.is_none() {
             self.done_cv.wait(&mut st);
@@ -99,11 +108,17 @@ impl DbInner {
                 let sync = std::mem::replace(&mut st.pending_sync, false);
                 let group = st.pending_group;
                 st.pending_group += 1;
+                st.pending_writers = 0;
                 self.writer_cv.notify_all();
                 (sync, Some(group))
             }
         };
-        let result = self.write_batch_locked(st, &mut buf, sync);
+        // After a failure every later write fails (until reopen), written
+        // or not: a group formed behind a failed one is not attempted.
+        let result = match &st.failed_from_group {
+            Some((_, e)) => Err(e.clone()),
+            None => self.write_batch_locked(st, &mut buf, sync),
+        };
         if let Err(e) = &result {
             if st.failed_from_group.is_none() {
                 st.failed_from_group = Some((group.unwrap_or(st.pending_group), e.clone()));
@@ -125,12 +140,21 @@ impl DbInner {
         sync: bool,
     ) -> Result<()> {
         if buf.is_empty() {
-            return Ok(());
+            return if sync {
+                self.sync_log_locked(st)
+            } else {
+                Ok(())
+            };
         }
         self.make_room_for_write(st, false)?;
         let first_seq = st.versions.last_sequence + 1;
-        buf.set_sequence(first_seq);
         let last_seq = first_seq + u64::from(buf.count()) - 1;
+        if last_seq > MAX_SEQUENCE_NUMBER {
+            return Err(Error::InvalidArgument(format!(
+                "sequence numbers exhausted: {last_seq} is beyond {MAX_SEQUENCE_NUMBER}"
+            )));
+        }
+        buf.set_sequence(first_seq);
         st.versions.last_sequence = last_seq;
         let Some(mut log) = st.log.take() else {
             return Err(Error::Unavailable("write-ahead log is not open".into()));
@@ -177,6 +201,23 @@ impl DbInner {
         }
         self.visible_sequence.store(last_seq, Ordering::Release);
         Ok(())
+    }
+
+    /// Syncs the WAL without writing to it (an empty batch with `sync`).
+    /// A failure stops every later write until reopen.
+    fn sync_log_locked(&self, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
+        if let Some(e) = &st.bg_error {
+            return Err(e.clone());
+        }
+        let Some(mut log) = st.log.take() else {
+            return Err(Error::Unavailable("write-ahead log is not open".into()));
+        };
+        let r = MutexGuard::unlocked(st, || log.sync());
+        st.log = Some(log);
+        if let Err(e) = &r {
+            st.bg_error.get_or_insert_with(|| e.clone());
+        }
+        r
     }
 
     /// LevelDB's `MakeRoomForWrite`: delays or stops the writer while
@@ -228,25 +269,29 @@ impl DbInner {
     }
 
     /// Starts a new WAL and memtable; the old memtable becomes immutable.
+    ///
+    /// The new WAL's directory entry is synced before any write goes to
+    /// it, and the old WAL is synced (one sync per memtable: else a crash
+    /// could keep a later synced write and lose earlier unsynced ones). A
+    /// failed sync of either stops every later write until reopen: a
+    /// retried `fsync` can "succeed" after the kernel dropped the dirty
+    /// pages.
     fn switch_memtable(&self, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
         let number = st.versions.new_file_number();
         let path = log_file_name(&self.dir, number);
-        let file = match self.options.env.new_writable_file(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                // Reuse the number: nothing was created under it.
-                return Err(e);
-            }
-        };
-        if let Some(mut old) = st.log.take() {
-            // Sync the old WAL before any write goes to the new one: else a
-            // crash could keep a later synced write and lose earlier
-            // unsynced ones (a reordering). One sync per memtable.
-            if let Err(e) = old.sync().and_then(|()| old.close()) {
-                st.log = Some(old);
-                let _ = self.options.env.remove_file(&path);
-                return Err(e);
-            }
+        let file = self.options.env.new_writable_file(&path)?;
+        let env = &self.options.env;
+        let synced = env
+            .sync_dir(&self.dir)
+            .and_then(|()| match st.log.as_mut() {
+                Some(old) => old.sync().and_then(|()| old.close()),
+                None => Ok(()),
+            });
+        if let Err(e) = synced {
+            // Nothing names the new WAL and nothing was written to it.
+            let _ = env.remove_file(&path);
+            st.bg_error.get_or_insert_with(|| e.clone());
+            return Err(e);
         }
         st.log = Some(LogWriter::new(file));
         st.log_number = number;

@@ -117,10 +117,14 @@ pub fn parse_file_name(name: &str) -> Option<(u64, FileType)> {
 }
 
 /// Points `dir/CURRENT` at `MANIFEST-<descriptor_number>`: writes
-/// `"MANIFEST-NNNNNN\n"` to a temporary file, syncs it, renames it over
-/// `CURRENT` (atomic) and syncs the directory so the rename is durable.
-/// On failure the temporary file is removed (best effort) and `CURRENT`
-/// is untouched or already points at the new MANIFEST.
+/// `"MANIFEST-NNNNNN\n"` to a temporary file, syncs it and renames it over
+/// `CURRENT` (atomic). The directory is not synced here: the caller syncs
+/// it to make the rename durable.
+///
+/// Once this returns `Ok`, `CURRENT` may durably name the new MANIFEST
+/// whatever happens next, so no error path of the caller may delete that
+/// MANIFEST. On failure the rename did not happen: `CURRENT` is untouched
+/// and the temporary file is removed (best effort).
 ///
 /// # Errors
 /// `Io` from writing, syncing or renaming.
@@ -135,7 +139,7 @@ pub fn set_current_file(env: &dyn Env, dir: &Path, descriptor_number: u64) -> Re
         let _ = env.remove_file(&tmp);
         return Err(e);
     }
-    env.sync_dir(dir)
+    Ok(())
 }
 
 #[cfg(test)]

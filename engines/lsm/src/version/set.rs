@@ -5,7 +5,7 @@ use super::edit::{FileMetaData, VersionEdit, NUM_LEVELS};
 use super::level_files::{FileEntry, Version};
 use crate::format::comparator::{BytewiseComparator, Comparator};
 use crate::format::filename::{current_file_name, descriptor_file_name, set_current_file};
-use crate::format::internal_key::compare_internal_keys;
+use crate::format::internal_key::{compare_internal_keys, MAX_SEQUENCE_NUMBER};
 use crate::wal::reader::{CollectingReporter, LogReader};
 use crate::wal::writer::LogWriter;
 use std::collections::{BTreeSet, HashSet};
@@ -13,6 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use strata_api::env::read_file_to_vec;
 use strata_api::{Env, Error, Result};
+
+/// The largest file number a database may use: far beyond any real
+/// database (a file a nanosecond for a century is below 2^62), low enough
+/// that counting up from it never overflows. A MANIFEST or a file name
+/// with a larger number is corrupt or hostile.
+pub const MAX_FILE_NUMBER: u64 = 1 << 62;
 
 /// The versions of a database and the MANIFEST behind them.
 pub struct VersionSet {
@@ -36,6 +42,9 @@ pub struct VersionSet {
     /// (where the next leveled compaction starts).
     pub compact_pointers: Vec<Vec<u8>>,
     descriptor: Option<LogWriter>,
+    /// The first failure to write or sync the MANIFEST: every later change
+    /// fails with it until reopen.
+    failed: Option<Error>,
     /// Bytes written to MANIFEST files.
     pub manifest_bytes_written: u64,
 }
@@ -55,6 +64,7 @@ impl VersionSet {
             prev_log_number: 0,
             compact_pointers: vec![Vec::new(); NUM_LEVELS],
             descriptor: None,
+            failed: None,
             manifest_bytes_written: 0,
         }
     }
@@ -99,20 +109,30 @@ impl VersionSet {
         let written = log
             .add_record(&record)
             .and_then(|()| log.sync())
-            .and_then(|()| log.close());
+            .and_then(|()| log.close())
+            .and_then(|()| set_current_file(env, dir, 1));
         if let Err(e) = written {
+            // CURRENT was not renamed: nothing names the MANIFEST.
             let _ = env.remove_file(&path);
             return Err(e);
         }
-        set_current_file(env, dir, 1)
+        // From here CURRENT may name MANIFEST-000001: keep it on failure.
+        env.sync_dir(dir)
     }
 
     /// Reads `CURRENT` and replays its MANIFEST.
     ///
+    /// Each MANIFEST record is synced before the change it logs is used, so
+    /// only the last record can be an unfinished write: damage after the
+    /// last intact record (a torn tail left by a crash) is dropped and
+    /// described in the returned note, unless `paranoid_checks`. Damage
+    /// followed by an intact record is always an error.
+    ///
     /// # Errors
     /// `Corruption` naming the MANIFEST and offset if a record fails its
-    /// checks or the edits are inconsistent; `Io`.
-    pub fn recover(&mut self) -> Result<()> {
+    /// checks, the edits are inconsistent, or a counter is beyond what
+    /// file names and sequence numbers can hold; `Io`.
+    pub fn recover(&mut self, paranoid_checks: bool) -> Result<Option<String>> {
         let current_path = current_file_name(&self.dir);
         let current = read_file_to_vec(self.env.as_ref(), &current_path)?;
         let text = String::from_utf8_lossy(&current);
@@ -139,8 +159,10 @@ impl VersionSet {
         let mut builder = Builder::new(&self.current);
         let mut record = Vec::new();
         let (mut log_number, mut prev_log, mut next_file, mut last_seq) = (None, None, None, None);
+        let mut last_good_offset = None;
         while reader.read_record(&mut record)? {
             let offset = reader.last_record_offset();
+            last_good_offset = Some(offset);
             let edit = VersionEdit::decode(&record)
                 .map_err(|reason| Error::corruption(name, offset, reason))?;
             if let Some(c) = &edit.comparator {
@@ -156,8 +178,18 @@ impl VersionSet {
             next_file = edit.next_file_number.or(next_file);
             last_seq = edit.last_sequence.or(last_seq);
         }
+        let mut note = None;
         if let Some(err) = reporter.first() {
-            return Err(err);
+            let torn_tail = reporter
+                .drops()
+                .iter()
+                .all(|d| last_good_offset.is_some_and(|good| d.offset_bytes > good));
+            if paranoid_checks || !torn_tail {
+                return Err(err);
+            }
+            note = Some(format!(
+                "dropped the torn tail of the MANIFEST (an unsynced edit): {err}"
+            ));
         }
         let next_file = next_file
             .ok_or_else(|| Error::corruption(name, 0, "no meta-nextfile entry in descriptor"))?;
@@ -166,6 +198,26 @@ impl VersionSet {
         let last_seq = last_seq.ok_or_else(|| {
             Error::corruption(name, 0, "no last-sequence-number entry in descriptor")
         })?;
+        for (what, n) in [
+            ("next file number", next_file),
+            ("log number", log_number),
+            ("previous log number", prev_log.unwrap_or(0)),
+        ] {
+            if n > MAX_FILE_NUMBER {
+                return Err(Error::corruption(
+                    name,
+                    0,
+                    format!("{what} {n} is beyond the largest file number {MAX_FILE_NUMBER}"),
+                ));
+            }
+        }
+        if last_seq > MAX_SEQUENCE_NUMBER {
+            return Err(Error::corruption(
+                name,
+                0,
+                format!("last sequence {last_seq} is beyond {MAX_SEQUENCE_NUMBER} (56 bits)"),
+            ));
+        }
         let version = builder
             .build()
             .map_err(|reason| Error::corruption(name, 0, reason))?;
@@ -178,7 +230,7 @@ impl VersionSet {
         self.log_number = log_number;
         self.prev_log_number = prev_log.unwrap_or(0);
         self.last_sequence = last_seq;
-        Ok(())
+        Ok(note)
     }
 
     fn install(&mut self, version: Version) {
@@ -192,10 +244,22 @@ impl VersionSet {
     /// new MANIFEST with a full snapshot first, if none is open), syncs it
     /// and makes the result current.
     ///
+    /// The directory is synced before the MANIFEST (new tables and a new
+    /// MANIFEST must be in it before they are named durably); after a new
+    /// MANIFEST, `CURRENT` is renamed to name it and the directory synced
+    /// again. Any failure to write or sync leaves the version set failed:
+    /// every later call returns the same error until the database is
+    /// reopened (a retried sync could "succeed" over lost pages), and a
+    /// MANIFEST that `CURRENT` may name is never deleted.
+    ///
     /// # Errors
-    /// `Io` writing the MANIFEST (the current version is then unchanged);
-    /// `Corruption` if the edit is inconsistent with the version.
+    /// `Io` writing or syncing the MANIFEST, `CURRENT` or the directory
+    /// (the current version is then unchanged); `Corruption` if the edit is
+    /// inconsistent with the version.
     pub fn log_and_apply(&mut self, edit: &mut VersionEdit) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
         if edit.log_number.is_none() {
             edit.log_number = Some(self.log_number);
         }
@@ -229,7 +293,13 @@ impl VersionSet {
         let result = match self.descriptor.as_mut() {
             Some(log) => {
                 let before = log.written_bytes();
-                let r = log.add_record(&record).and_then(|()| log.sync());
+                let r = log
+                    .add_record(&record)
+                    // The tables this edit adds (and a new MANIFEST) must be
+                    // in the directory before the MANIFEST names them
+                    // durably (LevelDB's SyncDirIfManifest).
+                    .and_then(|()| self.env.sync_dir(&self.dir))
+                    .and_then(|()| log.sync());
                 self.manifest_bytes_written += log.written_bytes().saturating_sub(before);
                 r
             }
@@ -240,16 +310,23 @@ impl VersionSet {
             None => Ok(()),
         });
         if let Err(e) = result {
+            // The MANIFEST may now end in a partial or unsynced record.
+            self.descriptor = None;
             if let Some(path) = new_manifest {
-                self.descriptor = None;
+                // CURRENT was not renamed: nothing names the new MANIFEST.
                 let _ = self.env.remove_file(&path);
-            } else {
-                // The MANIFEST may now end in a partial record: start a new
-                // one on the next change rather than append after it.
-                self.descriptor = None;
-                self.manifest_file_number = self.new_file_number();
             }
+            self.failed = Some(e.clone());
             return Err(e);
+        }
+        if new_manifest.is_some() {
+            if let Err(e) = self.env.sync_dir(&self.dir) {
+                // CURRENT may already name the new MANIFEST durably: keep it
+                // (and every file it names), and change nothing more.
+                self.descriptor = None;
+                self.failed = Some(e.clone());
+                return Err(e);
+            }
         }
         self.compact_pointers = pointers;
         self.log_number = edit.log_number.unwrap_or(self.log_number);
