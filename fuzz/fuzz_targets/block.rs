@@ -1,0 +1,4 @@
+#![no_main]
+//! libFuzzer entry point; the body is [`strata_fuzz_targets::block`].
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| strata_fuzz_targets::block(data));
