@@ -29,6 +29,62 @@ pub fn open_engine(spec: &EngineSpec, dir: &Path, env: Arc<dyn Env>) -> Result<A
     }
 }
 
+/// An engine opened for inspection, and the scratch copy it reads (for
+/// the peers, which cannot open a database without writing to it).
+pub struct Inspected {
+    /// The open engine.
+    pub engine: Arc<dyn Engine>,
+    /// The copy a peer opened; removed when this is dropped, after the
+    /// engine (fields drop in order).
+    _scratch: Option<tempfile::TempDir>,
+}
+
+/// Opens the existing database `spec` names in `dir` without creating or
+/// changing anything in `dir`: strata's engine opens it read-only (RocksDB's
+/// `OpenForReadOnly`); a peer, whose open always writes a new log and
+/// MANIFEST, opens a scratch copy of the directory instead.
+///
+/// # Errors
+/// `InvalidArgument` naming `dir` if it holds no database (no `CURRENT`);
+/// `Io` copying; whatever the engine's open returns.
+pub fn open_engine_read_only(
+    spec: &EngineSpec,
+    dir: &Path,
+    env: Arc<dyn Env>,
+) -> Result<Inspected> {
+    if !env.file_exists(&dir.join("CURRENT")) {
+        return Err(Error::InvalidArgument(format!(
+            "{}: no database (no CURRENT file)",
+            dir.display()
+        )));
+    }
+    if spec.kind() == "lsm" {
+        let options = DbOptions::from_spec(spec, env)?;
+        return Ok(Inspected {
+            engine: Arc::new(Db::open_read_only(options, dir)?),
+            _scratch: None,
+        });
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("strata-inspect-")
+        .tempdir()
+        .map_err(|e| Error::io(dir, e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let from = entry.path();
+        if from.is_file() && entry.file_name() != "LOCK" {
+            std::fs::copy(&from, scratch.path().join(entry.file_name()))
+                .map_err(|e| Error::io(&from, e))?;
+        }
+    }
+    let engine = open_engine(spec, scratch.path(), Arc::new(strata_api::PosixEnv::new()))?;
+    Ok(Inspected {
+        engine,
+        _scratch: Some(scratch),
+    })
+}
+
 /// Deletes the database `spec` names in `dir` (nothing if absent).
 ///
 /// # Errors

@@ -279,6 +279,60 @@ fn errors_have_their_exit_statuses() {
     assert!(ok(&d, &["stats"]).contains("Compactions"));
 }
 
+/// Every file in `dir` with its bytes.
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| {
+            let e = e.expect("entry");
+            let bytes = std::fs::read(e.path()).expect("read");
+            (e.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn inspection_commands_never_create_or_change_a_database() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // An existing directory that holds no database stays empty.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    for args in [
+        &["scan"][..],
+        &["get", "k"],
+        &["stats"],
+        &["delete", "k"],
+        &["compact"],
+    ] {
+        let err = fails(&empty, args, 1);
+        assert!(err.contains("no database"), "{args:?}: {err}");
+        assert!(
+            err.contains(&empty.display().to_string()),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            files_of(&empty),
+            vec![],
+            "{args:?} wrote into a directory without a database"
+        );
+    }
+    // A database with data in its WAL: reads change no byte of it.
+    let d = tmp.path().join("db");
+    ok(&d, &["put", "a", "1"]);
+    ok(&d, &["put", "b", "2"]);
+    let before = files_of(&d);
+    assert_eq!(ok(&d, &["scan"]), "a : 1\nb : 2\n");
+    assert_eq!(ok(&d, &["get", "b"]).trim(), "2");
+    assert!(ok(&d, &["stats"]).contains("Compactions"));
+    assert_eq!(
+        files_of(&d),
+        before,
+        "an inspection command changed the database"
+    );
+}
+
 /// LevelDB's `util/random.h`: Park–Miller "minimal standard" generator.
 struct ParkMiller(u64);
 
@@ -372,4 +426,16 @@ fn fillrandom_writes_db_benchs_keys_and_values() {
         "Uniform(20) draws 20 times with repeats"
     );
     assert_eq!(ok(&d, &["scan", "--hex"]), want);
+}
+
+#[cfg(feature = "leveldb")]
+#[test]
+fn inspecting_a_leveldb_database_reads_a_copy() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path().join("db");
+    ok(&d, &["--engine", "leveldb", "put", "a", "1"]);
+    let before = files_of(&d);
+    assert_eq!(ok(&d, &["--engine", "leveldb", "scan"]), "a : 1\n");
+    assert_eq!(ok(&d, &["--engine", "leveldb", "get", "a"]).trim(), "1");
+    assert_eq!(files_of(&d), before, "LevelDB's open wrote into the database");
 }

@@ -15,6 +15,11 @@
 //! sides of `load` lines) that start with `0x` are decoded as hex, as
 //! `ldb --key_hex` reads them; arguments without the prefix are literal.
 //!
+//! `scan`, `get` and `stats` change nothing in the directory: strata's
+//! engine opens it read-only (no `LOCK`, no new log or MANIFEST, no
+//! compaction); a peer (LevelDB, rusty-leveldb), whose open always
+//! writes, opens a scratch copy.
+//!
 //! Errors print one line, `strata: <message>`, on stderr. Exit status: 0 on
 //! success; 1 when a key is not found, data is corrupt (the message names
 //! the file and the byte offset), a load file line is malformed (naming the
@@ -33,7 +38,7 @@ mod load;
 mod point;
 mod scan;
 
-use crate::engines::open_engine;
+use crate::engines::{open_engine, open_engine_read_only, Inspected};
 use clap::{Args, Subcommand};
 use failure::Failure;
 use std::io::Write;
@@ -129,13 +134,14 @@ fn execute(args: &DbArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let spec = EngineSpec::parse(&args.engine)
         .map_err(|e| Failure::usage(format!("bad engine spec '{}': {e}", args.engine)))?;
     let db = |creates: bool| open(&spec, &args.db, creates);
+    let inspect = || open_read_only(&spec, &args.db);
     match &args.command {
-        DbCommand::Scan(scan_args) => scan::scan(db(false)?.as_ref(), scan_args, out),
-        DbCommand::Get { key, hex } => point::get(db(false)?.as_ref(), key, *hex, out),
+        DbCommand::Scan(scan_args) => scan::scan(inspect()?.engine.as_ref(), scan_args, out),
+        DbCommand::Get { key, hex } => point::get(inspect()?.engine.as_ref(), key, *hex, out),
         DbCommand::Put { key, value, hex } => point::put(db(true)?.as_ref(), key, value, *hex, out),
         DbCommand::Delete { key, hex } => point::delete(db(false)?.as_ref(), key, *hex, out),
         DbCommand::Load { file, hex } => load::load(db(true)?.as_ref(), file, *hex, out),
-        DbCommand::Stats => point::stats(db(false)?.as_ref(), out),
+        DbCommand::Stats => point::stats(inspect()?.engine.as_ref(), out),
         DbCommand::Compact => point::compact(db(false)?.as_ref()),
         // Reads the file alone: opening the database would recover (and
         // so rewrite) the very logs being dumped.
@@ -143,9 +149,19 @@ fn execute(args: &DbArgs, out: &mut dyn Write) -> Result<(), Failure> {
     }
 }
 
+/// Opens an existing database for `scan`, `get` and `stats`, which never
+/// create or change one.
+fn open_read_only(spec: &EngineSpec, dir: &Path) -> Result<Inspected, Failure> {
+    if !dir.join("CURRENT").is_file() {
+        return Err(Failure::failed(format!("no database at {}", dir.display())));
+    }
+    open_engine_read_only(spec, dir, Arc::new(PosixEnv::new()))
+        .map_err(|e| Failure::failed(format!("cannot open {}: {e}", dir.display())))
+}
+
 /// Opens the database; only commands that write may create it.
 fn open(spec: &EngineSpec, dir: &Path, creates: bool) -> Result<Arc<dyn Engine>, Failure> {
-    if !creates && !dir.is_dir() {
+    if !creates && !dir.join("CURRENT").is_file() {
         return Err(Failure::failed(format!("no database at {}", dir.display())));
     }
     open_engine(spec, dir, Arc::new(PosixEnv::new())).map_err(|e| match e {
