@@ -374,7 +374,7 @@ mod tests {
 
     #[test]
     fn every_kind_of_difference_is_named() {
-        let ops = vec![
+        let ops = [
             op(1, true, &[(0, true)]),
             op(2, false, &[(1, true)]),
             op(3, true, &[(2, true)]),
