@@ -6,7 +6,9 @@
 //!
 //! Where mounting is impossible (no /dev/fuse, no permission, no
 //! fusermount3 for a non-root user) each test prints `skipped: <why>` on
-//! stderr and returns.
+//! stderr and returns — except under `STRATA_CI_STRICT=1`, which `.ci/run`
+//! sets after installing fuse3: there a mount that cannot be made fails
+//! the test.
 #![cfg(feature = "fuse")]
 
 use std::fs::File;
@@ -168,16 +170,22 @@ fn setup(dir: &Path) -> Option<(PathBuf, PathBuf, Mounted)> {
     let mp = mp.canonicalize().expect("canonical mp");
     strata_ok(&store, &["init"]);
     if let Some(why) = cannot_mount() {
-        eprintln!("skipped: {why}");
-        return None;
+        return skip(&why);
     }
     match Mounted::start(&store, &mp, dir) {
         Ok(m) => Some((store, mp, m)),
-        Err(why) => {
-            eprintln!("skipped: mounting is not permitted here ({why})");
-            None
-        }
+        Err(why) => skip(&format!("mounting is not permitted here ({why})")),
     }
+}
+
+/// Prints why the test does not run; a failure under `STRATA_CI_STRICT=1`.
+fn skip<T>(why: &str) -> Option<T> {
+    assert!(
+        std::env::var_os("STRATA_CI_STRICT").is_none_or(|v| v != "1"),
+        "STRATA_CI_STRICT=1 (CI installed fuse3), yet the mount cannot be made: {why}"
+    );
+    eprintln!("skipped: {why}");
+    None
 }
 
 /// Runs `script` with `sh -c` in `cwd`.

@@ -117,7 +117,12 @@ mod tests {
     #[test]
     fn leveldb_crc32c_has_the_rfc_3720_check_values() {
         let Some(c) = LevelDbCodecs::available() else {
-            // Says so plainly rather than passing silently.
+            // Says so plainly rather than passing silently; under CI, which
+            // installs libleveldb-dev, a missing archive is a failure.
+            assert!(
+                std::env::var_os("STRATA_CI_STRICT").is_none_or(|v| v != "1"),
+                "STRATA_CI_STRICT=1 (CI installed libleveldb-dev), yet libleveldb.a was not found at build time"
+            );
             eprintln!("SKIPPED: libleveldb.a was not found at build time");
             return;
         };
