@@ -242,19 +242,34 @@ mod tests {
         w.opened(12).expect("open");
         w.intent(&op(1, true)).expect("intent");
         w.ack(1, true).expect("ack");
-        w.intent(&op(2, false)).expect("intent");
+        let empty = LoggedOp {
+            seq: 2,
+            sync: true,
+            updates: Vec::new(),
+        };
+        w.intent(&empty).expect("intent");
+        w.ack(2, true).expect("ack");
+        w.intent(&op(3, false)).expect("intent");
         drop(w);
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
             .expect("reopen");
-        file.write_all(b"A 2").expect("cut line");
+        file.write_all(b"A 3").expect("cut line");
         let log = RoundLog::read(&path, 4).expect("read");
         assert_eq!(log.open_ms, Some(12));
-        assert_eq!(log.ops, vec![op(1, true), op(2, false)]);
-        assert_eq!(log.acked, 1);
-        assert_eq!(log.in_flight(), Some(&op(2, false)));
+        assert_eq!(log.ops, vec![op(1, true), empty, op(3, false)]);
+        assert_eq!(log.acked, 2);
+        assert_eq!(log.in_flight(), Some(&op(3, false)));
         assert!(RoundLog::read(&path, 5).is_err(), "another round's file");
+        for bad in [
+            "H 4 100\nA 1\n",
+            "H 4 100\nI 1 N p1\nI 2 N p2\n",
+            "H 4 100\nI 1 X p1\n",
+        ] {
+            std::fs::write(&path, bad).expect("write");
+            assert!(RoundLog::read(&path, 4).is_err(), "accepted {bad:?}");
+        }
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }
