@@ -123,7 +123,11 @@ impl DbIter {
                 }
             }
         }
-        if value_type == ValueType::Deletion {
+        // A cursor that failed may have stopped before this key's newer
+        // entries (met after the older ones going backwards): what was
+        // saved could be an overwritten value or a deleted key.
+        let failed = !self.inner.valid() && self.inner.status().is_err();
+        if value_type == ValueType::Deletion || failed {
             self.valid = false;
             self.saved_key.clear();
             self.saved_value.clear();
