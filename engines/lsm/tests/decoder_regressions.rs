@@ -1,9 +1,13 @@
 //! Regressions found by the corruption sweep (`tests/corruption_sweep.rs`),
 //! each reduced to the decoder that misread damaged bytes.
 
-use strata_api::{Error, KvIterator, Result};
+use std::path::Path;
+use strata_api::env::read_file_to_vec;
+use strata_api::{Env, Error, KvIterator, MemEnv, Result};
 use strata_lsm::format::internal_key::{append_internal_key, compare_internal_keys, ValueType};
 use strata_lsm::iter::db_iter::DbIter;
+use strata_lsm::wal::reader::{CollectingReporter, LogReader};
+use strata_lsm::wal::writer::LogWriter;
 
 /// A cursor over fixed internal entries that fails (invalid, with a
 /// corruption in `status`) when it moves onto entry `fail_at`, as a table
@@ -131,5 +135,68 @@ fn a_reverse_scan_stops_at_damage_instead_of_showing_an_older_value() {
             it.status().is_err(),
             "damage at {damaged_key}: the scan ends with the error"
         );
+    }
+}
+
+fn log_file(env: &MemEnv, path: &Path, records: &[&[u8]]) -> Vec<u8> {
+    let mut w = LogWriter::new(env.new_writable_file(path).expect("create"));
+    for r in records {
+        w.add_record(r).expect("append");
+    }
+    w.close().expect("close");
+    read_file_to_vec(env, path).expect("read back")
+}
+
+fn read_log(env: &MemEnv, path: &Path, bytes: &[u8]) -> (Vec<Vec<u8>>, CollectingReporter) {
+    strata_api::env::write_file(env, path, bytes, false).expect("write");
+    let reporter = CollectingReporter::new("000009.log");
+    let mut reader = LogReader::new(
+        env.new_sequential_file(path).expect("open"),
+        "000009.log".into(),
+        Some(Box::new(reporter.clone())),
+        true,
+        0,
+    );
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    while reader.read_record(&mut record).expect("read") {
+        records.push(record.clone());
+    }
+    (records, reporter)
+}
+
+/// A length field damaged so that it claims more bytes than the file has
+/// used to read as a torn write (end of log, nothing reported), even under
+/// `paranoid_checks`: the records after it vanished silently, and a
+/// MANIFEST opened an older version of the tree. The payload's CRC tells
+/// the two apart: a torn write's prefix does not match it, an intact
+/// payload under a damaged length does.
+#[test]
+fn a_damaged_length_in_the_last_block_is_reported_not_read_as_a_torn_tail() {
+    let env = MemEnv::new();
+    let path = Path::new("/000009.log");
+    let records: [&[u8]; 3] = [b"first", b"second record", b"third"];
+    let pristine = log_file(&env, path, &records);
+    let second_at = 7 + records[0].len();
+    let third_at = second_at + 7 + records[1].len();
+
+    // The high length byte of a middle record, and of the last one.
+    for (header_at, kept) in [(second_at, 1), (third_at, 2)] {
+        let mut bytes = pristine.clone();
+        bytes[header_at + 5] ^= 0x01;
+        let (read, reporter) = read_log(&env, path, &bytes);
+        assert_eq!(read.len(), kept, "records before the damage are read");
+        let drops = reporter.drops();
+        assert_eq!(drops.len(), 1, "the damage is reported: {drops:?}");
+        assert_eq!(drops[0].reason, "bad record length");
+        assert_eq!(drops[0].offset_bytes, header_at as u64);
+    }
+
+    // A real torn write (the file cut inside the last payload, or inside
+    // its header) stays the silent end of the log.
+    for cut in [third_at + 3, third_at + 7 + 2, pristine.len() - 1] {
+        let (read, reporter) = read_log(&env, path, &pristine[..cut]);
+        assert_eq!(read, vec![records[0].to_vec(), records[1].to_vec()]);
+        assert!(reporter.is_empty(), "cut at {cut}: {:?}", reporter.drops());
     }
 }

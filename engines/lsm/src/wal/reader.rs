@@ -283,8 +283,16 @@ impl LogReader {
             let kind = header[6];
             if HEADER_SIZE_BYTES + len > self.buffered() {
                 let dropped = self.buffered();
+                // A length field damaged to claim bytes past the end of the
+                // file is not a torn write: the whole record is there.
+                let damaged_length = self.eof
+                    && self.verify_checksums
+                    && whole_with_shorter_payload(
+                        stored_crc,
+                        &self.backing[self.buf_start + HEADER_SIZE_BYTES - 1..self.buf_end],
+                    );
                 self.buf_start = self.buf_end;
-                if self.eof {
+                if self.eof && !damaged_length {
                     // The payload was cut short by the end of the file: the
                     // writer died mid-record. End of log, not corruption.
                     return Ok(Physical::Eof);
@@ -343,6 +351,36 @@ impl LogReader {
             reporter.corruption(bytes_dropped, reason, offset_bytes);
         }
     }
+}
+
+/// True if `rest` (a record's type byte, then every byte left in the file
+/// after its header, fewer than its length field claims) holds the whole
+/// record: the header's CRC matches the type byte and a prefix of the
+/// payload that ends the file or is followed by an intact record. A writer
+/// that died mid-record leaves a prefix that matches only by chance.
+fn whole_with_shorter_payload(stored_crc: u32, rest: &[u8]) -> bool {
+    let want = crc::unmask(stored_crc);
+    let mut actual = crc::value(&rest[..1]);
+    for end in 1..=rest.len() {
+        if actual == want && (end == rest.len() || intact_record_at(&rest[end..])) {
+            return true;
+        }
+        if end < rest.len() {
+            actual = crc::extend(actual, &rest[end..=end]);
+        }
+    }
+    false
+}
+
+/// True if `bytes` starts with a header whose payload lies within `bytes`
+/// and matches its CRC.
+fn intact_record_at(bytes: &[u8]) -> bool {
+    if bytes.len() < HEADER_SIZE_BYTES {
+        return false;
+    }
+    let stored = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let end = HEADER_SIZE_BYTES + usize::from(u16::from_le_bytes([bytes[4], bytes[5]]));
+    end <= bytes.len() && crc::value(&bytes[HEADER_SIZE_BYTES - 1..end]) == crc::unmask(stored)
 }
 
 impl std::fmt::Debug for LogReader {
