@@ -40,9 +40,10 @@ pub struct StressArgs {
     /// and op choices.
     #[arg(long = "seed", default_value_t = 42)]
     pub seed: u64,
-    /// Engine spec to use (repeatable; rounds cycle through them). Default:
-    /// every memtable x compaction x compression variant of `lsm` with tiny
-    /// write buffers and files, plus the default `lsm`.
+    /// Engine spec to use, as given (repeatable: every spec once per pass,
+    /// passes in a seeded order). Default: every memtable x compaction x
+    /// compression variant of `lsm` with tiny write buffers and files, plus
+    /// the default `lsm`.
     #[arg(long = "engine", value_name = "SPEC")]
     pub engine: Vec<String>,
     /// Size of the key space.
