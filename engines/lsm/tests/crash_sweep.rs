@@ -9,7 +9,8 @@
 //! - **fail call k** (`failed_call_sweep_every_call`): only call k fails
 //!   (EIO), the workload goes on (errors expected; after a failed log or
 //!   MANIFEST sync every write must fail until reopen), then the database
-//!   is closed, crashed for odd k, and reopened.
+//!   is closed and reopened; and the same with a machine crash before the
+//!   reopen (`failed_call_then_crash_sweep_every_call`).
 //!
 //! After each, the database MUST open, and hold exactly the state after
 //! some prefix of the attempted writes that includes every write known
@@ -21,7 +22,9 @@
 //! The workload waits for background work after each step and flushes
 //! explicitly (the write buffer never fills), so the order of Env calls is
 //! the same in every run: call k is the same call in the recording and in
-//! the sweep (checked).
+//! the sweep (checked). So no write runs while a flush is in progress: the
+//! window between a memtable switch and the flush's MANIFEST commit is
+//! left to `concurrency_faults.rs`.
 //!
 //! `STRATA_CRASH_SWEEP_SEED=<n>` picks another workload.
 
@@ -288,11 +291,13 @@ impl Ledger {
             model: self.base.clone(),
             mismatches,
         }];
-        for p in 0..=self.writes.len() {
-            if p >= must && candidates.iter().any(|c| c.mismatches == 0) {
+        let fits = |p: usize, candidates: &[Candidate]| {
+            p >= must && candidates.iter().any(|c| c.mismatches == 0)
+        };
+        for (p, (w, done)) in self.writes.iter().zip(&finalized).enumerate() {
+            if fits(p, &candidates) {
                 return Ok(p);
             }
-            let Some(w) = self.writes.get(p) else { break };
             let mut next = Vec::with_capacity(candidates.len() * 2);
             for c in candidates {
                 if !w.acked {
@@ -302,7 +307,7 @@ impl Ledger {
                 applied.apply(&w.ops, got);
                 next.push(applied);
             }
-            next.retain(|c| finalized[p].iter().all(|k| c.model.get(*k) == got.get(*k)));
+            next.retain(|c| done.iter().all(|k| c.model.get(*k) == got.get(*k)));
             let mut unique: Vec<Candidate> = Vec::new();
             for c in next {
                 if !unique.iter().any(|u| u.model == c.model) {
@@ -314,6 +319,9 @@ impl Ledger {
             if candidates.is_empty() {
                 return Err(self.explain(got, must, p));
             }
+        }
+        if fits(self.writes.len(), &candidates) {
+            return Ok(self.writes.len());
         }
         Err(self.explain(got, must, self.writes.len()))
     }
@@ -389,14 +397,19 @@ fn open(env: &FaultEnv) -> strata_api::Result<Db> {
 
 /// Runs the workload under `fault`, then closes, crashes as `fault` says,
 /// reopens and checks.
-fn run(steps: &[Step], fault: Fault, record: Option<&mut Recording>) -> Result<(), String> {
+fn run(
+    steps: &[Step],
+    fault: Fault,
+    expected: Option<&[CallRecord]>,
+    record: Option<&mut Recording>,
+) -> Result<(), String> {
     let env_seed = match fault {
         Fault::CrashAfter(k, _) => k,
         _ => 0,
     };
     let env = FaultEnv::with_seed(Arc::new(MemEnv::new()), env_seed);
     let recording = record.is_some();
-    env.record_calls(recording);
+    env.record_calls(true);
     match fault {
         Fault::None => {}
         Fault::CrashAfter(k, mode) => {
@@ -492,6 +505,9 @@ fn run(steps: &[Step], fault: Fault, record: Option<&mut Recording>) -> Result<(
         }
     }
     drop(db.take());
+    if let Some(expected) = expected {
+        same_calls_up_to_fault(&env.calls(), expected, fault)?;
+    }
     let crashed = match fault {
         Fault::None => false,
         Fault::CrashAfter(k, _) => {
@@ -544,9 +560,38 @@ fn run(steps: &[Step], fault: Fault, record: Option<&mut Recording>) -> Result<(
     }
 }
 
+/// Checks that the calls up to the faulty one are those of the recording
+/// (so that call k is the same call in both).
+fn same_calls_up_to_fault(
+    calls: &[CallRecord],
+    expected: &[CallRecord],
+    fault: Fault,
+) -> Result<(), String> {
+    let upto = match fault {
+        Fault::None => 0,
+        Fault::CrashAfter(k, _) => k,
+        Fault::Fail { call, .. } => call,
+    } as usize;
+    let same =
+        |a: &CallRecord, b: &CallRecord| a.index == b.index && a.op == b.op && a.path == b.path;
+    let first_difference = calls
+        .iter()
+        .zip(expected)
+        .take(upto)
+        .position(|(a, b)| !same(a, b));
+    if calls.len() < upto || first_difference.is_some() {
+        return Err(format!(
+            "the Env calls before the fault differ from the recording ({} made, first difference at {first_difference:?}): the workload is not deterministic",
+            calls.len()
+        ));
+    }
+    Ok(())
+}
+
 fn record(steps: &[Step]) -> Recording {
     let mut rec = Recording::default();
-    run(steps, Fault::None, Some(&mut rec)).expect("the fault-free run passes its own checks");
+    run(steps, Fault::None, None, Some(&mut rec))
+        .expect("the fault-free run passes its own checks");
     rec
 }
 
@@ -588,7 +633,7 @@ fn sweep(name: &str, fault_at: impl Fn(u64) -> Fault) {
     }
     let mut failures = Vec::new();
     for k in 1..=n {
-        if let Err(e) = run(&steps, fault_at(k), None) {
+        if let Err(e) = run(&steps, fault_at(k), Some(&rec.calls), None) {
             failures.push(format!("{name} at {}: {e}", describe(&rec, k)));
         }
     }
@@ -630,7 +675,15 @@ fn torn_tail_sweep_every_call() {
 fn failed_call_sweep_every_call() {
     sweep("failed-call sweep", |k| Fault::Fail {
         call: k,
-        crash: k % 2 == 1,
+        crash: false,
+    });
+}
+
+#[test]
+fn failed_call_then_crash_sweep_every_call() {
+    sweep("failed-call-then-crash sweep", |k| Fault::Fail {
+        call: k,
+        crash: true,
     });
 }
 

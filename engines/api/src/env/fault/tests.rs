@@ -186,7 +186,7 @@ fn undo_runs_newest_first_through_remove_recreate_and_rename() {
 fn torn_tails_keep_a_prefix_then_garbage_or_zeros_within_the_unsynced_range() {
     let durable: Vec<u8> = (0..100u32).map(|i| i as u8).collect();
     let unsynced: Vec<u8> = (0..400u32).map(|i| (i % 200) as u8 + 50).collect();
-    let (mut zero_tails, mut garbage_tails, mut kept_some) = (0, 0, 0);
+    let (mut zero_tails, mut garbage_tails, mut kept_some, mut kept_all) = (0, 0, 0, 0);
     let mut lengths = std::collections::BTreeSet::new();
     for seed in 0..200u64 {
         let env = FaultEnv::with_seed(Arc::new(MemEnv::new()), seed);
@@ -217,6 +217,9 @@ fn torn_tails_keep_a_prefix_then_garbage_or_zeros_within_the_unsynced_range() {
         if same > 0 {
             kept_some += 1;
         }
+        if got.len() == durable.len() + unsynced.len() && same == unsynced.len() {
+            kept_all += 1;
+        }
         if !tail.is_empty() {
             if tail.iter().all(|&b| b == 0) {
                 zero_tails += 1;
@@ -243,6 +246,7 @@ fn torn_tails_keep_a_prefix_then_garbage_or_zeros_within_the_unsynced_range() {
         "kept a prefix of the unsynced bytes: {kept_some}"
     );
     assert!(lengths.len() > 50, "lengths vary: {}", lengths.len());
+    assert!(kept_all > 30, "all unsynced bytes written back: {kept_all}");
 }
 
 #[test]
