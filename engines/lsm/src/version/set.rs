@@ -293,12 +293,16 @@ impl VersionSet {
         let result = match self.descriptor.as_mut() {
             Some(log) => {
                 let before = log.written_bytes();
-                let r = log
-                    .add_record(&record)
-                    // The tables this edit adds (and a new MANIFEST) must be
-                    // in the directory before the MANIFEST names them
-                    // durably (LevelDB's SyncDirIfManifest).
-                    .and_then(|()| self.env.sync_dir(&self.dir))
+                // The tables this edit adds (and a new MANIFEST) must be in
+                // the directory before the record naming them reaches the
+                // file: the kernel may write an unsynced record back while
+                // the new names are still lost in a crash (LevelDB's
+                // SyncDirIfManifest, which runs before its buffered
+                // MANIFEST bytes reach the kernel).
+                let r = self
+                    .env
+                    .sync_dir(&self.dir)
+                    .and_then(|()| log.add_record(&record))
                     .and_then(|()| log.sync());
                 self.manifest_bytes_written += log.written_bytes().saturating_sub(before);
                 r
