@@ -415,18 +415,20 @@ fn read_all(
 fn reader_thread(sh: &Shared, slot: usize, seed: u64) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     while !sh.stop.load(Ordering::SeqCst) {
-        let lo = sh.acked_now();
-        let snapshot = sh.db.snapshot();
-        let hi: Vec<u64> = sh
-            .writers
-            .iter()
-            .map(|w| w.started.load(Ordering::SeqCst))
-            .collect();
         let probe = (rng.gen_range(0..WRITERS), rng.gen_range(0..KEYS_PER_WRITER));
-        let read = sh.watchdog.op(
+        let (lo, hi, read) = sh.watchdog.op(
             slot,
             || format!("reader {slot}: snapshot scan"),
-            || read_all(&sh.db, &snapshot, probe),
+            || {
+                let lo = sh.acked_now();
+                let snapshot = sh.db.snapshot();
+                let hi: Vec<u64> = sh
+                    .writers
+                    .iter()
+                    .map(|w| w.started.load(Ordering::SeqCst))
+                    .collect();
+                (lo, hi, read_all(&sh.db, &snapshot, probe))
+            },
         );
         let found = match read {
             Ok(Ok(found)) => found,
@@ -536,7 +538,13 @@ fn writers_readers_and_compactions_survive_random_crashes() {
                 || Db::open(options(&env), "/db"),
             )
             .unwrap_or_else(|e| panic!("seed {seed} cycle {cycle}: open: {e}"));
-        let found = scan_versions(&db).unwrap_or_else(|e| panic!("seed {seed} cycle {cycle}: {e}"));
+        let found = watchdog
+            .op(
+                main_slot,
+                || format!("cycle {cycle}: scan"),
+                || scan_versions(&db),
+            )
+            .unwrap_or_else(|e| panic!("seed {seed} cycle {cycle}: {e}"));
         // Verify what the crash left (nothing to check before the first).
         for (w, state) in writers.iter().enumerate() {
             let history = state.history.lock();
@@ -641,7 +649,9 @@ fn writers_readers_and_compactions_survive_random_crashes() {
                 || Db::open(options(&env), "/db"),
             )
             .unwrap_or_else(|e| panic!("seed {seed}: final open: {e}"));
-        let found = scan_versions(&db).unwrap_or_else(|e| panic!("seed {seed}: final scan: {e}"));
+        let found = watchdog
+            .op(main_slot, || "final scan".into(), || scan_versions(&db))
+            .unwrap_or_else(|e| panic!("seed {seed}: final scan: {e}"));
         for (w, state) in writers.iter().enumerate() {
             let history = state.history.lock();
             let lo = state.durable.load(Ordering::SeqCst).max(history.base);
