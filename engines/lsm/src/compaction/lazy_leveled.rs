@@ -24,6 +24,7 @@
 //! level 1 is small (`S` under `T²` flushes) runs are merged into it
 //! eagerly, which is leveling with a single level.
 
+use super::leveled::add_boundary_inputs;
 use super::runs::{merge_newest_into_level0, newest_first, run_bytes};
 use super::{CompactionPolicy, CompactionTask, LevelInputs, TaskKind, TaskReason, TreeShape};
 use crate::version::level_files::overlapping_inputs;
@@ -120,7 +121,12 @@ impl LazyLeveledPolicy {
         let runs: Vec<Arc<FileEntry>> = version.files[0].iter().take(count).cloned().collect();
         let smallest = runs.iter().map(|f| f.smallest_user_key()).min()?.to_vec();
         let largest = runs.iter().map(|f| f.largest_user_key()).max()?.to_vec();
-        let below = overlapping_inputs(&version.files[1], false, Some(&smallest), Some(&largest));
+        let mut below =
+            overlapping_inputs(&version.files[1], false, Some(&smallest), Some(&largest));
+        // Level 1 is the last level: a file left out that holds older
+        // versions of a key the inputs end with would outlive the tombstone
+        // or newer value this merge drops.
+        add_boundary_inputs(&version.files[1], &mut below);
         let trivial = reason != TaskReason::Manual && runs.len() == 1 && below.is_empty();
         Some(CompactionTask {
             kind: if trivial {
@@ -206,6 +212,8 @@ impl CompactionPolicy for LazyLeveledPolicy {
 mod tests {
     use super::*;
     use crate::compaction::test_shapes::{file, level0, numbers, shape};
+    use crate::format::internal_key::{InternalKey, ValueType};
+    use crate::version::edit::FileMetaData;
 
     fn policy() -> LazyLeveledPolicy {
         LazyLeveledPolicy::default()
@@ -266,6 +274,34 @@ mod tests {
         let task = policy().pick(&shape(&v)).expect("cap");
         assert_eq!(task.inputs[0].files.len(), 16);
         assert_eq!(task.output_level, 1);
+    }
+
+    #[test]
+    fn a_key_split_across_level1_files_is_merged_whole() {
+        // Level 1 splits "k" over two files: 50 ends with k@9, 51 starts
+        // with k@5. A run over a..c overlaps only 50; the merge must take 51
+        // too, or dropping k@9 (a tombstone, say: level 1 is the last level)
+        // would bring k@5 back. Found by the metamorphic test (seed 86 of
+        // the_empty_key_too_without_rusty_leveldb).
+        let meta = |number, smallest: (&[u8], u64), largest: (&[u8], u64)| {
+            Arc::new(FileEntry::new(FileMetaData {
+                number,
+                file_size_bytes: 1000,
+                smallest: InternalKey::new(smallest.0, smallest.1, ValueType::Value),
+                largest: InternalKey::new(largest.0, largest.1, ValueType::Deletion),
+            }))
+        };
+        let mut v = Version::empty();
+        v.files[0] = vec![file(1, "a", "c", 10)];
+        v.files[1] = vec![
+            meta(50, (b"a", 3), (b"k", 9)),
+            meta(51, (b"k", 5), (b"m", 4)),
+            meta(52, (b"n", 2), (b"z", 2)),
+        ];
+        let task = policy()
+            .pick_manual(&shape(&v), 0, None, None)
+            .expect("manual");
+        assert_eq!(numbers(&task), vec![1, 50, 51]);
     }
 
     #[test]

@@ -72,7 +72,10 @@ fn user(ikey: &[u8]) -> &[u8] {
 /// LevelDB 1.23 `AddBoundaryInputs`: while some file at the level starts
 /// with the same user key the inputs end with (at an older sequence), add
 /// it, so that no newer version of a key is compacted below an older one.
-fn add_boundary_inputs(level_files: &[Arc<FileEntry>], inputs: &mut Vec<Arc<FileEntry>>) {
+pub(crate) fn add_boundary_inputs(
+    level_files: &[Arc<FileEntry>],
+    inputs: &mut Vec<Arc<FileEntry>>,
+) {
     if inputs.is_empty() {
         return;
     }
