@@ -71,11 +71,7 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
         )));
     }
     let mut versions = VersionSet::new(Arc::clone(&env), dir);
-    if let Some(note) = versions.recover(options.paranoid_checks)? {
-        if !read_only {
-            info_log(env.as_ref(), dir, &note);
-        }
-    }
+    let torn_tail = versions.recover(options.paranoid_checks)?;
 
     let block_cache = Arc::new(BlockCache::new(options.block_cache_capacity_bytes));
     let table_cache = Arc::new(TableCache::new(
@@ -83,7 +79,45 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
         &options,
         Some(Arc::clone(&block_cache)),
     ));
-    check_tables_present(env.as_ref(), dir, &mut versions)?;
+    let whole = check_tables_present(env.as_ref(), dir, &mut versions).and_then(|()| {
+        let log = log_file_name(dir, versions.log_number);
+        if versions.log_number != 0 && !env.file_exists(&log) {
+            return Err(Error::corruption(
+                format!("{:06}.log", versions.log_number),
+                0,
+                "the MANIFEST names this WAL, which is missing",
+            ));
+        }
+        Ok(())
+    });
+    match (torn_tail, whole) {
+        (None, whole) => whole?,
+        (
+            Some(Error::Corruption {
+                file,
+                offset_bytes,
+                reason,
+            }),
+            Err(missing),
+        ) => {
+            // The dropped edit was in use: files it replaced are gone.
+            return Err(Error::corruption(
+                file,
+                offset_bytes,
+                format!("{reason}, in its last record, which was in use (without it: {missing})"),
+            ));
+        }
+        (Some(torn), Err(_)) => return Err(torn),
+        (Some(torn), Ok(())) => {
+            if !read_only {
+                info_log(
+                    env.as_ref(),
+                    dir,
+                    &format!("dropped the torn tail of the MANIFEST (an unsynced edit): {torn}"),
+                );
+            }
+        }
+    }
 
     let mut edit = VersionEdit::default();
     let mut max_sequence = 0u64;

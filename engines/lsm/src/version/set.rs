@@ -125,14 +125,16 @@ impl VersionSet {
     /// Each MANIFEST record is synced before the change it logs is used, so
     /// only the last record can be an unfinished write: damage after the
     /// last intact record (a torn tail left by a crash) is dropped and
-    /// described in the returned note, unless `paranoid_checks`. Damage
-    /// followed by an intact record is always an error.
+    /// returned, unless `paranoid_checks`; the caller must then check that
+    /// the state without it is whole (a dropped edit that was in use has
+    /// had its inputs or WALs deleted since). Damage followed by an intact
+    /// record is always an error.
     ///
     /// # Errors
     /// `Corruption` naming the MANIFEST and offset if a record fails its
     /// checks, the edits are inconsistent, or a counter is beyond what
     /// file names and sequence numbers can hold; `Io`.
-    pub fn recover(&mut self, paranoid_checks: bool) -> Result<Option<String>> {
+    pub fn recover(&mut self, paranoid_checks: bool) -> Result<Option<Error>> {
         let current_path = current_file_name(&self.dir);
         let current = read_file_to_vec(self.env.as_ref(), &current_path)?;
         let text = String::from_utf8_lossy(&current);
@@ -178,18 +180,16 @@ impl VersionSet {
             next_file = edit.next_file_number.or(next_file);
             last_seq = edit.last_sequence.or(last_seq);
         }
-        let mut note = None;
+        let mut torn_tail = None;
         if let Some(err) = reporter.first() {
-            let torn_tail = reporter
+            let after_last_record = reporter
                 .drops()
                 .iter()
                 .all(|d| last_good_offset.is_some_and(|good| d.offset_bytes > good));
-            if paranoid_checks || !torn_tail {
+            if paranoid_checks || !after_last_record {
                 return Err(err);
             }
-            note = Some(format!(
-                "dropped the torn tail of the MANIFEST (an unsynced edit): {err}"
-            ));
+            torn_tail = Some(err);
         }
         let next_file = next_file
             .ok_or_else(|| Error::corruption(name, 0, "no meta-nextfile entry in descriptor"))?;
@@ -230,7 +230,7 @@ impl VersionSet {
         self.log_number = log_number;
         self.prev_log_number = prev_log.unwrap_or(0);
         self.last_sequence = last_seq;
-        Ok(note)
+        Ok(torn_tail)
     }
 
     fn install(&mut self, version: Version) {
