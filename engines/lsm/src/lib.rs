@@ -9,6 +9,7 @@
 
 pub mod compaction;
 pub mod db;
+pub mod dump;
 pub mod format;
 pub mod iter;
 pub mod memtable;
