@@ -542,11 +542,20 @@ impl Tuning {
         allow(dead_code)
     )]
     fn peer_spec(&self, kind: &str) -> strata_api::EngineSpec {
+        // rusty-leveldb gets LevelDB's smallest table size (which LevelDB
+        // itself raises smaller sizes to): with small tables its compactions
+        // split one key's versions across files and, lacking LevelDB's
+        // boundary inputs, bring deleted keys back (RUSTY_STALE_GET_NOTE).
+        let max_file_bytes = if kind == "rusty-leveldb" {
+            self.max_file_bytes.max(1 << 20)
+        } else {
+            self.max_file_bytes
+        };
         let text = format!(
             "{kind}:write_buffer_size={},max_file_size={},block_size={},bloom_bits={},\
              compression={},cache_size={}",
             self.write_buffer_bytes,
-            self.max_file_bytes,
+            max_file_bytes,
             self.block_bytes,
             self.bloom_bits,
             if self.snappy { "snappy" } else { "none" },
@@ -811,7 +820,10 @@ newer version down and leave the older one above it, and Version::get, which sto
 level that has the key, returns the older value (or a deleted key's older value); such a get is \
 accepted only if the value it returned was written to that key before and a fresh cursor at the \
 same snapshot, seeking to exactly that key, finds the oracle's answer (cursors merge by sequence \
-number and are right)";
+number and are right). Worse, a tombstone moved below an older value can be dropped and the \
+deleted key comes back for every reader (seen in a long campaign), so rusty-leveldb runs with \
+tables of at least 1 MiB (LevelDB's own minimum, which LevelDB applies to itself too), which \
+keeps such splits out of its runs";
 
 /// rusty-leveldb's known upstream defects, tracked per cursor slot to
 /// decide which of its results are compared. A cursor's results are
