@@ -68,19 +68,9 @@ pub fn arg_bytes(text: &str, hex: bool, what: &str) -> Result<Vec<u8>, Failure> 
     }
 }
 
-/// `leveldbutil`'s `EscapeString`: printable ASCII (`' '..='~'`) as is,
-/// every other byte as `\x` and two lowercase hex digits.
-pub fn escape(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if (b' '..=b'~').contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "\\x{b:02x}");
-        }
-    }
-    out
-}
+/// `leveldbutil`'s `EscapeString` (non-printable bytes as `\xNN`): the
+/// engine's, so `get`'s messages and `dump`'s lines escape alike.
+pub use strata_lsm::dump::escape;
 
 #[cfg(test)]
 mod tests {
@@ -111,11 +101,5 @@ mod tests {
         assert_eq!(arg_bytes("0x41", true, "key").expect("hex"), b"A");
         assert_eq!(arg_bytes("0x41", false, "key").expect("text"), b"0x41");
         assert_eq!(arg_bytes("abc", true, "key").expect("text"), b"abc");
-    }
-
-    #[test]
-    fn escape_matches_leveldbutil() {
-        assert_eq!(escape(b"k1 ~"), "k1 ~");
-        assert_eq!(escape(b"a\x00\x7f\xff\n"), "a\\x00\\x7f\\xff\\x0a");
     }
 }
