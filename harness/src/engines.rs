@@ -1,13 +1,92 @@
-//! The engine factory: turns a spec into an open engine in a directory.
+//! The engine factory: the kinds of engine a spec may name (each with the
+//! schema its crate defines), and a spec turned into an open engine in a
+//! directory.
 //!
 //! `lsm` is strata's own engine (over the given `Env`). The baselines
 //! (`leveldb`, `rusty-leveldb`) are compiled in only with their cargo
-//! features and always use the real file system.
+//! features and always use the real file system; their specs parse and
+//! check either way.
 
 use std::path::Path;
 use std::sync::Arc;
-use strata_api::{Engine, EngineSpec, Env, Error, Result};
+use strata_api::{Engine, EngineSpec, Env, Error, Result, SpecSchema};
+use strata_baselines::BaselineOptions;
 use strata_lsm::{Db, DbOptions};
+
+/// Every kind of engine a spec may name, with its keys, in the order
+/// error messages list them.
+pub const KINDS: &[SpecSchema] = &[
+    strata_lsm::spec::SCHEMA,
+    strata_baselines::spec::LEVELDB,
+    strata_baselines::spec::RUSTY_LEVELDB,
+];
+
+/// The schema of engine kind `kind`, if strata has such a kind.
+pub fn schema(kind: &str) -> Option<&'static SpecSchema> {
+    KINDS.iter().find(|s| s.kind == kind)
+}
+
+/// Parses `text` and checks its kind and keys against [`KINDS`].
+///
+/// # Errors
+/// `InvalidArgument` naming the unknown kind, key or value and listing the
+/// allowed ones.
+pub fn parse_spec(text: &str) -> Result<EngineSpec> {
+    EngineSpec::parse_for(text, KINDS)
+}
+
+/// Checks `spec` as its engine would when opening it (ranges, a policy's
+/// parameters, sizes that must fit), without opening anything.
+///
+/// # Errors
+/// `InvalidArgument` saying what is wrong.
+pub fn check_spec(spec: &EngineSpec) -> Result<()> {
+    match spec.kind() {
+        "lsm" => strata_lsm::spec::validate(spec).map(drop),
+        kind => BaselineOptions::from_spec(spec, kind).map(drop),
+    }
+}
+
+/// `spec` with the keys it leaves out set to its engine's defaults (as
+/// far as they do not depend on other keys): what describes the engine in
+/// a results row.
+pub fn resolved(spec: &EngineSpec) -> EngineSpec {
+    match spec.kind() {
+        "lsm" => strata_lsm::spec::resolved(spec),
+        _ => strata_baselines::spec::resolved(spec),
+    }
+}
+
+/// The columns of a results row that describe an engine, read from its
+/// [`resolved`] spec; a key the engine does not have is empty (`memtable`
+/// and `compaction` of a peer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineColumns {
+    /// The memtable implementation.
+    pub memtable: String,
+    /// The compaction policy.
+    pub compaction: String,
+    /// The block compression.
+    pub compression: String,
+    /// Bloom filter bits per key (0: none).
+    pub bloom_bits: u32,
+}
+
+impl EngineColumns {
+    /// The columns of `spec`.
+    pub fn of(spec: &EngineSpec) -> Self {
+        let full = resolved(spec);
+        let text = |key: &str| full.get(key).unwrap_or_default().to_string();
+        EngineColumns {
+            memtable: text("memtable"),
+            compaction: text("compaction"),
+            compression: text("compression"),
+            bloom_bits: full
+                .number("bloom_bits")
+                .map_or(0, |b| u32::try_from(b).unwrap_or(u32::MAX)),
+        }
+    }
+}
 
 /// Opens (creating if missing) the engine `spec` names in `dir`.
 ///
@@ -125,4 +204,82 @@ fn open_rusty(_spec: &EngineSpec, _dir: &Path) -> Result<Arc<dyn Engine>> {
     Err(Error::InvalidArgument(
         "engine 'rusty-leveldb' is not compiled in: build with `--features rusty-leveldb`".into(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_are_checked_against_the_kind_of_engine() {
+        let e = parse_spec("rocks").expect_err("kind").to_string();
+        assert!(
+            e.contains(
+                "unknown engine kind 'rocks' in spec 'rocks'; allowed: lsm, leveldb, rusty-leveldb"
+            ),
+            "{e}"
+        );
+        let e = parse_spec("lsm:memtabel=skiplist")
+            .expect_err("key")
+            .to_string();
+        assert!(
+            e.contains("unknown key 'memtabel'") && e.contains("memtable"),
+            "{e}"
+        );
+        let e = parse_spec("leveldb:memtable=btree")
+            .expect_err("key")
+            .to_string();
+        assert!(
+            e.contains("unknown key 'memtable' for engine 'leveldb'"),
+            "{e}"
+        );
+        let e = parse_spec("lsm:compression=zlib")
+            .expect_err("value")
+            .to_string();
+        assert!(e.contains("none, snappy"), "{e}");
+        assert!(parse_spec("lsm:memtable").is_err());
+        let s = parse_spec("lsm:write_buffer_size=1K").expect("grammar and schema");
+        let e = check_spec(&s).expect_err("range").to_string();
+        assert!(e.contains("below the minimum"), "{e}");
+        let s = parse_spec("rusty-leveldb:bloom_bits=8G").expect("schema");
+        assert!(check_spec(&s).is_err(), "bloom bits must fit u32");
+        check_spec(&parse_spec("lsm:compaction=tiered,min_merge_width=3").expect("spec"))
+            .expect("valid");
+    }
+
+    #[test]
+    fn row_columns_come_from_the_engines_defaults() {
+        let columns = |text: &str| EngineColumns::of(&parse_spec(text).expect("spec"));
+        assert_eq!(
+            columns("lsm"),
+            EngineColumns {
+                memtable: "skiplist".into(),
+                compaction: "leveled".into(),
+                compression: "snappy".into(),
+                bloom_bits: 0,
+            }
+        );
+        assert_eq!(
+            columns("lsm:memtable=btree,compaction=tiered,compression=none,bloom_bits=100"),
+            EngineColumns {
+                memtable: "btree".into(),
+                compaction: "tiered".into(),
+                compression: "none".into(),
+                bloom_bits: 100,
+            }
+        );
+        assert_eq!(
+            columns("leveldb:bloom_bits=10"),
+            EngineColumns {
+                memtable: String::new(),
+                compaction: String::new(),
+                compression: "snappy".into(),
+                bloom_bits: 10,
+            }
+        );
+        assert_eq!(
+            columns("rusty-leveldb:compression=none").compression,
+            "none"
+        );
+    }
 }

@@ -25,4 +25,4 @@ pub use iter::KvIterator;
 pub use metrics::EngineMetrics;
 pub use options::{ReadOptions, WriteOptions};
 pub use snapshot::Snapshot;
-pub use spec::EngineSpec;
+pub use spec::{EngineSpec, KeySchema, SpecSchema, ValueKind};

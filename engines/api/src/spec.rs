@@ -1,9 +1,13 @@
 //! `EngineSpec`: which engine, and with what parts and options, parsed from
 //! strings such as `lsm:memtable=skiplist,compaction=leveled,bloom_bits=10`.
 //!
-//! The grammar is `KIND[:KEY=VALUE[,KEY=VALUE]*]`. Every kind has a fixed
-//! set of keys; a key takes either one of a listed set of words or a number.
-//! Anything else is an `InvalidArgument` that lists what is allowed.
+//! The grammar is `KIND[:KEY=VALUE[,KEY=VALUE]*]`. This module knows the
+//! grammar only: which kinds exist and which keys each accepts is data an
+//! engine crate supplies as a [`SpecSchema`] (strata-lsm's `spec::SCHEMA`,
+//! strata-baselines' `spec::LEVELDB`, ...), and the harness lists them. A
+//! key takes either one of a listed set of words or a number; checked
+//! against a schema, anything else is an `InvalidArgument` that lists what
+//! is allowed.
 
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
@@ -30,135 +34,32 @@ pub struct KeySchema {
     pub values: ValueKind,
     /// What it means, for `--help` and error messages.
     pub doc: &'static str,
+    /// The value the engine uses when a spec leaves the key out, if that
+    /// value does not depend on other keys (a policy's parameters default
+    /// per policy and have `None`).
+    pub default: Option<&'static str>,
 }
 
-/// Memtable implementations of the LSM engine.
-pub const MEMTABLES: &[&str] = &["skiplist", "btree", "vector"];
-/// Compaction policies of the LSM engine.
-pub const COMPACTIONS: &[&str] = &["leveled", "tiered", "lazy_leveled"];
-/// Block compression choices.
-pub const COMPRESSIONS: &[&str] = &["none", "snappy"];
-const BOOLS: &[&str] = &["true", "false"];
-
-const COMMON_KEYS: &[KeySchema] = &[
-    KeySchema {
-        name: "compression",
-        values: ValueKind::OneOf(COMPRESSIONS),
-        doc: "block compression (default snappy, LevelDB's)",
-    },
-    KeySchema {
-        name: "bloom_bits",
-        values: ValueKind::Number,
-        doc: "bloom filter bits per key; 0 = no filter (default 0, LevelDB's)",
-    },
-    KeySchema {
-        name: "write_buffer_size",
-        values: ValueKind::Number,
-        doc: "memtable bytes before a flush (default 4M)",
-    },
-    KeySchema {
-        name: "max_file_size",
-        values: ValueKind::Number,
-        doc: "target table file bytes (default 2M)",
-    },
-    KeySchema {
-        name: "block_size",
-        values: ValueKind::Number,
-        doc: "uncompressed data block bytes (default 4K)",
-    },
-    KeySchema {
-        name: "cache_size",
-        values: ValueKind::Number,
-        doc: "block cache bytes (default 8M)",
-    },
-    KeySchema {
-        name: "open_files",
-        values: ValueKind::Number,
-        doc: "max open files (default 1000)",
-    },
-];
-
-const LSM_KEYS: &[KeySchema] = &[
-    KeySchema {
-        name: "memtable",
-        values: ValueKind::OneOf(MEMTABLES),
-        doc: "memtable implementation (default skiplist)",
-    },
-    KeySchema {
-        name: "compaction",
-        values: ValueKind::OneOf(COMPACTIONS),
-        doc: "compaction policy (default leveled)",
-    },
-    KeySchema {
-        name: "tiered_size_ratio",
-        values: ValueKind::Number,
-        doc:
-            "tiered: a run joins a merge if at most this % larger than the chosen runs (default 1)",
-    },
-    KeySchema {
-        name: "max_space_amp",
-        values: ValueKind::Number,
-        doc: "tiered: merge all runs when newer runs reach this % of the oldest (default 200)",
-    },
-    KeySchema {
-        name: "min_merge_width",
-        values: ValueKind::Number,
-        doc: "tiered: fewest runs in a size-ratio merge, >= 2 (default 2)",
-    },
-    KeySchema {
-        name: "max_merge_width",
-        values: ValueKind::Number,
-        doc: "tiered: most runs in a size-ratio merge; 0 = unlimited (default 0)",
-    },
-    KeySchema {
-        name: "tiered_run_trigger",
-        values: ValueKind::Number,
-        doc: "tiered: level-0 runs at which compaction starts, >= 2 (default 4)",
-    },
-    KeySchema {
-        name: "lazy_ratio",
-        values: ValueKind::Number,
-        doc: "lazy_leveled: size ratio T between levels and runs per tier, >= 2 (default 4)",
-    },
-    KeySchema {
-        name: "lazy_max_runs",
-        values: ValueKind::Number,
-        doc: "lazy_leveled: level-0 runs at which all merge into level 1, >= 2 (default 16)",
-    },
-    KeySchema {
-        name: "block_restart_interval",
-        values: ValueKind::Number,
-        doc: "keys between restart points (default 16)",
-    },
-    KeySchema {
-        name: "max_bytes_for_level_base",
-        values: ValueKind::Number,
-        doc: "level-1 size target; level L targets x10^(L-1) (default 10M)",
-    },
-    KeySchema {
-        name: "paranoid_checks",
-        values: ValueKind::OneOf(BOOLS),
-        doc: "fail on any corruption instead of skipping (default false)",
-    },
-];
-
-/// The kinds of engine a spec may name, each with its keys.
-pub fn kinds() -> &'static [(&'static str, &'static [&'static [KeySchema]])] {
-    &[
-        ("lsm", &[LSM_KEYS, COMMON_KEYS]),
-        ("leveldb", &[COMMON_KEYS]),
-        ("rusty-leveldb", &[COMMON_KEYS]),
-    ]
+/// The keys one kind of engine accepts: the data a spec is validated
+/// against. Each engine crate defines its own (strata-api knows none).
+#[derive(Debug, Clone, Copy)]
+pub struct SpecSchema {
+    /// The kind a spec names, e.g. `lsm`.
+    pub kind: &'static str,
+    /// Every key of the kind, in the order error messages list them.
+    pub keys: &'static [KeySchema],
 }
 
-fn keys_of(kind: &str) -> Option<impl Iterator<Item = &'static KeySchema>> {
-    kinds()
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, groups)| groups.iter().flat_map(|g| g.iter()))
+impl SpecSchema {
+    fn key(&self, name: &str) -> Option<&'static KeySchema> {
+        self.keys.iter().find(|k| k.name == name)
+    }
 }
 
-/// A parsed, validated engine spec.
+/// The words a boolean key takes.
+pub const BOOLS: &[&str] = &["true", "false"];
+
+/// A parsed engine spec.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EngineSpec {
     kind: String,
@@ -166,25 +67,49 @@ pub struct EngineSpec {
 }
 
 impl EngineSpec {
-    /// Parses and validates `text`.
+    /// Parses `text` by the grammar alone: any kind, any keys. Check it
+    /// with [`EngineSpec::validate`], or parse with
+    /// [`EngineSpec::parse_for`], to know the kind and its keys exist.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for an empty kind or a pair that is not
+    /// `KEY=VALUE`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let (kind, rest) = split_kind(text);
+        if kind.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "spec '{text}' names no engine kind"
+            )));
+        }
+        Self::parse_pairs(text, kind, rest, None)
+    }
+
+    /// Parses `text` and validates it against the schema of its kind among
+    /// `kinds`.
     ///
     /// # Errors
     /// `InvalidArgument` naming the unknown kind, key or value and listing
     /// the allowed ones.
-    pub fn parse(text: &str) -> Result<Self> {
+    pub fn parse_for(text: &str, kinds: &[SpecSchema]) -> Result<Self> {
         let text = text.trim();
-        let (kind, rest) = match text.split_once(':') {
-            Some((k, r)) => (k.trim(), Some(r)),
-            None => (text, None),
-        };
-        let Some(schema) = keys_of(kind) else {
-            let names: Vec<&str> = kinds().iter().map(|(k, _)| *k).collect();
+        let (kind, rest) = split_kind(text);
+        let Some(schema) = kinds.iter().find(|s| s.kind == kind) else {
+            let names: Vec<&str> = kinds.iter().map(|s| s.kind).collect();
             return Err(Error::InvalidArgument(format!(
                 "unknown engine kind '{kind}' in spec '{text}'; allowed: {}",
                 names.join(", ")
             )));
         };
-        let schema: Vec<&KeySchema> = schema.collect();
+        Self::parse_pairs(text, kind, rest, Some(schema))
+    }
+
+    fn parse_pairs(
+        text: &str,
+        kind: &str,
+        rest: Option<&str>,
+        schema: Option<&SpecSchema>,
+    ) -> Result<Self> {
         let mut spec = EngineSpec {
             kind: kind.to_string(),
             params: BTreeMap::new(),
@@ -199,43 +124,45 @@ impl EngineSpec {
                     "'{pair}' in spec '{text}' is not KEY=VALUE"
                 )));
             };
-            spec.set(&schema, key.trim(), value.trim())?;
+            spec = match schema {
+                Some(schema) => spec.with_checked(key.trim(), value.trim(), schema)?,
+                None => spec.with(key.trim(), value.trim())?,
+            };
         }
         Ok(spec)
     }
 
-    fn set(&mut self, schema: &[&KeySchema], key: &str, value: &str) -> Result<()> {
-        let Some(entry) = schema.iter().find(|s| s.name == key) else {
-            let names: Vec<&str> = schema.iter().map(|s| s.name).collect();
+    /// Checks that the spec is of `schema`'s kind and that every key it
+    /// sets is one of the schema's, with an allowed value.
+    ///
+    /// # Errors
+    /// `InvalidArgument` as for [`EngineSpec::parse_for`].
+    pub fn validate(&self, schema: &SpecSchema) -> Result<()> {
+        if self.kind != schema.kind {
             return Err(Error::InvalidArgument(format!(
-                "unknown key '{key}' for engine '{}'; allowed: {}",
-                self.kind,
-                names.join(", ")
-            )));
-        };
-        let ok = match entry.values {
-            ValueKind::OneOf(words) => words.contains(&value),
-            ValueKind::Number => parse_size(value).is_some(),
-            ValueKind::Decimal => value
-                .parse::<f64>()
-                .map(|v| v >= 0.0 && v.is_finite())
-                .unwrap_or(false),
-        };
-        if !ok {
-            let allowed = match entry.values {
-                ValueKind::OneOf(words) => words.join(", "),
-                ValueKind::Number => {
-                    "a non-negative integer, optionally with K, M or G".to_string()
-                }
-                ValueKind::Decimal => "a non-negative decimal number".to_string(),
-            };
-            return Err(Error::InvalidArgument(format!(
-                "bad value '{value}' for '{key}' of engine '{}'; allowed: {allowed}",
-                self.kind
+                "spec '{self}' is not a {} spec",
+                schema.kind
             )));
         }
-        self.params.insert(key.to_string(), value.to_string());
+        for (key, value) in &self.params {
+            check_value(&self.kind, schema, key, value)?;
+        }
         Ok(())
+    }
+
+    /// The spec with every key of `schema` that has a fixed default, and
+    /// that the spec leaves out, set to that default: what the engine will
+    /// use, as far as the schema says.
+    pub fn resolved(&self, schema: &SpecSchema) -> Self {
+        let mut copy = self.clone();
+        for key in schema.keys {
+            if let Some(default) = key.default {
+                copy.params
+                    .entry(key.name.to_string())
+                    .or_insert_with(|| default.to_string());
+            }
+        }
+        copy
     }
 
     /// The engine kind: `lsm`, `leveldb`, `rusty-leveldb`.
@@ -263,29 +190,85 @@ impl EngineSpec {
         &self.params
     }
 
-    /// A copy with `key` set to `value` (validated).
+    /// A copy with `key` set to `value`, checked by the grammar only (a
+    /// key or value that would not print back as the same spec is refused).
     ///
     /// # Errors
-    /// `InvalidArgument` as for [`EngineSpec::parse`].
+    /// `InvalidArgument` for an empty key, or a key or value holding `,` or
+    /// `:` (or, in a key, `=`).
     pub fn with(&self, key: &str, value: &str) -> Result<Self> {
-        let schema: Vec<&KeySchema> = keys_of(&self.kind).map(|k| k.collect()).unwrap_or_default();
+        let bad_key = key.is_empty() || key.contains([',', ':', '=']);
+        if bad_key || value.contains([',', ':']) {
+            return Err(Error::InvalidArgument(format!(
+                "'{key}={value}' is not a KEY=VALUE of a spec"
+            )));
+        }
         let mut copy = self.clone();
-        copy.set(&schema, key, value)?;
+        copy.params.insert(key.to_string(), value.to_string());
         Ok(copy)
     }
 
-    /// A copy with `key` set to `value` only if the spec does not set it
-    /// already (used to apply command-line defaults under a spec).
+    /// A copy with `key` set to `value`, validated against `schema`.
     ///
     /// # Errors
-    /// `InvalidArgument` as for [`EngineSpec::parse`].
-    pub fn with_default(&self, key: &str, value: &str) -> Result<Self> {
+    /// `InvalidArgument` as for [`EngineSpec::parse_for`].
+    pub fn with_checked(&self, key: &str, value: &str, schema: &SpecSchema) -> Result<Self> {
+        check_value(&self.kind, schema, key, value)?;
+        self.with(key, value)
+    }
+
+    /// A copy with `key` set to `value` (validated against `schema`) only
+    /// if the spec does not set it already (used to apply command-line
+    /// defaults under a spec).
+    ///
+    /// # Errors
+    /// `InvalidArgument` as for [`EngineSpec::parse_for`].
+    pub fn with_default(&self, key: &str, value: &str, schema: &SpecSchema) -> Result<Self> {
         if self.params.contains_key(key) {
             Ok(self.clone())
         } else {
-            self.with(key, value)
+            self.with_checked(key, value, schema)
         }
     }
+}
+
+/// The kind and the text after the first `:`, if any.
+fn split_kind(text: &str) -> (&str, Option<&str>) {
+    match text.split_once(':') {
+        Some((k, r)) => (k.trim(), Some(r)),
+        None => (text, None),
+    }
+}
+
+/// `InvalidArgument` unless `key` is one of `schema`'s and `value` one it
+/// allows; `kind` names the engine in the message.
+fn check_value(kind: &str, schema: &SpecSchema, key: &str, value: &str) -> Result<()> {
+    let Some(entry) = schema.key(key) else {
+        let names: Vec<&str> = schema.keys.iter().map(|s| s.name).collect();
+        return Err(Error::InvalidArgument(format!(
+            "unknown key '{key}' for engine '{kind}'; allowed: {}",
+            names.join(", ")
+        )));
+    };
+    let ok = match entry.values {
+        ValueKind::OneOf(words) => words.contains(&value),
+        ValueKind::Number => parse_size(value).is_some(),
+        ValueKind::Decimal => value
+            .parse::<f64>()
+            .map(|v| v >= 0.0 && v.is_finite())
+            .unwrap_or(false),
+    };
+    if ok {
+        return Ok(());
+    }
+    let allowed = match entry.values {
+        ValueKind::OneOf(words) => words.join(", "),
+        ValueKind::Number => "a non-negative integer, optionally with K, M or G".to_string(),
+        ValueKind::Decimal => "a non-negative decimal number".to_string(),
+    };
+    Err(Error::InvalidArgument(format!(
+        "bad value '{value}' for '{key}' of engine '{kind}'; allowed: {allowed}"
+    )))
 }
 
 impl fmt::Display for EngineSpec {
@@ -322,47 +305,116 @@ pub fn parse_size(text: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
+    const COLOURS: &[&str] = &["red", "green"];
+    /// A made-up engine: strata-api's tests know no real one.
+    const TOY: SpecSchema = SpecSchema {
+        kind: "toy",
+        keys: &[
+            KeySchema {
+                name: "colour",
+                values: ValueKind::OneOf(COLOURS),
+                doc: "its colour (default red)",
+                default: Some("red"),
+            },
+            KeySchema {
+                name: "size",
+                values: ValueKind::Number,
+                doc: "bytes (default 4K)",
+                default: Some("4K"),
+            },
+            KeySchema {
+                name: "ratio",
+                values: ValueKind::Decimal,
+                doc: "a ratio, no fixed default",
+                default: None,
+            },
+        ],
+    };
+    const OTHER: SpecSchema = SpecSchema {
+        kind: "other",
+        keys: &[],
+    };
+    const KINDS: &[SpecSchema] = &[TOY, OTHER];
+
     #[test]
     fn parses_and_prints_canonically() {
-        let s = EngineSpec::parse(
-            "lsm:memtable=skiplist,compaction=leveled,compression=snappy,bloom_bits=10",
-        )
-        .expect("valid");
-        assert_eq!(s.kind(), "lsm");
-        assert_eq!(s.get("memtable"), Some("skiplist"));
-        assert_eq!(s.number("bloom_bits"), Some(10));
-        assert_eq!(
-            s.to_string(),
-            "lsm:bloom_bits=10,compaction=leveled,compression=snappy,memtable=skiplist"
-        );
+        let s = EngineSpec::parse_for("toy:size=10,colour=green,ratio=1.5", KINDS).expect("valid");
+        assert_eq!(s.kind(), "toy");
+        assert_eq!(s.get("colour"), Some("green"));
+        assert_eq!(s.number("size"), Some(10));
+        assert_eq!(s.to_string(), "toy:colour=green,ratio=1.5,size=10");
         assert_eq!(EngineSpec::parse(&s.to_string()).expect("reparse"), s);
-        assert_eq!(EngineSpec::parse("lsm").expect("bare").to_string(), "lsm");
+        assert_eq!(EngineSpec::parse("toy").expect("bare").to_string(), "toy");
+        assert!(EngineSpec::parse("").is_err(), "no kind");
+    }
+
+    #[test]
+    fn the_grammar_alone_takes_any_kind_and_key_until_validated() {
+        let s = EngineSpec::parse("rocks:wal=off").expect("grammar");
+        assert_eq!(s.get("wal"), Some("off"));
+        let e = s.validate(&TOY).expect_err("kind").to_string();
+        assert!(e.contains("not a toy spec"), "{e}");
+        let s = EngineSpec::parse("toy:colour=blue").expect("grammar");
+        let e = s.validate(&TOY).expect_err("value").to_string();
+        assert!(e.contains("allowed: red, green"), "{e}");
+        EngineSpec::parse("toy:colour=green,ratio=0.5")
+            .expect("grammar")
+            .validate(&TOY)
+            .expect("valid");
+        assert!(EngineSpec::parse("toy")
+            .expect("bare")
+            .with("a,b", "1")
+            .is_err());
+        assert!(EngineSpec::parse("toy")
+            .expect("bare")
+            .with("a", "1:2")
+            .is_err());
     }
 
     #[test]
     fn unknown_kind_key_and_value_list_the_allowed() {
-        let e = EngineSpec::parse("rocks").expect_err("kind").to_string();
-        assert!(e.contains("lsm, leveldb, rusty-leveldb"), "{e}");
-        let e = EngineSpec::parse("lsm:memtabel=skiplist")
+        let e = EngineSpec::parse_for("rocks", KINDS)
+            .expect_err("kind")
+            .to_string();
+        assert!(
+            e.contains("unknown engine kind 'rocks' in spec 'rocks'; allowed: toy, other"),
+            "{e}"
+        );
+        let e = EngineSpec::parse_for("toy:colur=red", KINDS)
             .expect_err("key")
             .to_string();
         assert!(
-            e.contains("unknown key 'memtabel'") && e.contains("memtable"),
+            e.contains("unknown key 'colur' for engine 'toy'; allowed: colour, size, ratio"),
             "{e}"
         );
-        let e = EngineSpec::parse("lsm:compression=zlib")
+        let e = EngineSpec::parse_for("toy:colour=blue", KINDS)
             .expect_err("value")
             .to_string();
-        assert!(e.contains("none, snappy"), "{e}");
-        let e = EngineSpec::parse("lsm:bloom_bits=ten")
+        assert!(
+            e.contains("bad value 'blue' for 'colour' of engine 'toy'; allowed: red, green"),
+            "{e}"
+        );
+        let e = EngineSpec::parse_for("toy:size=ten", KINDS)
             .expect_err("number")
             .to_string();
-        assert!(e.contains("bloom_bits"), "{e}");
-        assert!(EngineSpec::parse("lsm:memtable").is_err());
+        assert!(e.contains("optionally with K, M or G"), "{e}");
+        let e = EngineSpec::parse_for("toy:ratio=-1", KINDS)
+            .expect_err("decimal")
+            .to_string();
+        assert!(e.contains("a non-negative decimal number"), "{e}");
+        assert!(EngineSpec::parse_for("toy:colour", KINDS).is_err());
         assert!(matches!(
-            EngineSpec::parse("lsm:x=1"),
+            EngineSpec::parse_for("other:x=1", KINDS),
             Err(Error::InvalidArgument(_))
         ));
+    }
+
+    #[test]
+    fn resolved_fills_fixed_defaults_only() {
+        let s = EngineSpec::parse_for("toy:size=1M", KINDS).expect("valid");
+        let r = s.resolved(&TOY);
+        assert_eq!(r.to_string(), "toy:colour=red,size=1M");
+        assert_eq!(r.get("ratio"), None);
     }
 
     #[test]
@@ -377,19 +429,18 @@ mod tests {
 
     #[test]
     fn with_default_keeps_explicit_values() {
-        let s = EngineSpec::parse("lsm:bloom_bits=10").expect("valid");
+        let s = EngineSpec::parse_for("toy:size=10", KINDS).expect("valid");
         assert_eq!(
-            s.with_default("bloom_bits", "0")
+            s.with_default("size", "0", &TOY)
                 .expect("ok")
-                .number("bloom_bits"),
+                .number("size"),
             Some(10)
         );
         assert_eq!(
-            s.with_default("cache_size", "1M")
-                .expect("ok")
-                .number("cache_size"),
-            Some(1 << 20)
+            s.with_default("ratio", "2", &TOY).expect("ok").get("ratio"),
+            Some("2")
         );
-        assert!(s.with("memtable", "nope").is_err());
+        assert!(s.with_checked("colour", "nope", &TOY).is_err());
+        assert!(s.with_default("shape", "round", &TOY).is_err());
     }
 }

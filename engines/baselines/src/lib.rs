@@ -3,8 +3,8 @@
 //! same machine in the same run.
 //!
 //! Each peer is behind a cargo feature; with no feature this crate is empty
-//! apart from [`BaselineOptions`], and the harness reports the engine as
-//! not compiled in.
+//! apart from [`BaselineOptions`] and the peers' [`spec`] keys, and the
+//! harness reports the engine as not compiled in.
 //!
 //! # `leveldb`: LevelDB 1.23 through its C API
 //!
@@ -77,6 +77,7 @@
 //! cannot be told to write none.
 
 mod options;
+pub mod spec;
 
 pub use options::BaselineOptions;
 

@@ -5,7 +5,8 @@
 //! [`memtable`] (the in-memory write buffer), [`iter`] (merging and
 //! snapshot-aware cursors), [`version`] (the set of live files and its
 //! MANIFEST), [`compaction`] (pure policies plus one executor), and the
-//! database itself ([`Db`]).
+//! database itself ([`Db`]); [`spec`] holds the keys of an `lsm:` spec, the
+//! options one gives and the canonical spec string.
 
 pub mod compaction;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod format;
 pub mod iter;
 pub mod memtable;
 pub mod options;
+pub mod spec;
 pub mod table;
 pub mod table_cache;
 pub mod version;

@@ -1,12 +1,13 @@
 //! `DbOptions`: LevelDB's `Options`, with the same names and defaults.
+//! The spec keys that set them, and `DbOptions::from_spec`, are in
+//! [`crate::spec`].
 
-use crate::compaction::lazy_leveled::LazyLeveledParams;
-use crate::compaction::tiered::TieredParams;
 use crate::compaction::CompactionKind;
 use crate::memtable::MemTableKind;
+use crate::spec::{DEFAULT_COMPACTION, DEFAULT_MEMTABLE};
 use crate::table::CompressionType;
 use std::sync::Arc;
-use strata_api::{EngineSpec, Env, Error, PosixEnv, Result};
+use strata_api::{Env, PosixEnv};
 
 /// Options of a database, fixed at open.
 #[derive(Clone)]
@@ -66,155 +67,17 @@ impl Default for DbOptions {
             max_bytes_for_level_base: 10 << 20,
             compression: CompressionType::Snappy,
             bloom_bits_per_key: None,
-            memtable: MemTableKind::SkipList,
-            compaction: CompactionKind::Leveled,
+            memtable: DEFAULT_MEMTABLE,
+            compaction: DEFAULT_COMPACTION,
         }
     }
 }
 
 impl DbOptions {
-    /// Options from an `lsm:` spec on top of the defaults, with `env`.
-    ///
-    /// # Errors
-    /// `InvalidArgument` if the spec is not of kind `lsm` or a value is out
-    /// of range (for example a zero write buffer).
-    pub fn from_spec(spec: &EngineSpec, env: Arc<dyn Env>) -> Result<Self> {
-        if spec.kind() != "lsm" {
-            return Err(Error::InvalidArgument(format!(
-                "spec '{spec}' is not an lsm spec"
-            )));
-        }
-        let mut o = DbOptions {
-            env,
-            create_if_missing: true,
-            ..DbOptions::default()
-        };
-        if let Some(m) = spec.get("memtable") {
-            o.memtable = MemTableKind::parse(m)
-                .ok_or_else(|| Error::InvalidArgument(format!("unknown memtable '{m}'")))?;
-        }
-        if let Some(c) = spec.get("compaction") {
-            o.compaction = CompactionKind::parse(c)
-                .ok_or_else(|| Error::InvalidArgument(format!("unknown compaction '{c}'")))?;
-        }
-        o.compaction = compaction_params(spec, o.compaction)?;
-        if let Some(c) = spec.get("compression") {
-            o.compression = match c {
-                "none" => CompressionType::None,
-                _ => CompressionType::Snappy,
-            };
-        }
-        if let Some(b) = spec.number("bloom_bits") {
-            o.bloom_bits_per_key = (b > 0).then_some(b.min(64) as u32);
-        }
-        let at_least = |key: &str, min: u64| -> Result<Option<u64>> {
-            match spec.number(key) {
-                Some(v) if v < min => Err(Error::InvalidArgument(format!(
-                    "{key}={v} is below the minimum {min}"
-                ))),
-                other => Ok(other),
-            }
-        };
-        if let Some(v) = at_least("write_buffer_size", 4 << 10)? {
-            o.write_buffer_size = v as usize;
-        }
-        if let Some(v) = at_least("max_file_size", 4 << 10)? {
-            o.max_file_size = v;
-        }
-        if let Some(v) = at_least("max_bytes_for_level_base", 64 << 10)? {
-            o.max_bytes_for_level_base = v;
-        }
-        if let Some(v) = at_least("block_size", 64)? {
-            o.block_size = v as usize;
-        }
-        if let Some(v) = at_least("block_restart_interval", 1)? {
-            o.block_restart_interval = v as usize;
-        }
-        if let Some(v) = at_least("open_files", 20)? {
-            o.max_open_files = v as usize;
-        }
-        if let Some(v) = spec.number("cache_size") {
-            o.block_cache_capacity_bytes = v as usize;
-        }
-        if let Some(p) = spec.get("paranoid_checks") {
-            o.paranoid_checks = p == "true";
-        }
-        Ok(o)
-    }
-
     /// Table files the table cache may keep open.
     pub fn table_cache_capacity(&self) -> usize {
         self.max_open_files.saturating_sub(10).max(1)
     }
-}
-
-/// Spec keys that only the tiered policy reads.
-const TIERED_KEYS: &[&str] = &[
-    "tiered_size_ratio",
-    "max_space_amp",
-    "min_merge_width",
-    "max_merge_width",
-    "tiered_run_trigger",
-];
-/// Spec keys that only the lazy-leveled policy reads.
-const LAZY_KEYS: &[&str] = &["lazy_ratio", "lazy_max_runs"];
-
-/// `kind` with the parameters the spec sets. A key of another policy is an
-/// error rather than silently ignored.
-fn compaction_params(spec: &EngineSpec, kind: CompactionKind) -> Result<CompactionKind> {
-    let foreign: &[&str] = match kind {
-        CompactionKind::Leveled => &[TIERED_KEYS, LAZY_KEYS].concat(),
-        CompactionKind::Tiered(_) => LAZY_KEYS,
-        CompactionKind::LazyLeveled(_) => TIERED_KEYS,
-    };
-    if let Some(key) = foreign.iter().find(|k| spec.get(k).is_some()) {
-        let owner = if TIERED_KEYS.contains(key) {
-            "tiered"
-        } else {
-            "lazy_leveled"
-        };
-        return Err(Error::InvalidArgument(format!(
-            "{key} applies only to compaction={owner}, not compaction={}",
-            kind.name()
-        )));
-    }
-    let at_least = |key: &str, min: u64, default: u64| -> Result<u64> {
-        match spec.number(key) {
-            Some(v) if v < min => Err(Error::InvalidArgument(format!(
-                "{key}={v} is below the minimum {min}"
-            ))),
-            Some(v) => Ok(v),
-            None => Ok(default),
-        }
-    };
-    let as_count = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
-    Ok(match kind {
-        CompactionKind::Leveled => kind,
-        CompactionKind::Tiered(d) => {
-            let min_merge_width =
-                as_count(at_least("min_merge_width", 2, d.min_merge_width as u64)?);
-            let max_merge_width = match spec.number("max_merge_width") {
-                None | Some(0) => d.max_merge_width,
-                Some(v) if as_count(v) < min_merge_width => {
-                    return Err(Error::InvalidArgument(format!(
-                        "max_merge_width={v} is below min_merge_width={min_merge_width}"
-                    )))
-                }
-                Some(v) => as_count(v),
-            };
-            CompactionKind::Tiered(TieredParams {
-                size_ratio_percent: at_least("tiered_size_ratio", 0, d.size_ratio_percent)?,
-                max_space_amp_percent: at_least("max_space_amp", 1, d.max_space_amp_percent)?,
-                min_merge_width,
-                max_merge_width,
-                run_trigger: as_count(at_least("tiered_run_trigger", 2, d.run_trigger as u64)?),
-            })
-        }
-        CompactionKind::LazyLeveled(d) => CompactionKind::LazyLeveled(LazyLeveledParams {
-            size_ratio_t: at_least("lazy_ratio", 2, d.size_ratio_t)?,
-            max_runs: as_count(at_least("lazy_max_runs", 2, d.max_runs as u64)?),
-        }),
-    })
 }
 
 impl std::fmt::Debug for DbOptions {
@@ -236,64 +99,5 @@ impl std::fmt::Debug for DbOptions {
             .field("memtable", &self.memtable)
             .field("compaction", &self.compaction)
             .finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use strata_api::MemEnv;
-
-    fn options(spec: &str) -> Result<DbOptions> {
-        let spec = EngineSpec::parse(spec).expect("valid spec");
-        DbOptions::from_spec(&spec, Arc::new(MemEnv::new()))
-    }
-
-    #[test]
-    fn policy_parameters_come_from_the_spec() {
-        let o = options("lsm:compaction=tiered,tiered_size_ratio=10,max_merge_width=8")
-            .expect("tiered");
-        let CompactionKind::Tiered(p) = o.compaction else {
-            panic!("not tiered: {:?}", o.compaction);
-        };
-        assert_eq!((p.size_ratio_percent, p.max_merge_width), (10, 8));
-        assert_eq!(p.max_space_amp_percent, 200);
-        let o = options("lsm:compaction=lazy_leveled,lazy_ratio=10").expect("lazy");
-        assert_eq!(
-            o.compaction,
-            CompactionKind::LazyLeveled(LazyLeveledParams {
-                size_ratio_t: 10,
-                ..LazyLeveledParams::DEFAULT
-            })
-        );
-        let o = options("lsm:compaction=tiered,max_merge_width=0").expect("unlimited");
-        assert_eq!(o.compaction, CompactionKind::Tiered(TieredParams::DEFAULT));
-    }
-
-    #[test]
-    fn bad_policy_parameters_are_clear_errors() {
-        let e = options("lsm:lazy_ratio=4")
-            .expect_err("foreign")
-            .to_string();
-        assert!(
-            e.contains("lazy_ratio applies only to compaction=lazy_leveled"),
-            "{e}"
-        );
-        let e = options("lsm:compaction=lazy_leveled,min_merge_width=3")
-            .expect_err("foreign")
-            .to_string();
-        assert!(e.contains("compaction=tiered"), "{e}");
-        let e = options("lsm:compaction=tiered,min_merge_width=1")
-            .expect_err("min")
-            .to_string();
-        assert!(
-            e.contains("min_merge_width=1 is below the minimum 2"),
-            "{e}"
-        );
-        let e = options("lsm:compaction=tiered,min_merge_width=4,max_merge_width=3")
-            .expect_err("order")
-            .to_string();
-        assert!(e.contains("below min_merge_width=4"), "{e}");
-        assert!(options("lsm:compaction=lazy_leveled,lazy_ratio=1").is_err());
     }
 }

@@ -23,6 +23,7 @@ mod ycsb_run;
 pub use args::BenchArgs;
 
 use crate::csv_row::ResultRow;
+use crate::engines::EngineColumns;
 use crate::host::DirHost;
 use crate::machine::Machine;
 use plan::RunPlan;
@@ -170,7 +171,7 @@ fn run_matrix(
                 repetition,
             };
             if !suite.benchmarks().is_empty() {
-                let snappy = engine.spec.get_or("compression", "snappy") == "snappy";
+                let snappy = EngineColumns::of(&engine.spec).compression == "snappy";
                 write!(out, "{}", suite.header(snappy))?;
                 suite.run(&mut host, &mut out, &mut |result| {
                     let row = row::make_row(plan, machine, engine, repetition, result);

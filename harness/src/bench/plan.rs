@@ -4,9 +4,9 @@
 use super::args::{BenchArgs, RngArg};
 use super::fs_run::{self, FsPart};
 use super::ycsb_run::{self, YcsbPart};
+use crate::engines;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use strata_api::{EngineSpec, PosixEnv};
+use strata_api::{EngineSpec, SpecSchema};
 use strata_workloads::db_bench::config::MAX_NUM;
 use strata_workloads::db_bench::{parse_list, Benchmark, Config, RngKind};
 
@@ -274,17 +274,24 @@ fn finish_spec(
     flag: &str,
 ) -> Result<EngineSpec, PlanError> {
     let mut spec = spec;
+    let schema = schema_of(&spec, flag)?;
     for f in flags {
         spec = spec
-            .with_default(f.key, &f.value)
+            .with_default(f.key, &f.value, schema)
             .or_else(|e| bad(f.flag, e))?;
     }
-    if spec.kind() == "lsm" {
-        // The engine's own option checks, without opening anything.
-        strata_lsm::DbOptions::from_spec(&spec, Arc::new(PosixEnv::new()))
-            .or_else(|e| bad(flag, format!("{spec}: {e}")))?;
-    }
+    // The engine's own option checks, without opening anything.
+    engines::check_spec(&spec).or_else(|e| bad(flag, format!("{spec}: {e}")))?;
     Ok(spec)
+}
+
+/// The schema of `spec`'s kind (known: the spec was parsed against
+/// [`engines::KINDS`]); errors are charged to `flag`.
+fn schema_of(spec: &EngineSpec, flag: &str) -> Result<&'static SpecSchema, PlanError> {
+    match engines::schema(spec.kind()) {
+        Some(schema) => Ok(schema),
+        None => bad(flag, format!("no engine of kind '{}'", spec.kind())),
+    }
 }
 
 /// Parses every `--engine`, expands `--matrix` over each, and applies the
@@ -313,7 +320,8 @@ fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, PlanError> {
     let flags = engine_flags(args)?;
     let mut specs: Vec<EngineSpec> = Vec::with_capacity(texts.len() * combos.len());
     for text in &texts {
-        let base = EngineSpec::parse(text).or_else(|e| bad("--engine", e))?;
+        let base = engines::parse_spec(text).or_else(|e| bad("--engine", e))?;
+        let schema = schema_of(&base, "--engine")?;
         // Checked alone first, so that a bad --engine is not blamed on --matrix.
         finish_spec(base.clone(), &flags, "--engine")?;
         for combo in &combos {
@@ -325,7 +333,9 @@ fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, PlanError> {
                         format!("key '{key}' is also set by --engine {base}"),
                     );
                 }
-                spec = spec.with(key, value).or_else(|e| bad("--matrix", e))?;
+                spec = spec
+                    .with_checked(key, value, schema)
+                    .or_else(|e| bad("--matrix", e))?;
             }
             let spec = finish_spec(spec, &flags, "--matrix")?;
             if specs.contains(&spec) {

@@ -2,6 +2,7 @@
 
 use super::plan::{EnginePlan, RunPlan};
 use crate::csv_row::ResultRow;
+use crate::engines::EngineColumns;
 use crate::machine::{peak_rss_bytes, Machine};
 use strata_api::EngineMetrics;
 use strata_workloads::db_bench::keys::KEY_BYTES;
@@ -54,7 +55,7 @@ pub fn engine_row(
     repetition: u32,
 ) -> ResultRow {
     let spec = &engine.spec;
-    let is_lsm = spec.kind() == "lsm";
+    let columns = EngineColumns::of(spec);
     ResultRow {
         run_id: plan.run_id.clone(),
         start_time: plan.start_time.clone(),
@@ -63,20 +64,10 @@ pub fn engine_row(
         cpu_cores: machine.cpu_cores,
         engine_spec: spec.to_string(),
         engine_kind: spec.kind().to_string(),
-        memtable: if is_lsm {
-            spec.get_or("memtable", "skiplist").to_string()
-        } else {
-            String::new()
-        },
-        compaction: if is_lsm {
-            spec.get_or("compaction", "leveled").to_string()
-        } else {
-            String::new()
-        },
-        compression: spec.get_or("compression", "snappy").to_string(),
-        bloom_bits: spec
-            .number("bloom_bits")
-            .map_or(0, |b| u32::try_from(b).unwrap_or(u32::MAX)),
+        memtable: columns.memtable,
+        compaction: columns.compaction,
+        compression: columns.compression,
+        bloom_bits: columns.bloom_bits,
         repetition,
         seed: plan.config.seed,
         peak_rss_bytes: peak_rss_bytes(),

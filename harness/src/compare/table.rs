@@ -3,7 +3,6 @@
 
 use crate::csv_row::{occurrence_names, ResultRow};
 use std::fmt::{self, Write as _};
-use strata_api::EngineSpec;
 
 /// Why no comparison can be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +75,7 @@ pub struct Comparison {
 /// A spec in canonical form when it parses (so key order and spacing do
 /// not matter), else as given: a file may name kinds this build lacks.
 fn canonical(spec: &str) -> String {
-    EngineSpec::parse(spec).map_or_else(|_| spec.trim().to_string(), |s| s.to_string())
+    crate::engines::parse_spec(spec).map_or_else(|_| spec.trim().to_string(), |s| s.to_string())
 }
 
 /// The median of the finite values; `None` when there are none.

@@ -6,6 +6,7 @@
 use super::stats::Samples;
 use crate::bench::row::{fill_engine_counters, fill_latency, per_s};
 use crate::csv_row::ResultRow;
+use crate::engines::{parse_spec, EngineColumns};
 use crate::host::DirHost;
 use crate::machine::{peak_rss_bytes, Machine};
 use std::io::Write;
@@ -51,7 +52,7 @@ pub fn run_interleaved(
     csv: &mut csv::Writer<std::fs::File>,
     log: &mut dyn Write,
 ) -> Result<Measured, String> {
-    let parse = |text: &str| EngineSpec::parse(text).map_err(|e| format!("{text}: {e}"));
+    let parse = |text: &str| parse_spec(text).map_err(|e| format!("{text}: {e}"));
     let engines = [
         (parse(STRATA_SPEC)?, "0-lsm"),
         (parse(LEVELDB_SPEC)?, "1-leveldb"),
@@ -95,14 +96,7 @@ fn make_row(
 ) -> ResultRow {
     let config = suite.config();
     let report = &result.report;
-    let is_lsm = spec.kind() == "lsm";
-    let lsm_key = |key: &str, default: &str| {
-        if is_lsm {
-            spec.get_or(key, default).to_string()
-        } else {
-            String::new()
-        }
-    };
+    let columns = EngineColumns::of(spec);
     let mut row = ResultRow {
         run_id: facts.run_id.to_string(),
         start_time: facts.start_time.to_string(),
@@ -111,12 +105,10 @@ fn make_row(
         cpu_cores: facts.machine.cpu_cores,
         engine_spec: spec.to_string(),
         engine_kind: spec.kind().to_string(),
-        memtable: lsm_key("memtable", "skiplist"),
-        compaction: lsm_key("compaction", "leveled"),
-        compression: spec.get_or("compression", "snappy").to_string(),
-        bloom_bits: spec
-            .number("bloom_bits")
-            .map_or(0, |b| u32::try_from(b).unwrap_or(u32::MAX)),
+        memtable: columns.memtable,
+        compaction: columns.compaction,
+        compression: columns.compression,
+        bloom_bits: columns.bloom_bits,
         benchmark: report.name.clone(),
         repetition,
         num: u64::from(config.num),

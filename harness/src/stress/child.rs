@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use strata_api::{Engine, EngineSpec, PosixEnv, WriteBatch, WriteOptions};
+use strata_api::{Engine, PosixEnv, WriteBatch, WriteOptions};
 
 /// Ops between checks that the parent is still alive.
 const PARENT_CHECK_EVERY: u64 = 256;
@@ -40,7 +40,8 @@ fn write_until_killed(args: &StressArgs, round: u64, side_log: &Path) -> Result<
     let [spec] = args.engine.as_slice() else {
         return Err("a child takes exactly one --engine".into());
     };
-    let spec = EngineSpec::parse(spec).map_err(|e| format!("bad engine spec '{spec}': {e}"))?;
+    let spec =
+        crate::engines::parse_spec(spec).map_err(|e| format!("bad engine spec '{spec}': {e}"))?;
     let value_size = args.value_size as usize;
     let mut log = OpLogWriter::create(side_log, round, value_size)
         .map_err(|e| format!("{}: {e}", side_log.display()))?;

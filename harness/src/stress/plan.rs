@@ -90,7 +90,8 @@ impl Plan {
             .engine
             .iter()
             .map(|text| {
-                EngineSpec::parse(text).map_err(|e| format!("bad engine spec '{text}': {e}"))
+                crate::engines::parse_spec(text)
+                    .map_err(|e| format!("bad engine spec '{text}': {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut rng = Rng::derived(args.seed, 0);

@@ -164,7 +164,7 @@ impl CompactionKind {
     ];
 
     /// The spec name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             CompactionKind::Leveled => "leveled",
             CompactionKind::Tiered(_) => "tiered",

@@ -167,21 +167,7 @@ impl DbInner {
 
     /// The spec string of these options, canonical.
     fn spec_string(&self) -> String {
-        let o = &self.options;
-        let mut s = format!(
-            "lsm:bloom_bits={},compaction={},compression={},memtable={}",
-            o.bloom_bits_per_key.unwrap_or(0),
-            o.compaction.name(),
-            match o.compression {
-                crate::table::CompressionType::None => "none",
-                _ => "snappy",
-            },
-            o.memtable.name()
-        );
-        if o.paranoid_checks {
-            s.push_str(",paranoid_checks=true");
-        }
-        s
+        crate::spec::canonical(&self.options)
     }
 }
 

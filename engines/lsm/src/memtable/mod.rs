@@ -97,7 +97,7 @@ impl MemTableKind {
     ];
 
     /// The spec name: "skiplist", "btree" or "vector".
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             MemTableKind::SkipList => "skiplist",
             MemTableKind::BTree => "btree",
