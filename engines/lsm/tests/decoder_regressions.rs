@@ -2,12 +2,15 @@
 //! each reduced to the decoder that misread damaged bytes.
 
 use std::path::Path;
+use std::sync::Arc;
 use strata_api::env::read_file_to_vec;
-use strata_api::{Env, Error, KvIterator, MemEnv, Result};
+use strata_api::{Engine, Env, Error, KvIterator, MemEnv, ReadOptions, Result, WriteOptions};
 use strata_lsm::format::internal_key::{append_internal_key, compare_internal_keys, ValueType};
 use strata_lsm::iter::db_iter::DbIter;
+use strata_lsm::table::CompressionType;
 use strata_lsm::wal::reader::{CollectingReporter, LogReader};
 use strata_lsm::wal::writer::LogWriter;
+use strata_lsm::{Db, DbOptions};
 
 /// A cursor over fixed internal entries that fails (invalid, with a
 /// corruption in `status`) when it moves onto entry `fail_at`, as a table
@@ -198,5 +201,102 @@ fn a_damaged_length_in_the_last_block_is_reported_not_read_as_a_torn_tail() {
         let (read, reporter) = read_log(&env, path, &pristine[..cut]);
         assert_eq!(read, vec![records[0].to_vec(), records[1].to_vec()]);
         assert!(reporter.is_empty(), "cut at {cut}: {:?}", reporter.drops());
+    }
+}
+
+mod common;
+
+/// Builds a database with two overlapping tables (200 keys written twice)
+/// with uncompressed blocks, and returns the newer table's path.
+fn two_overlapping_tables(dir: &Path) -> std::path::PathBuf {
+    let db = Db::open(damage_options(), dir).expect("create");
+    for round in ["old", "new"] {
+        for i in 0..200 {
+            db.put(
+                &WriteOptions::default(),
+                format!("k{i:03}").as_bytes(),
+                format!("{round}-{i:03}").as_bytes(),
+            )
+            .expect("put");
+        }
+        db.flush().expect("flush");
+        db.wait_for_background().expect("settle");
+    }
+    drop(db);
+    let mut tables: Vec<_> = std::fs::read_dir(dir)
+        .expect("list")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ldb"))
+        .collect();
+    tables.sort();
+    assert!(tables.len() >= 2, "two tables: {tables:?}");
+    tables.pop().expect("the newest table")
+}
+
+fn damage_options() -> DbOptions {
+    DbOptions {
+        create_if_missing: true,
+        compression: CompressionType::None,
+        block_size: 512,
+        ..DbOptions::default()
+    }
+}
+
+/// Without `paranoid_checks`, compactions read their inputs without
+/// checking block CRCs (as LevelDB does). A damaged data block was then
+/// merged as if intact: a flipped key byte put keys out of order and the
+/// table builder's assertion panicked the background thread (and
+/// `compact_range` then waited forever); a flipped value byte was written
+/// into a new table with a valid CRC and served as data from then on.
+#[test]
+fn a_compaction_over_a_damaged_block_fails_instead_of_panicking_or_rewriting_it() {
+    for (what, in_value) in [("key", false), ("value", true)] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let victim = two_overlapping_tables(tmp.path());
+        let mut bytes = std::fs::read(&victim).expect("read table");
+        let (regions, _) = common::table_regions(&bytes);
+        let block = regions
+            .iter()
+            .find(|r| r.what == "data block")
+            .expect("a data block");
+        // The first entry of a block: shared 0, key length, value length
+        // (one-byte varints here), key, value.
+        let key_len = usize::from(bytes[block.start + 1]);
+        let at = block.start + 3 + if in_value { key_len } else { 0 };
+        bytes[at] ^= 0x80;
+        std::fs::write(&victim, &bytes).expect("damage");
+
+        let db = Arc::new(Db::open(damage_options(), tmp.path()).expect("reopen"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let compacting = Arc::clone(&db);
+        std::thread::spawn(move || {
+            let _ = tx.send(compacting.compact_range(None, None));
+        });
+        let outcome = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                panic!("{what} damage: compact_range did not return (background thread died?)")
+            });
+        let err = outcome.expect_err("the compaction meets the damaged block");
+        let name = victim.file_name().and_then(|n| n.to_str()).expect("name");
+        assert!(
+            err.is_corruption() && err.to_string().contains(name),
+            "{what} damage: {err}"
+        );
+        let verify = ReadOptions {
+            verify_checksums: true,
+            ..ReadOptions::default()
+        };
+        for i in 0..200 {
+            match db.get(&verify, format!("k{i:03}").as_bytes()) {
+                Ok(v) => assert_eq!(
+                    v,
+                    Some(format!("new-{i:03}").into_bytes()),
+                    "{what} damage: key {i}"
+                ),
+                Err(e) => assert!(e.is_corruption(), "{what} damage: {e}"),
+            }
+        }
     }
 }

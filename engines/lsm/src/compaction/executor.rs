@@ -36,7 +36,8 @@ pub struct ExecContext<'a> {
     pub smallest_snapshot: u64,
     /// Allocates a file number and protects it from obsolete-file removal.
     pub new_file_number: &'a dyn Fn() -> u64,
-    /// Verify block checksums of inputs.
+    /// The database's `paranoid_checks` (inputs are checksum-verified
+    /// either way).
     pub paranoid_checks: bool,
     /// Set when the database is closing: work stops early.
     pub shutting_down: &'a AtomicBool,
@@ -211,6 +212,11 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
         TaskKind::Merge => {}
     }
     outcome.bytes_read = task.input_bytes();
+    // Inputs are always checksum-verified, as in RocksDB (LevelDB checks
+    // them only under paranoid_checks): a damaged block merged unchecked is
+    // rewritten with a valid CRC and served as data from then on, or, with
+    // its keys out of order, trips the table builder's assertion.
+    let verify_inputs = true;
     let mut children: Vec<Box<dyn KvIterator>> = Vec::new();
     for inputs in &task.inputs {
         if inputs.files.is_empty() {
@@ -221,7 +227,7 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
                 children.push(ctx.table_cache.iter(
                     f.meta.number,
                     f.meta.file_size_bytes,
-                    ctx.paranoid_checks,
+                    verify_inputs,
                     false,
                 )?);
             }
@@ -229,7 +235,7 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
             children.push(level_iterator(
                 inputs.files.clone(),
                 Arc::clone(ctx.table_cache),
-                ctx.paranoid_checks,
+                verify_inputs,
                 false,
             ));
         }
