@@ -7,7 +7,7 @@
 //! Without `STRATA_CI_STRICT=1` it says why it did not run and passes: the
 //! committed corpus is still replayed on stable by `tests/corpus.rs`.
 //! Knobs: `STRATA_FUZZ_RUNS` (inputs per target, default 300000),
-//! `STRATA_FUZZ_SECONDS` (time cap per target, default 12), and
+//! `STRATA_FUZZ_SECONDS` (time cap per target, default 10), and
 //! `STRATA_FUZZ_SEED` (libFuzzer's `-seed`, default 1).
 
 use std::path::{Path, PathBuf};
@@ -17,7 +17,8 @@ use strata_fuzz_targets::TARGETS;
 
 /// Flags of every build and run: `-O` optimised, `-a` debug assertions and
 /// overflow checks, `-s none` no AddressSanitizer (safe Rust; several
-/// times faster to build and run).
+/// times faster to build and run). The same as `fuzz/run-all.sh`, so the
+/// two share one build.
 const BUILD_FLAGS: [&str; 4] = ["-O", "-a", "-s", "none"];
 
 fn fuzz_dir() -> PathBuf {
@@ -133,7 +134,7 @@ fn short_fuzz_of_every_target() {
         );
     }
     let runs = env_u64("STRATA_FUZZ_RUNS", 300_000);
-    let seconds = env_u64("STRATA_FUZZ_SECONDS", 12);
+    let seconds = env_u64("STRATA_FUZZ_SECONDS", 10);
     let seed = env_u64("STRATA_FUZZ_SEED", 1);
     println!("short fuzz: seed {seed}, at most {runs} inputs or {seconds} s per target");
 
