@@ -128,7 +128,7 @@ pub fn run(args: DbArgs) -> ExitCode {
 }
 
 fn execute(args: &DbArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let spec = EngineSpec::parse(&args.engine)
+    let spec = crate::engines::parse_spec(&args.engine)
         .map_err(|e| Failure::usage(format!("bad engine spec '{}': {e}", args.engine)))?;
     let db = |creates: bool| open(&spec, &args.db, creates);
     let inspect = || open_read_only(&spec, &args.db);
