@@ -80,8 +80,11 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
         Some(Arc::clone(&block_cache)),
     ));
     let whole = check_tables_present(env.as_ref(), dir, &mut versions).and_then(|()| {
+        // Only a state rolled back past a dropped edit must also still have
+        // its WAL (a flush that was in use deleted it); LevelDB's open does
+        // not require the WAL otherwise, nor does this one.
         let log = log_file_name(dir, versions.log_number);
-        if versions.log_number != 0 && !env.file_exists(&log) {
+        if torn_tail.is_some() && versions.log_number != 0 && !env.file_exists(&log) {
             return Err(Error::corruption(
                 format!("{:06}.log", versions.log_number),
                 0,
