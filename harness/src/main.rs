@@ -8,8 +8,6 @@ mod csv_row;
 mod db_cmd;
 mod engines;
 mod fs_cmd;
-#[cfg(feature = "fuse")]
-mod fs_mount;
 mod host;
 mod machine;
 mod plot;

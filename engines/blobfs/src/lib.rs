@@ -24,6 +24,8 @@
 //! Tools over a store: [`mirror`] (put a local tree as of a time),
 //! [`export`] (write a tree as of a time to disk, or snapshot it as
 //! `directory`/`static-set` blobs), [`verify`], [`reindex`], [`stats`].
+//! A store on disk (engine directory, signer key, config file) is laid out
+//! and opened by [`store_dir`].
 
 pub mod blob;
 pub mod chunk;
@@ -37,6 +39,7 @@ pub mod reindex;
 pub mod schema;
 pub mod sign;
 pub mod stats;
+pub mod store_dir;
 pub mod time;
 pub mod verify;
 
@@ -45,3 +48,4 @@ pub use chunk::ChunkerConfig;
 pub use error::{FsError, Result};
 pub use fs::{BlobFs, DirEntry, FsConfig, NodeKind, Stat, Version, VersionState, WriteReport};
 pub use sign::Signer;
+pub use store_dir::StoreDir;

@@ -68,7 +68,7 @@ pub(crate) fn version_times(fs: &BlobFs, limit: usize) -> Result<Vec<ClaimTime>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs_mount::testing::memory_fs;
+    use crate::testing::memory_fs;
 
     #[test]
     fn names_parse_in_any_rfc3339_spelling() {

@@ -1,14 +1,14 @@
 //! Test helpers: a blobfs store in memory.
 
-use crate::engines::open_engine;
-use std::path::Path;
 use std::sync::Arc;
-use strata_api::{EngineSpec, MemEnv};
+use strata_api::{EngineSpec, Env, MemEnv};
 use strata_blobfs::{BlobFs, FsConfig, Signer};
 
 /// A fresh store on the LSM engine over an in-memory `Env`.
 pub(crate) fn memory_fs() -> BlobFs {
     let spec = EngineSpec::parse("lsm").expect("spec");
-    let engine = open_engine(&spec, Path::new("/db"), Arc::new(MemEnv::new())).expect("engine");
+    let env: Arc<dyn Env> = Arc::new(MemEnv::new());
+    let options = strata_lsm::DbOptions::from_spec(&spec, env).expect("options");
+    let engine = Arc::new(strata_lsm::Db::open(options, "/db").expect("engine"));
     BlobFs::init(engine, Signer::generate(), FsConfig::default()).expect("init")
 }

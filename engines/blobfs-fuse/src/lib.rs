@@ -1,6 +1,7 @@
-//! `strata fs --store DIR mount MOUNTPOINT`: the store's tree mounted with
-//! FUSE (fuser's pure-Rust mount: no libfuse), in the foreground until
-//! Ctrl-C, SIGTERM or an outside `umount`.
+//! strata-blobfs-fuse: a blobfs store's tree mounted with FUSE (fuser's
+//! pure-Rust mount: no libfuse), in the foreground until Ctrl-C, SIGTERM or
+//! an outside `umount`. `strata fs --store DIR mount MOUNTPOINT` (the
+//! harness's feature `fuse`) opens the store and calls [`run`].
 //!
 //! - **The live tree** is read-write: lookup, getattr, readdir, open, read,
 //!   create, write, truncate, mkdir, rename, unlink, rmdir, statfs map to

@@ -1,0 +1,254 @@
+//! The on-disk layout of a blobfs store: a directory holding
+//! - `engine/`: the key/value database (blobs under `b:`, index under `i:`);
+//! - `signer.key`: the owner's ed25519 secret key, 64 hex digits, mode 0600,
+//!   created by [`StoreDir::init`];
+//! - `config.json`: `{"engine": "<spec>"}`, the engine spec given to
+//!   [`StoreDir::init`], used by every later open.
+//!
+//! This crate knows no engine, so opening the database is the caller's:
+//! every function here takes an [`OpenEngine`] that turns the recorded
+//! spec and the `engine/` directory into an [`Engine`].
+
+use crate::{BlobFs, BlobRef, FsConfig, FsError, Result, Signer};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use strata_api::{Engine, EngineSpec};
+
+/// The file holding the store's engine spec.
+pub const CONFIG_FILE: &str = "config.json";
+/// The file holding the owner's secret key.
+pub const SIGNER_FILE: &str = "signer.key";
+/// The directory of the store's database.
+pub const ENGINE_DIR: &str = "engine";
+
+/// Opens (creating if needed) the engine of `spec` in a directory.
+pub type OpenEngine<'a> = &'a dyn Fn(&EngineSpec, &Path) -> strata_api::Result<Arc<dyn Engine>>;
+
+#[derive(Serialize, Deserialize)]
+struct StoreConfig {
+    engine: String,
+}
+
+/// The [`FsConfig`] a store on disk is used with: the defaults, with every
+/// mutation synced.
+pub fn store_fs_config() -> FsConfig {
+    FsConfig {
+        sync: true,
+        ..FsConfig::default()
+    }
+}
+
+/// Parses an engine spec; a malformed one is a usage error.
+///
+/// # Errors
+/// `Usage` with the parser's message.
+pub fn parse_spec(text: &str) -> Result<EngineSpec> {
+    EngineSpec::parse(text).map_err(|e| FsError::Usage(e.to_string()))
+}
+
+/// A store directory (which may not exist yet).
+#[derive(Clone, Debug)]
+pub struct StoreDir {
+    root: PathBuf,
+}
+
+impl StoreDir {
+    /// The store at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The store directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Path of [`CONFIG_FILE`].
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+
+    /// Path of [`SIGNER_FILE`].
+    pub fn signer_path(&self) -> PathBuf {
+        self.root.join(SIGNER_FILE)
+    }
+
+    /// Path of [`ENGINE_DIR`].
+    pub fn engine_dir(&self) -> PathBuf {
+        self.root.join(ENGINE_DIR)
+    }
+
+    /// Creates a new store: the directory, the signer key, the engine with
+    /// an empty root, then the config file (last, so that a store without
+    /// one was never finished). Returns the signer's public-key ref.
+    ///
+    /// # Errors
+    /// `AlreadyExists` if the config file (or the key) exists; `Io`; what
+    /// `open` or [`BlobFs::init`] return.
+    pub fn init(&self, spec: &EngineSpec, open: OpenEngine<'_>) -> Result<BlobRef> {
+        let config_path = self.config_path();
+        if config_path.exists() {
+            return Err(FsError::AlreadyExists(format!(
+                "a store at {}",
+                self.root.display()
+            )));
+        }
+        std::fs::create_dir_all(&self.root).map_err(|e| FsError::io(&self.root, e))?;
+        let signer = Signer::create_file(&self.signer_path())?;
+        let signer_ref = signer.public_key_ref();
+        let engine = open(spec, &self.engine_dir())?;
+        BlobFs::init(engine, signer, store_fs_config())?;
+        let config = serde_json::to_vec_pretty(&StoreConfig {
+            engine: spec.to_string(),
+        })
+        .map_err(|e| FsError::Usage(format!("cannot encode {CONFIG_FILE}: {e}")))?;
+        std::fs::write(&config_path, config).map_err(|e| FsError::io(&config_path, e))?;
+        Ok(signer_ref)
+    }
+
+    /// The engine spec recorded in the store. With `asked` (a spec text the
+    /// user gave), it must equal the recorded one.
+    ///
+    /// # Errors
+    /// `NotFound` if there is no store; `Io`; `Corruption` if the config
+    /// file does not decode; `Usage` if a spec is malformed or `asked`
+    /// differs from the store's.
+    pub fn spec(&self, asked: Option<&str>) -> Result<EngineSpec> {
+        let path = self.config_path();
+        let text = std::fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                FsError::NotFound(format!(
+                    "no store at {} (run `strata fs --store {} init`)",
+                    self.root.display(),
+                    self.root.display()
+                ))
+            } else {
+                FsError::io(&path, e)
+            }
+        })?;
+        let config: StoreConfig = serde_json::from_slice(&text)
+            .map_err(|e| FsError::corruption(path.display().to_string(), e.to_string()))?;
+        let spec = parse_spec(&config.engine)?;
+        if let Some(asked) = asked {
+            let asked = parse_spec(asked)?;
+            if asked != spec {
+                return Err(FsError::Usage(format!(
+                    "the store was created with engine '{spec}', not '{asked}'"
+                )));
+            }
+        }
+        Ok(spec)
+    }
+
+    /// The store's engine and signer, without the filesystem on top (for
+    /// the tools that read the engine directly: verify, reindex, stats).
+    ///
+    /// # Errors
+    /// What [`StoreDir::spec`], [`Signer::load_file`] and `open` return.
+    pub fn open_parts(
+        &self,
+        asked: Option<&str>,
+        open: OpenEngine<'_>,
+    ) -> Result<(Arc<dyn Engine>, Signer)> {
+        let spec = self.spec(asked)?;
+        let signer = Signer::load_file(&self.signer_path())?;
+        let engine = open(&spec, &self.engine_dir())?;
+        Ok((engine, signer))
+    }
+
+    /// The store's filesystem, with [`store_fs_config`].
+    ///
+    /// # Errors
+    /// What [`StoreDir::open_parts`] and [`BlobFs::open`] return.
+    pub fn open(&self, asked: Option<&str>, open: OpenEngine<'_>) -> Result<BlobFs> {
+        let (engine, signer) = self.open_parts(asked, open)?;
+        BlobFs::open(engine, signer, store_fs_config())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_api::{Env, PosixEnv};
+
+    fn lsm(spec: &EngineSpec, dir: &Path) -> strata_api::Result<Arc<dyn Engine>> {
+        let env: Arc<dyn Env> = Arc::new(PosixEnv::new());
+        let options = strata_lsm::DbOptions::from_spec(spec, env)?;
+        Ok(Arc::new(strata_lsm::Db::open(options, dir)?))
+    }
+
+    fn lsm_spec(text: &str) -> EngineSpec {
+        EngineSpec::parse(text).expect("spec")
+    }
+
+    #[test]
+    fn init_writes_the_layout_and_open_reads_it_back() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = StoreDir::new(tmp.path().join("s"));
+        let spec = lsm_spec("lsm:write_buffer_size=64K");
+        let signer = store.init(&spec, &lsm).expect("init");
+        assert!(store.engine_dir().join("CURRENT").exists());
+        let config = std::fs::read_to_string(store.config_path()).expect("config");
+        let value: serde_json::Value = serde_json::from_str(&config).expect("json");
+        assert_eq!(value["engine"], spec.to_string());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(store.signer_path())
+                .expect("key")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(store.spec(None).expect("spec"), spec);
+        assert_eq!(
+            store.spec(Some("lsm:write_buffer_size=64K")).expect("same"),
+            spec
+        );
+        let (_engine, loaded) = store.open_parts(None, &lsm).expect("parts");
+        assert_eq!(loaded.public_key_ref(), signer);
+        drop(_engine);
+        let fs = store.open(None, &lsm).expect("open");
+        assert!(fs.readdir("/", None).expect("root").is_empty());
+    }
+
+    #[test]
+    fn init_refuses_an_existing_store() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = StoreDir::new(tmp.path());
+        store.init(&lsm_spec("lsm"), &lsm).expect("init");
+        let again = store.init(&lsm_spec("lsm"), &lsm).err();
+        assert!(
+            matches!(again, Some(FsError::AlreadyExists(_))),
+            "{again:?}"
+        );
+    }
+
+    #[test]
+    fn open_reports_a_missing_store_a_bad_config_and_a_different_engine() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = StoreDir::new(tmp.path().join("none"));
+        let missing = store.spec(None);
+        assert!(
+            matches!(&missing, Err(FsError::NotFound(m)) if m.contains("no store at")),
+            "{missing:?}"
+        );
+        let store = StoreDir::new(tmp.path());
+        store.init(&lsm_spec("lsm"), &lsm).expect("init");
+        let other = store.spec(Some("lsm:write_buffer_size=64K"));
+        assert!(matches!(other, Err(FsError::Usage(_))), "{other:?}");
+        let bad = store.spec(Some("no-such-engine"));
+        assert!(matches!(bad, Err(FsError::Usage(_))), "{bad:?}");
+        std::fs::write(store.config_path(), b"{not json").expect("write");
+        let corrupt = store.spec(None);
+        assert!(
+            matches!(&corrupt, Err(e) if e.is_corruption()),
+            "{corrupt:?}"
+        );
+        std::fs::write(store.config_path(), br#"{"engine": "lsm"}"#).expect("write");
+        std::fs::remove_file(store.signer_path()).expect("rm key");
+        let no_key = store.open_parts(None, &lsm).err();
+        assert!(matches!(no_key, Some(FsError::NotFound(_))), "{no_key:?}");
+    }
+}
