@@ -10,6 +10,7 @@
 //! `STRATA_FUZZ_SECONDS` (time cap per target, default 10), and
 //! `STRATA_FUZZ_SEED` (libFuzzer's `-seed`, default 1).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -116,7 +117,10 @@ fn short_fuzz_of_every_target() {
     let strict = std::env::var("STRATA_CI_STRICT").as_deref() == Ok("1");
     let missing = cargo_fuzz_missing();
     if !strict {
-        println!(
+        // Straight to stderr, not through `println!`, which the test
+        // harness captures: the reason must show in a passing run.
+        let _ = writeln!(
+            std::io::stderr(),
             "short fuzz NOT RUN: STRATA_CI_STRICT is not 1 (CI sets it){}; \
              run `STRATA_CI_STRICT=1 cargo test -p strata-fuzz-targets --test short_fuzz` \
              or fuzz/run-all.sh to fuzz for real",
