@@ -1203,13 +1203,22 @@ fn corruption_sweep_over_a_multi_level_database() {
     let posix_env: Arc<dyn Env> = Arc::new(PosixEnv::new());
     let built = build(&posix_env, &dir, seed);
     let targets = targets(&built, full);
+    let records = |t: &Target| {
+        t.regions
+            .iter()
+            .filter(|r| r.what.ends_with("header"))
+            .count()
+    };
     eprintln!(
-        "built in {:.1?} under {}: tables per level {:?}, {} keys, {} WAL batches; targets {:?}",
+        "built in {:.1?} under {}: tables per level {:?}, {} keys, {} WAL batches \
+         ({} log records), {} MANIFEST records; targets {:?}",
         started.elapsed(),
         tmp.path().display(),
         built.levels.iter().map(Vec::len).collect::<Vec<_>>(),
         built.history.states.len(),
         built.wal_batches.len(),
+        records(&targets[0]),
+        records(&targets[1]),
         targets
             .iter()
             .map(|t| format!("{} {}B", t.label(), t.bytes.len()))
