@@ -26,13 +26,29 @@ pub(crate) fn run(inner: &Arc<DbInner>) {
             continue;
         }
         st.bg_running = true;
-        let result = if st.imm.is_some() {
-            flush_imm_locked(inner, &mut st)
-        } else if st.manual.as_ref().is_some_and(|m| !m.done) {
-            manual_step(inner, &mut st)
-        } else {
-            compact_step(inner, &mut st)
-        };
+        // A panic in a step (a bug, or a damaged input a check missed) must
+        // not leave waiters blocked forever: it becomes the background
+        // error, which stops writes and wakes every waiter. parking_lot's
+        // guard is locked again when a step unwinds out of `unlocked`.
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if st.imm.is_some() {
+                flush_imm_locked(inner, &mut st)
+            } else if st.manual.as_ref().is_some_and(|m| !m.done) {
+                manual_step(inner, &mut st)
+            } else {
+                compact_step(inner, &mut st)
+            }
+        }));
+        let result = step.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::Unavailable(format!(
+                "the background thread panicked: {what}"
+            )))
+        });
         st.bg_running = false;
         if let Err(e) = result {
             if !inner.shutting_down.load(Ordering::Acquire) {

@@ -158,6 +158,8 @@ struct Recording {
     calls: Arc<parking_lot::Mutex<Vec<Call>>>,
     /// Directory syncs still to succeed before one fails (then it disarms).
     fail_dir_sync_after: Arc<parking_lot::Mutex<Option<usize>>>,
+    /// Creating a table file panics (a bug in a background step).
+    panic_on_table_create: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn name_of(path: &Path) -> String {
@@ -197,6 +199,7 @@ impl Recording {
             inner: MemEnv::new(),
             calls: Arc::default(),
             fail_dir_sync_after: Arc::default(),
+            panic_on_table_create: Arc::default(),
         }
     }
     fn wrap(
@@ -215,6 +218,13 @@ impl Recording {
 
 impl strata_api::Env for Recording {
     fn new_writable_file(&self, path: &Path) -> Result<Box<dyn strata_api::env::WritableFile>> {
+        if name_of(path).ends_with(".ldb")
+            && self
+                .panic_on_table_create
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("injected panic creating {}", path.display());
+        }
         let f = self.inner.new_writable_file(path)?;
         Ok(self.wrap(path, f))
     }
@@ -638,4 +648,39 @@ fn a_read_only_open_changes_nothing_and_sees_everything() {
     assert!(env.children(Path::new("/empty")).expect("list").is_empty());
     assert!(Db::open_read_only(options(Arc::new(env.clone())), "/missing").is_err());
     assert!(!env.file_exists(Path::new("/missing")));
+}
+
+#[test]
+fn a_panic_in_the_background_thread_fails_waiters_instead_of_hanging_them() {
+    // Before: the background thread died without setting an error or
+    // waking anyone, and flush, compact_range and wait_for_background
+    // waited forever.
+    let env = Recording::new();
+    let shared: Arc<dyn strata_api::Env> = Arc::new(env.clone());
+    let db = Arc::new(Db::open(options(Arc::clone(&shared)), "/db").expect("open"));
+    fill(&db, 0, 50, 1000);
+    env.panic_on_table_create
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let outcome = {
+        let db = Arc::clone(&db);
+        within(Duration::from_secs(60), "flush after a panic", move || {
+            (
+                db.flush(),
+                db.compact_range(None, None),
+                db.wait_for_background(),
+            )
+        })
+    };
+    for r in [&outcome.0, &outcome.1, &outcome.2] {
+        match r {
+            Err(Error::Unavailable(why)) => assert!(why.contains("panicked"), "{why}"),
+            other => panic!("expected the panic as an error, got {other:?}"),
+        }
+    }
+    assert!(db.put(&WriteOptions::default(), b"k", b"v").is_err());
+    env.panic_on_table_create
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    drop(db);
+    let db = Db::open(options(shared), "/db").expect("reopen");
+    check_all(&db, 50);
 }
