@@ -437,5 +437,9 @@ fn inspecting_a_leveldb_database_reads_a_copy() {
     let before = files_of(&d);
     assert_eq!(ok(&d, &["--engine", "leveldb", "scan"]), "a : 1\n");
     assert_eq!(ok(&d, &["--engine", "leveldb", "get", "a"]).trim(), "1");
-    assert_eq!(files_of(&d), before, "LevelDB's open wrote into the database");
+    assert_eq!(
+        files_of(&d),
+        before,
+        "LevelDB's open wrote into the database"
+    );
 }
