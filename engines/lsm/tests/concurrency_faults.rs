@@ -507,6 +507,27 @@ fn options(env: &FaultEnv) -> DbOptions {
     }
 }
 
+/// Checks that each writer's keys hold a cut of its history between what
+/// was durable and what was begun before the crash; a failure is added to
+/// `failures`, labelled with `when`.
+fn check_after_crash(
+    writers: &[WriterState],
+    found: &Versions,
+    when: &str,
+    failures: &mut Vec<String>,
+) {
+    for (w, state) in writers.iter().enumerate() {
+        let history = state.history.lock();
+        let lo = state.durable.load(Ordering::SeqCst).max(history.base);
+        let hi = state.started.load(Ordering::SeqCst);
+        if let Err(e) = history.check_cut(&found[w], lo, hi) {
+            failures.push(format!(
+                "{when}: after the crash, writer {w} (durable v{lo}, begun v{hi}): {e}"
+            ));
+        }
+    }
+}
+
 /// Reads the whole database: per writer, key → version.
 fn scan_versions(db: &Db) -> Result<Versions, String> {
     let snapshot = db.snapshot();
@@ -546,16 +567,7 @@ fn writers_readers_and_compactions_survive_random_crashes() {
             )
             .unwrap_or_else(|e| panic!("seed {seed} cycle {cycle}: {e}"));
         // Verify what the crash left (nothing to check before the first).
-        for (w, state) in writers.iter().enumerate() {
-            let history = state.history.lock();
-            let lo = state.durable.load(Ordering::SeqCst).max(history.base);
-            let hi = state.started.load(Ordering::SeqCst);
-            if let Err(e) = history.check_cut(&found[w], lo, hi) {
-                failures.push(format!(
-                    "cycle {cycle}: after the crash, writer {w} (durable v{lo}, begun v{hi}): {e}"
-                ));
-            }
-        }
+        check_after_crash(&writers, &found, &format!("cycle {cycle}"), &mut failures);
         if !failures.is_empty() {
             break;
         }
@@ -652,16 +664,7 @@ fn writers_readers_and_compactions_survive_random_crashes() {
         let found = watchdog
             .op(main_slot, || "final scan".into(), || scan_versions(&db))
             .unwrap_or_else(|e| panic!("seed {seed}: final scan: {e}"));
-        for (w, state) in writers.iter().enumerate() {
-            let history = state.history.lock();
-            let lo = state.durable.load(Ordering::SeqCst).max(history.base);
-            let hi = state.started.load(Ordering::SeqCst);
-            if let Err(e) = history.check_cut(&found[w], lo, hi) {
-                failures.push(format!(
-                    "final: after the crash, writer {w} (durable v{lo}, begun v{hi}): {e}"
-                ));
-            }
-        }
+        check_after_crash(&writers, &found, "final", &mut failures);
     }
     watchdog.done.store(true, Ordering::SeqCst);
     dog_thread.join().expect("watchdog");
