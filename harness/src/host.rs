@@ -6,7 +6,7 @@ use crate::engines::{destroy_engine, open_engine};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use strata_api::{Engine, EngineSpec, Env, PosixEnv};
-use strata_workloads::db_bench::EngineHost;
+use strata_workloads::EngineHost;
 
 /// Opens `spec` in `dir`.
 pub struct DirHost {

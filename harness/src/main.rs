@@ -7,6 +7,7 @@ mod compare;
 mod csv_row;
 mod db_cmd;
 mod engines;
+mod error;
 mod fs_cmd;
 mod host;
 mod machine;

@@ -4,8 +4,10 @@
 //! defaults and order, the same key and value generation (LevelDB's own
 //! Park–Miller generator and seeding, so the keys match `db_bench`'s to the
 //! unit), the same report lines. It drives any [`strata_api::Engine`]
-//! through an [`db_bench::EngineHost`] that the caller provides.
+//! through an [`EngineHost`] that the caller provides.
 
 pub mod db_bench;
 pub mod fs;
+pub mod measure;
 pub mod ycsb;
+pub use measure::{EngineHost, RunError};

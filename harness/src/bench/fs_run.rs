@@ -12,7 +12,7 @@ use crate::csv_row::ResultRow;
 use crate::machine::Machine;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use strata_workloads::db_bench::{EngineHost, RunError};
+use strata_workloads::{EngineHost, RunError};
 use strata_workloads::fs::{
     check_order, FsBenchmark, FsResult, FsRun, FsWorkloadConfig, DEFAULT_SUITE,
 };

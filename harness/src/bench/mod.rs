@@ -30,7 +30,8 @@ use plan::RunPlan;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use strata_workloads::db_bench::{RngKind, RunError, Suite};
+use strata_workloads::db_bench::{RngKind, Suite};
+use strata_workloads::RunError;
 use summary::Summary;
 
 /// Runs `strata bench`: exit 0 on success, 2 for bad flags, 1 when the

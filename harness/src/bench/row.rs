@@ -6,7 +6,8 @@ use crate::engines::EngineColumns;
 use crate::machine::{peak_rss_bytes, Machine};
 use strata_api::EngineMetrics;
 use strata_workloads::db_bench::keys::KEY_BYTES;
-use strata_workloads::db_bench::{BenchResult, LatencySummary};
+use strata_workloads::db_bench::BenchResult;
+use strata_workloads::measure::LatencySummary;
 
 /// The row of `result`, measured on `engine` in repetition `repetition`.
 pub fn make_row(

@@ -11,7 +11,7 @@ use super::{EngineAt, Sinks};
 use crate::csv_row::ResultRow;
 use crate::machine::Machine;
 use std::io::Write;
-use strata_workloads::db_bench::{EngineHost, RunError};
+use strata_workloads::{EngineHost, RunError};
 use strata_workloads::ycsb::record::RECORD_BYTES;
 use strata_workloads::ycsb::{run_workload, OpType, Workload, YcsbConfig, YcsbResult};
 

@@ -13,7 +13,8 @@ use std::io::Write;
 use std::path::Path;
 use strata_api::EngineSpec;
 use strata_workloads::db_bench::keys::KEY_BYTES;
-use strata_workloads::db_bench::{BenchResult, RunError, Suite};
+use strata_workloads::db_bench::{BenchResult, Suite};
+use strata_workloads::RunError;
 
 /// strata's engine with Snappy off, as in the seed's run.
 pub const STRATA_SPEC: &str = "lsm:compression=none";

@@ -3,7 +3,7 @@
 
 use crate::db_bench::codecs::codecs_of;
 use crate::db_bench::runner::{BenchContext, ThreadState};
-use crate::db_bench::stats::OpKind;
+use crate::measure::OpKind;
 use strata_api::Result;
 
 /// Bytes per `crc32c` op and per Snappy block (`db_bench` uses

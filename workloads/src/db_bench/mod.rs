@@ -14,38 +14,21 @@ mod misc;
 pub mod random;
 mod reads;
 mod runner;
-pub mod stats;
 pub mod suite;
 pub mod values;
 mod writes;
 
 pub use config::{Config, ConfigError};
 pub use random::{KeyRng, LevelDbRandom, RngKind};
-pub use stats::{LatencySummary, OpKind, Report};
+use crate::measure::{stats, EngineHost, Report, RunError};
 pub use suite::{parse_list, seed_schedule, BenchPlan, Benchmark, UnknownBenchmark};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use parking_lot::Mutex;
 use runner::{BenchContext, Method};
-use std::fmt;
-use std::io::{self, Write};
+use std::io::Write;
 use std::sync::Arc;
 use strata_api::{Engine, EngineMetrics};
-
-/// What the suite needs from its caller: a way to (re)open the database
-/// under test and to measure it on disk.
-pub trait EngineHost: Send {
-    /// Opens the database. With `fresh`, destroys whatever is there first
-    /// and creates it anew (`DestroyDB` + `Open`); otherwise opens what is
-    /// there. The suite drops its previous handle before calling.
-    ///
-    /// # Errors
-    /// Whatever the engine reports while destroying or opening.
-    fn open(&mut self, fresh: bool) -> strata_api::Result<Arc<dyn Engine>>;
-
-    /// Bytes of all files of the database now.
-    fn db_size_bytes(&self) -> u64;
-}
 
 /// One benchmark's outcome.
 #[derive(Debug, Clone)]
@@ -91,49 +74,6 @@ fn logical_bytes(engine: &dyn Engine) -> strata_api::Result<u64> {
     }
     it.status()?;
     Ok(total)
-}
-
-/// Why a run stopped.
-#[derive(Debug)]
-pub enum RunError {
-    /// The engine failed during `benchmark` (or while opening, `"open"`).
-    Engine {
-        /// The benchmark that was running.
-        benchmark: String,
-        /// The engine's error.
-        source: strata_api::Error,
-    },
-    /// Writing the report failed.
-    Output(io::Error),
-    /// The caller's result handler failed.
-    Handler(String),
-    /// A workload found the store in a state it did not write, or could
-    /// not do its own work (reading a local directory, say).
-    Workload {
-        /// The benchmark that was running.
-        benchmark: String,
-        /// What went wrong.
-        reason: String,
-    },
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunError::Engine { benchmark, source } => write!(f, "{benchmark}: {source}"),
-            RunError::Output(e) => write!(f, "writing the report: {e}"),
-            RunError::Handler(e) => f.write_str(e),
-            RunError::Workload { benchmark, reason } => write!(f, "{benchmark}: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-impl From<io::Error> for RunError {
-    fn from(e: io::Error) -> Self {
-        RunError::Output(e)
-    }
 }
 
 fn engine_error(benchmark: &str) -> impl FnOnce(strata_api::Error) -> RunError + '_ {

@@ -4,10 +4,10 @@
 
 use crate::db_bench::config::Config;
 use crate::db_bench::random::KeyRng;
-use crate::db_bench::stats::Stats;
+use crate::measure::Stats;
 use crate::db_bench::suite::BenchPlan;
 use crate::db_bench::values::ValueGenerator;
-use crate::db_bench::EngineHost;
+use crate::measure::EngineHost;
 use indicatif::ProgressBar;
 use parking_lot::{Condvar, Mutex};
 use std::panic::AssertUnwindSafe;

@@ -4,7 +4,7 @@
 
 use crate::db_bench::keys::KeyBuffer;
 use crate::db_bench::runner::{BenchContext, ThreadState};
-use crate::db_bench::stats::OpKind;
+use crate::measure::OpKind;
 use strata_api::{Result, WriteBatch, WriteOptions};
 
 /// `fillseq` and `fillbatch`.

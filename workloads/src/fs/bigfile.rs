@@ -13,8 +13,8 @@
 use super::content::{checksum, content_rng, fill_text};
 use super::run::{fs_error, mismatch, FsResult, FsRun};
 use super::FsBenchmark;
-use crate::db_bench::OpKind;
-use crate::db_bench::RunError;
+use crate::measure::OpKind;
+use crate::measure::RunError;
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 

@@ -14,7 +14,7 @@
 use super::content::{content_rng, fill_text};
 use super::run::{fs_error, mismatch, FsResult, FsRun};
 use super::FsBenchmark;
-use crate::db_bench::{OpKind, RunError};
+use crate::measure::{OpKind, RunError};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use strata_blobfs::mirror::{self, MirrorReport};

@@ -1,7 +1,7 @@
 //! Filesystem workloads on blobfs: `fs_create`, `fs_read`, `fs_stat`,
 //! `fs_readdir`, `fs_overwrite`, `fs_rename`, `fs_history`, `fs_unlink`,
 //! `fs_bigfile`, `fs_import`, run on a blobfs store over any
-//! [`strata_api::Engine`] through a [`crate::db_bench::EngineHost`].
+//! [`strata_api::Engine`] through a [`crate::measure::EngineHost`].
 //!
 //! A run ([`FsRun`]) opens a fresh database, initialises a store in it and
 //! runs the benchmarks in order on that store: `fs_create` makes a tree

@@ -10,8 +10,8 @@
 use super::config::FsWorkloadConfig;
 use super::model::{Clock, TreeModel};
 use super::FsBenchmark;
-use crate::db_bench::stats::Stats;
-use crate::db_bench::{EngineHost, Report, RunError};
+use crate::measure::Stats;
+use crate::measure::{EngineHost, Report, RunError};
 use crate::ycsb::generator::stream;
 use rand::RngCore;
 use rand_xoshiro::Xoshiro256PlusPlus;

@@ -1,7 +1,7 @@
 //! The YCSB core workloads A–F (Cooper et al., "Benchmarking cloud serving
 //! systems with YCSB", SoCC 2010; the `workloada` … `workloadf` property
 //! files), run against any [`strata_api::Engine`] through a
-//! [`crate::db_bench::EngineHost`].
+//! [`crate::measure::EngineHost`].
 //!
 //! Each workload opens a fresh database, loads [`YcsbConfig::records`]
 //! records (keys `user<FNV-1a hash of the insertion index>`, values of

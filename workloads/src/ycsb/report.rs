@@ -3,7 +3,7 @@
 //! `db_bench`-style line.
 
 use super::workload::OpType;
-use crate::db_bench::LatencySummary;
+use crate::measure::LatencySummary;
 use hdrhistogram::Histogram;
 use std::fmt::Write as _;
 

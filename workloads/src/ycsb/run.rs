@@ -7,7 +7,7 @@ use super::generator::{stream, OpGenerator, Operation};
 use super::record::{fill_record, key_of, FIELD_BYTES, RECORD_BYTES};
 use super::report::{Latencies, YcsbReport};
 use super::workload::{OpType, Workload};
-use crate::db_bench::{EngineHost, RunError};
+use crate::measure::{EngineHost, RunError};
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::io::Write;

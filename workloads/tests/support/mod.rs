@@ -15,7 +15,7 @@ use strata_api::{
     WriteOptions,
 };
 use strata_workloads::db_bench::codecs::CrateCodecs;
-use strata_workloads::db_bench::EngineHost;
+use strata_workloads::EngineHost;
 
 type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 

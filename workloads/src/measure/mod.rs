@@ -1,0 +1,12 @@
+//! What every workload family measures with: the [`EngineHost`] seam that
+//! opens the database under test, the [`RunError`] a run stops with, and
+//! [`stats`] (per-operation timing, db_bench's report line, latency
+//! percentiles from an HDR histogram).
+
+mod error;
+mod host;
+pub mod stats;
+
+pub use error::RunError;
+pub use host::EngineHost;
+pub use stats::{LatencySummary, OpKind, Report, Stats};
