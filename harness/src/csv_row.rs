@@ -107,6 +107,23 @@ pub struct ResultRow {
     /// Filesystem benchmarks: logical bytes / bytes of data chunks stored.
     #[serde(default)]
     pub dedupe_ratio: Option<f64>,
+    /// Hash of the plan the row was measured under (16 hex digits): every
+    /// shard of one plan carries the same hash; empty in files written
+    /// before plans were hashed.
+    #[serde(default)]
+    pub plan_hash: String,
+    /// Index of the plan cell that produced the row (0-based); a cell is
+    /// one engine in one repetition running benchmarks that share one
+    /// database.
+    #[serde(default)]
+    pub cell: u64,
+    /// Number of cells in the whole plan (all shards).
+    #[serde(default)]
+    pub cells: u64,
+    /// The shard that ran the row, `I/N` (`0/1` for a run that was not
+    /// sharded); a shard runs the cells with `cell % N == I`.
+    #[serde(default)]
+    pub shard: String,
 }
 
 /// Display names that tell repeated benchmark names apart: the k-th row
