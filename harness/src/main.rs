@@ -2,6 +2,7 @@
 //! engines, CSV and charts), `strata plot` (charts from a results CSV) and
 //! `strata fs` (the blobfs filesystem's commands).
 
+mod analysis;
 mod bench;
 mod compare;
 mod csv_row;
