@@ -9,5 +9,10 @@
 pub mod db_bench;
 pub mod fs;
 pub mod measure;
+pub mod registry;
+mod workload;
 pub mod ycsb;
+
 pub use measure::{EngineHost, RunError};
+pub use registry::{BenchmarkId, Family, UnknownBenchmark};
+pub use workload::{Outcome, Part, Settings, Workload};

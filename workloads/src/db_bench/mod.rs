@@ -14,13 +14,15 @@ mod misc;
 pub mod random;
 mod reads;
 mod runner;
+mod session;
 pub mod suite;
 pub mod values;
 mod writes;
 
+use crate::measure::{stats, EngineHost, Report, RunError};
 pub use config::{Config, ConfigError};
 pub use random::{KeyRng, LevelDbRandom, RngKind};
-use crate::measure::{stats, EngineHost, Report, RunError};
+pub use session::Session;
 pub use suite::{parse_list, seed_schedule, BenchPlan, Benchmark, UnknownBenchmark};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -135,70 +137,80 @@ impl Suite {
         out: &mut dyn Write,
         on_result: &mut dyn FnMut(&BenchResult) -> Result<(), RunError>,
     ) -> Result<(), RunError> {
-        let schedule = seed_schedule(&self.benchmarks, &self.config);
-        let first = host
-            .open(!self.config.use_existing_db)
-            .map_err(engine_error("open"))?;
-        let db: Mutex<Option<Arc<dyn Engine>>> = Mutex::new(Some(first));
-        let host = Mutex::new(host);
-        for (position, (&benchmark, seeds)) in self.benchmarks.iter().zip(&schedule).enumerate() {
-            let plan = BenchPlan::new(benchmark, &self.config);
-            let name = benchmark.name();
-            if benchmark.fresh_db() {
-                if self.config.use_existing_db {
-                    writeln!(out, "{name:<12} : skipped (--use_existing_db is true)")?;
-                    continue;
-                }
-                let mut slot = db.lock();
-                drop(slot.take());
-                *slot = Some(host.lock().open(true).map_err(engine_error(name))?);
+        let mut session = Session::new(self, host);
+        while let Some(step) = session.run_next(out)? {
+            if let Some(result) = step {
+                on_result(&result)?;
             }
-            let current = db.lock().clone();
-            let before = current.as_ref().map(|e| e.metrics());
-            let report = match benchmark.prints_property() {
-                Some(property) => {
-                    let text = current
-                        .as_ref()
-                        .and_then(|e| e.property(property))
-                        .unwrap_or_else(|| "(failed)".to_string());
-                    write!(out, "\n{text}\n")?;
-                    stats::Stats::new(false, None).report(name)
-                }
-                None => {
-                    drop(current);
-                    let report = self.run_one(&plan, seeds, &db, &host)?;
-                    writeln!(out, "{}", report.line())?;
-                    if self.config.histogram {
-                        writeln!(out, "{}", report.histogram_text())?;
-                    }
-                    report
-                }
-            };
-            out.flush()?;
-            let after = db.lock().clone();
-            let metrics = match (&before, &after) {
-                (Some(b), Some(a)) if benchmark != Benchmark::Open => Some(a.metrics().since(b)),
-                _ => None,
-            };
-            let logical_bytes = match (&after, benchmark.changes_data()) {
-                (Some(engine), true) => {
-                    Some(logical_bytes(engine.as_ref()).map_err(engine_error(name))?)
-                }
-                _ => None,
-            };
-            drop(after);
-            let db_size_bytes = host.lock().db_size_bytes();
-            on_result(&BenchResult {
-                position,
-                plan,
-                report,
-                metrics,
-                db_size_bytes,
-                logical_bytes,
-            })?;
         }
-        drop(db.lock().take());
         Ok(())
+    }
+
+    /// One benchmark of the list: measured on `db` (opened by `host`),
+    /// its lines written to `out`.
+    fn run_at(
+        &self,
+        position: usize,
+        seeds: &[u64],
+        db: &Mutex<Option<Arc<dyn Engine>>>,
+        host: &Mutex<&mut dyn EngineHost>,
+        out: &mut dyn Write,
+    ) -> Result<Option<BenchResult>, RunError> {
+        let benchmark = self.benchmarks[position];
+        let plan = BenchPlan::new(benchmark, &self.config);
+        let name = benchmark.name();
+        if benchmark.fresh_db() {
+            if self.config.use_existing_db {
+                writeln!(out, "{name:<12} : skipped (--use_existing_db is true)")?;
+                return Ok(None);
+            }
+            let mut slot = db.lock();
+            drop(slot.take());
+            *slot = Some(host.lock().open(true).map_err(engine_error(name))?);
+        }
+        let current = db.lock().clone();
+        let before = current.as_ref().map(|e| e.metrics());
+        let report = match benchmark.prints_property() {
+            Some(property) => {
+                let text = current
+                    .as_ref()
+                    .and_then(|e| e.property(property))
+                    .unwrap_or_else(|| "(failed)".to_string());
+                write!(out, "\n{text}\n")?;
+                stats::Stats::new(false, None).report(name)
+            }
+            None => {
+                drop(current);
+                let report = self.run_one(&plan, seeds, db, host)?;
+                writeln!(out, "{}", report.line())?;
+                if self.config.histogram {
+                    writeln!(out, "{}", report.histogram_text())?;
+                }
+                report
+            }
+        };
+        out.flush()?;
+        let after = db.lock().clone();
+        let metrics = match (&before, &after) {
+            (Some(b), Some(a)) if benchmark != Benchmark::Open => Some(a.metrics().since(b)),
+            _ => None,
+        };
+        let logical_bytes = match (&after, benchmark.changes_data()) {
+            (Some(engine), true) => {
+                Some(logical_bytes(engine.as_ref()).map_err(engine_error(name))?)
+            }
+            _ => None,
+        };
+        drop(after);
+        let db_size_bytes = host.lock().db_size_bytes();
+        Ok(Some(BenchResult {
+            position,
+            plan,
+            report,
+            metrics,
+            db_size_bytes,
+            logical_bytes,
+        }))
     }
 
     fn run_one(

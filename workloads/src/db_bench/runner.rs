@@ -4,10 +4,10 @@
 
 use crate::db_bench::config::Config;
 use crate::db_bench::random::KeyRng;
-use crate::measure::Stats;
 use crate::db_bench::suite::BenchPlan;
 use crate::db_bench::values::ValueGenerator;
 use crate::measure::EngineHost;
+use crate::measure::Stats;
 use indicatif::ProgressBar;
 use parking_lot::{Condvar, Mutex};
 use std::panic::AssertUnwindSafe;

@@ -157,13 +157,11 @@ pub struct UnknownBenchmark(pub String);
 impl fmt::Display for UnknownBenchmark {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = ALL.iter().map(|(n, _)| *n).collect();
-        // strata bench also takes the YCSB and filesystem names.
         write!(
             f,
-            "unknown benchmark '{}'; valid: {}; YCSB: ycsba … ycsbf; filesystem: fs (the suite), {}",
+            "unknown benchmark '{}'; valid: {}",
             self.0,
-            names.join(", "),
-            crate::fs::FsBenchmark::ALL.map(crate::fs::FsBenchmark::name).join(", ")
+            names.join(", ")
         )
     }
 }

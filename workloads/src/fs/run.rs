@@ -71,7 +71,7 @@ pub(crate) fn mismatch(benchmark: &str, reason: String) -> RunError {
 
 /// The state a run carries from benchmark to benchmark.
 pub struct FsRun<'a> {
-    pub(crate) config: &'a FsWorkloadConfig,
+    pub(crate) config: FsWorkloadConfig,
     host: &'a mut dyn EngineHost,
     pub(crate) engine: Arc<dyn Engine>,
     pub(crate) fs: BlobFs,
@@ -93,7 +93,7 @@ impl<'a> FsRun<'a> {
     /// # Errors
     /// The engine's errors while destroying, opening or writing the root.
     pub fn start(
-        config: &'a FsWorkloadConfig,
+        config: &FsWorkloadConfig,
         host: &'a mut dyn EngineHost,
     ) -> Result<Self, RunError> {
         let engine = host.open(true).map_err(|source| RunError::Engine {
@@ -109,7 +109,7 @@ impl<'a> FsRun<'a> {
         )
         .map_err(|e| fs_error("open", e))?;
         Ok(FsRun {
-            config,
+            config: config.clone(),
             host,
             engine,
             fs,

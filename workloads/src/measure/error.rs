@@ -45,4 +45,3 @@ impl From<io::Error> for RunError {
         RunError::Output(e)
     }
 }
-

@@ -17,4 +17,3 @@ pub trait EngineHost: Send {
     /// Bytes of all files of the database now.
     fn db_size_bytes(&self) -> u64;
 }
-

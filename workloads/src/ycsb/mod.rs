@@ -27,3 +27,12 @@ pub use generator::{OpGenerator, Operation};
 pub use report::YcsbReport;
 pub use run::{run_workload, YcsbResult};
 pub use workload::{is_workload_name, OpType, Workload};
+
+/// The block printed before an engine's YCSB workloads.
+pub fn header(config: &YcsbConfig) -> String {
+    format!(
+        "YCSB:       {} records of 10 fields x 100 bytes, {} operations per workload, \
+         zipfian constant {}, seed {} (xoshiro), 1 client thread\n",
+        config.records, config.operations, config.zipf_constant, config.seed
+    )
+}
