@@ -4,6 +4,7 @@
 
 mod analysis;
 mod bench;
+mod cli;
 mod compare;
 mod csv_row;
 mod db_cmd;
@@ -33,11 +34,11 @@ enum Command {
     /// Run LevelDB 1.23 db_bench's benchmarks over one or more engines.
     Bench(Box<bench::BenchArgs>),
     /// Ratio tables (Markdown) of a results CSV's engines against a baseline.
-    Compare(compare::CompareArgs),
+    Compare(cli::compare::CompareArgs),
     /// Draw charts from a results CSV.
-    Plot(plot::PlotArgs),
+    Plot(cli::plot::PlotArgs),
     /// Simulate compaction policies on synthetic flushes (no disk): write, space and read amplification.
-    Sim(sim::SimArgs),
+    Sim(cli::sim::SimArgs),
     /// The blobfs filesystem's commands.
     Fs(fs_cmd::FsArgs),
     /// Inspect a database: scan, get, put, delete, load, dump files, stats, compact.
@@ -55,9 +56,9 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Bench(args) => bench::run(*args),
-        Command::Compare(args) => compare::run(args),
-        Command::Plot(args) => plot::run(args),
-        Command::Sim(args) => sim::run(args),
+        Command::Compare(args) => cli::compare::run(args),
+        Command::Plot(args) => cli::plot::run(args),
+        Command::Sim(args) => cli::sim::run(args),
         Command::Fs(args) => fs_cmd::run(args),
         Command::Db(args) => db_cmd::run(args),
         Command::Reproduce(args) => reproduce::run(args),

@@ -1,7 +1,8 @@
 //! The pure part of `strata compare`: rows → per-benchmark medians and
-//! ratios → Markdown.
+//! ratios (from [`crate::analysis`]) → Markdown.
 
-use crate::csv_row::{occurrence_names, ResultRow};
+use crate::analysis::{groups_by, ratio, Grid};
+use crate::csv_row::ResultRow;
 use std::fmt::{self, Write as _};
 
 /// Why no comparison can be made.
@@ -78,29 +79,8 @@ fn canonical(spec: &str) -> String {
     crate::engines::parse_spec(spec).map_or_else(|_| spec.trim().to_string(), |s| s.to_string())
 }
 
-/// The median of the finite values; `None` when there are none.
-pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    let mut sorted: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let middle = n / 2;
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[middle]),
-        _ => Some((sorted[middle - 1] + sorted[middle]) / 2.0),
-    }
-}
-
-/// Position of `item` in `list`, appended when new.
-fn index_of(list: &mut Vec<String>, item: &str) -> usize {
-    list.iter().position(|x| x == item).unwrap_or_else(|| {
-        list.push(item.to_string());
-        list.len() - 1
-    })
-}
-
-/// Groups `rows` by benchmark and engine and compares every engine to
-/// `baseline` (default: the file's first engine).
+/// Groups `rows` by benchmark and engine (specs in canonical form) and
+/// compares every engine to `baseline` (default: the file's first engine).
 ///
 /// # Errors
 /// [`CompareError::NoRows`] for no rows; [`CompareError::MissingBaseline`]
@@ -108,54 +88,48 @@ fn index_of(list: &mut Vec<String>, item: &str) -> usize {
 pub fn compare(rows: &[ResultRow], baseline: Option<&str>) -> Result<Comparison, CompareError> {
     let first = rows.first().ok_or(CompareError::NoRows)?;
     let baseline = canonical(baseline.unwrap_or(&first.engine_spec));
-    let mut specs: Vec<String> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    // cells[benchmark][engine]: the rows of that pair, one per repetition.
-    let mut cells: Vec<Vec<Vec<&ResultRow>>> = Vec::new();
-    for (row, name) in rows.iter().zip(occurrence_names(rows)) {
-        let e = index_of(&mut specs, &canonical(&row.engine_spec));
-        let b = index_of(&mut names, &name);
-        cells.resize_with(names.len(), Vec::new);
-        cells[b].resize_with(specs.len(), Vec::new);
-        cells[b][e].push(row);
-    }
-    let Some(base) = specs.iter().position(|s| *s == baseline) else {
+    let grid = Grid::new(groups_by(rows, |row| canonical(&row.engine_spec)));
+    let Some(base) = grid.engines.iter().position(|s| *s == baseline) else {
         return Err(CompareError::MissingBaseline {
             wanted: baseline,
-            present: specs,
+            present: grid.engines,
         });
     };
+    let micros = |row: &ResultRow| Some(row.micros_per_op);
     let mut tables = Vec::new();
     let mut untimed = Vec::new();
-    for (name, per_engine) in names.into_iter().zip(cells) {
-        if per_engine
-            .iter()
-            .flatten()
+    for (b, name) in grid.benchmarks.iter().enumerate() {
+        let engines = 0..grid.engines.len();
+        if engines
+            .clone()
+            .flat_map(|e| grid.rows(b, e))
             .all(|r| r.ops == 0 && r.micros_per_op <= 0.0)
         {
-            untimed.push(name);
+            untimed.push(name.clone());
             continue;
         }
-        let base_micros = per_engine
-            .get(base)
-            .and_then(|rows| median(rows.iter().map(|r| r.micros_per_op)))
-            .filter(|m| *m > 0.0);
-        let lines = per_engine
-            .iter()
-            .enumerate()
-            .filter_map(|(e, rows)| {
-                let micros_per_op = median(rows.iter().map(|r| r.micros_per_op))?;
+        let base_micros = grid.spread(b, base, micros).map(|s| s.median);
+        let lines = engines
+            .filter_map(|e| {
+                let group = grid.cell(b, e)?;
+                let micros_per_op = group.spread(micros)?.median;
+                let median_of = |measure: fn(&ResultRow) -> Option<f64>| {
+                    group.spread(measure).map(|s| s.median)
+                };
                 Some(EngineLine {
-                    spec: specs[e].clone(),
+                    spec: grid.engines[e].clone(),
                     micros_per_op,
-                    ops_per_s: median(rows.iter().map(|r| r.ops_per_s)).unwrap_or(0.0),
-                    ratio: base_micros.map(|b| micros_per_op / b),
-                    write_amplification: median(rows.iter().filter_map(|r| r.write_amplification)),
-                    repetitions: rows.len(),
+                    ops_per_s: median_of(|r| Some(r.ops_per_s)).unwrap_or(0.0),
+                    ratio: base_micros.and_then(|base| ratio(micros_per_op, base)),
+                    write_amplification: median_of(|r| r.write_amplification),
+                    repetitions: group.rows.len(),
                 })
             })
             .collect();
-        tables.push(BenchmarkTable { name, lines });
+        tables.push(BenchmarkTable {
+            name: name.clone(),
+            lines,
+        });
     }
     Ok(Comparison {
         baseline,
@@ -244,14 +218,6 @@ mod tests {
             ops_per_s: 1e6 / micros,
             ..ResultRow::default()
         }
-    }
-
-    #[test]
-    fn medians_of_odd_even_and_non_finite() {
-        assert_eq!(median([3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median([4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median([f64::NAN, 5.0]), Some(5.0));
-        assert_eq!(median(std::iter::empty()), None);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! amplification exists only where the benchmark wrote).
 
 use super::bars::GroupedBars;
-use super::data::{Dataset, Stat};
+use super::data::Dataset;
 use super::legend::LegendEntry;
+use crate::analysis::Spread;
 use crate::csv_row::ResultRow;
 
 /// One kind of amplification.
@@ -44,7 +45,7 @@ pub const KINDS: [Kind; 3] = [
 
 /// The chart of `kind` for `data`; `None` when no row has that metric.
 pub fn chart(data: &Dataset, kind: &Kind) -> Option<GroupedBars> {
-    let values: Vec<Vec<Option<Stat>>> = (0..data.benchmarks.len())
+    let values: Vec<Vec<Option<Spread>>> = (0..data.benchmarks.len())
         .map(|b| {
             (0..data.engines.len())
                 .map(|e| data.stat(b, e, kind.metric))

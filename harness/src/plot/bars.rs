@@ -3,12 +3,12 @@
 //! Throughput and amplification charts are both drawn with this.
 
 use super::axis::{TickedRange, ValueAxis};
-use super::data::Stat;
 use super::legend::{self, LegendEntry, Swatch};
 use super::style::{
-    draw_err, draw_header, series_color, text, text_width_px, Chart, AXIS_DESC_PX, CHART_SIZE_PX,
-    HEADER_PX, TICK_PX,
+    draw_err, draw_header, series_color, text, text_width_px, Chart, DrawError, AXIS_DESC_PX,
+    CHART_SIZE_PX, HEADER_PX, TICK_PX,
 };
+use crate::analysis::Spread;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -37,7 +37,7 @@ pub struct GroupedBars {
     /// Legend entries, one per series (their `index` picks the colour).
     pub series: Vec<LegendEntry>,
     /// `values[group][series]`; `None` leaves the slot empty.
-    pub values: Vec<Vec<Option<Stat>>>,
+    pub values: Vec<Vec<Option<Spread>>>,
     /// Whether a wide value range may switch the axis to log scale.
     pub allow_log: bool,
 }
@@ -91,10 +91,10 @@ impl Chart for GroupedBars {
         )
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let axis = self
             .axis()
-            .ok_or_else(|| format!("{}: nothing to draw", self.title))?;
+            .ok_or_else(|| DrawError::new(format!("{}: nothing to draw", self.title)))?;
         let (header, rest) = root.split_vertically(HEADER_PX);
         draw_header(&header, &self.title, &self.subtitle)?;
         let legend_px = legend::height_px(rest.dim_in_pixel().0, &self.series);
@@ -173,10 +173,10 @@ type BarChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<TickedRange, TickedRang
 fn draw_whisker<DB: DrawingBackend>(
     chart: &mut BarChart<'_, DB>,
     axis: &ValueAxis,
-    stat: &Stat,
+    stat: &Spread,
     x: f64,
     cap_width: f64,
-) -> Result<(), String> {
+) -> Result<(), DrawError> {
     let (Some(low), Some(high)) = (axis.to_axis(stat.min), axis.to_axis(stat.max)) else {
         return Ok(());
     };
@@ -227,7 +227,7 @@ impl XLabels {
         root: &DrawingArea<DB, Shift>,
         labels: &[String],
         centers: &[(i32, i32)],
-    ) -> Result<(), String> {
+    ) -> Result<(), DrawError> {
         for (label, &(x, y)) in labels.iter().zip(centers) {
             let (style, position) = if self.rotated {
                 // Rotate270 turns the text about its anchor: anchoring the

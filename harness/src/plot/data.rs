@@ -1,9 +1,13 @@
 //! Loading result rows and shaping them for charts: engines and benchmarks
-//! in order of first appearance, repeated benchmark names told apart, and
-//! median/min/max over repetitions. Pure apart from [`load_csv`].
+//! in order of first appearance, repeated benchmark names told apart (as
+//! [`crate::analysis::groups`] groups them), and median/min/max over
+//! repetitions from [`Spread`]. Pure apart from [`read_rows`] and
+//! [`load_csv`].
 
-use crate::csv_row::{occurrence_names, ResultRow};
-use std::collections::{BTreeSet, HashMap};
+use crate::analysis::{groups, Grid, Spread};
+use crate::csv_row::ResultRow;
+use crate::error::HarnessError;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Legend entries longer than this use the short label with a number
@@ -13,57 +17,34 @@ const LEGEND_FULL_SPEC_MAX_CHARS: usize = 90;
 /// Short labels longer than this are cut with an ellipsis.
 const SHORT_LABEL_MAX_CHARS: usize = 48;
 
-/// Reads every row of a results CSV.
+/// Reads every row of a results CSV by column name (columns added at the
+/// end by later versions are ignored); a file with a header and no rows
+/// gives no rows.
 ///
 /// # Errors
-/// When the file cannot be opened, a row does not parse as a
-/// [`ResultRow`] (the message names the line), or there are no rows.
-pub fn load_csv(path: &Path) -> Result<Vec<ResultRow>, String> {
-    let mut reader =
-        csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut rows = Vec::new();
-    for row in reader.deserialize::<ResultRow>() {
-        rows.push(row.map_err(|e| format!("{}: malformed results row: {e}", path.display()))?);
-    }
+/// [`HarnessError::Io`] when the file cannot be opened;
+/// [`HarnessError::Input`] when a row does not parse as a [`ResultRow`]
+/// (the reason names the record).
+pub fn read_rows(path: &Path) -> Result<Vec<ResultRow>, HarnessError> {
+    let file = std::fs::File::open(path).map_err(|e| HarnessError::io("read", path, e))?;
+    csv::Reader::from_reader(file)
+        .deserialize::<ResultRow>()
+        .map(|row| {
+            row.map_err(|e| HarnessError::input(path, format!("malformed results row: {e}")))
+        })
+        .collect()
+}
+
+/// Reads every row of a results CSV to plot.
+///
+/// # Errors
+/// As [`read_rows`], and [`HarnessError::Input`] when there are no rows.
+pub fn load_csv(path: &Path) -> Result<Vec<ResultRow>, HarnessError> {
+    let rows = read_rows(path)?;
     if rows.is_empty() {
-        return Err(format!("{}: no result rows to plot", path.display()));
+        return Err(HarnessError::input(path, "no result rows to plot"));
     }
     Ok(rows)
-}
-
-/// Median, minimum and maximum of one metric over repetitions.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Stat {
-    /// Median (mean of the two middle values for an even count).
-    pub median: f64,
-    /// Smallest value.
-    pub min: f64,
-    /// Largest value.
-    pub max: f64,
-    /// How many values (repetitions that had the metric).
-    pub count: usize,
-}
-
-impl Stat {
-    /// Summarises the finite values of `values`; `None` when there are none.
-    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Stat> {
-        let mut finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-        finite.sort_by(f64::total_cmp);
-        let count = finite.len();
-        let (first, last) = (*finite.first()?, *finite.last()?);
-        let middle = count / 2;
-        let median = if count % 2 == 1 {
-            finite[middle]
-        } else {
-            (finite[middle - 1] + finite[middle]) / 2.0
-        };
-        Some(Stat {
-            median,
-            min: first,
-            max: last,
-            count,
-        })
-    }
 }
 
 /// One engine of the run.
@@ -107,43 +88,24 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Arranges `rows` (in file order).
-    ///
-    /// # Errors
-    /// When `rows` is empty.
-    pub fn from_rows(rows: Vec<ResultRow>) -> Result<Dataset, String> {
+    /// Arranges `rows` (in file order) as [`crate::analysis::groups`]
+    /// groups them; `None` when there are no rows.
+    pub fn from_rows(rows: &[ResultRow]) -> Option<Dataset> {
         if rows.is_empty() {
-            return Err("no result rows to plot".to_string());
+            return None;
         }
-        let names = occurrence_names(&rows);
-        let run = run_info(&rows);
-        let specs = distinct(rows.iter().map(|r| r.engine_spec.clone()));
-        let benchmarks = distinct(names.iter().cloned());
-        let engines = engines_for(&specs);
-        let engine_index: HashMap<&str, usize> = specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.as_str(), i))
+        let grid = Grid::new(groups(rows));
+        let cells = (0..grid.benchmarks.len())
+            .map(|b| {
+                (0..grid.engines.len())
+                    .map(|e| grid.rows(b, e).iter().map(|r| (*r).clone()).collect())
+                    .collect()
+            })
             .collect();
-        let bench_index: HashMap<&str, usize> = benchmarks
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.as_str(), i))
-            .collect();
-        let mut cells = vec![vec![Vec::new(); engines.len()]; benchmarks.len()];
-        for (row, name) in rows.into_iter().zip(names.iter()) {
-            // Both maps were built from these same rows, so lookups succeed.
-            if let (Some(&b), Some(&e)) = (
-                bench_index.get(name.as_str()),
-                engine_index.get(row.engine_spec.as_str()),
-            ) {
-                cells[b][e].push(row);
-            }
-        }
-        Ok(Dataset {
-            run,
-            engines,
-            benchmarks,
+        Some(Dataset {
+            run: run_info(rows),
+            engines: engines_for(&grid.engines),
+            benchmarks: grid.benchmarks,
             cells,
         })
     }
@@ -163,8 +125,8 @@ impl Dataset {
         bench: usize,
         engine: usize,
         metric: impl Fn(&ResultRow) -> Option<f64>,
-    ) -> Option<Stat> {
-        Stat::of(self.rows(bench, engine).iter().filter_map(metric))
+    ) -> Option<Spread> {
+        Spread::of(self.rows(bench, engine).iter().filter_map(metric))
     }
 
     /// The most repetitions any cell has.
@@ -282,6 +244,7 @@ fn run_info(rows: &[ResultRow]) -> RunInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::csv_row::occurrence_names;
 
     fn row(engine: &str, benchmark: &str, repetition: u32, ops_per_s: f64) -> ResultRow {
         ResultRow {
@@ -292,20 +255,6 @@ mod tests {
             ops_per_s,
             ..ResultRow::default()
         }
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        let odd = Stat::of([3.0, 1.0, 2.0]).expect("values");
-        assert_eq!(
-            (odd.median, odd.min, odd.max, odd.count),
-            (2.0, 1.0, 3.0, 3)
-        );
-        let even = Stat::of([4.0, 1.0, 3.0, 2.0]).expect("values");
-        assert_eq!((even.median, even.min, even.max), (2.5, 1.0, 4.0));
-        assert_eq!(Stat::of([]), None);
-        let nan_skipped = Stat::of([f64::NAN, 5.0]).expect("one finite value");
-        assert_eq!((nan_skipped.median, nan_skipped.count), (5.0, 1));
     }
 
     #[test]
@@ -348,7 +297,7 @@ mod tests {
             row("lsm:x=1", "readrandom", 1, 30.0),
             row("lsm:x=1", "readrandom", 1, 40.0),
         ];
-        let data = Dataset::from_rows(rows).expect("rows");
+        let data = Dataset::from_rows(&rows).expect("rows");
         assert_eq!(data.benchmarks, ["fillseq", "readrandom", "readrandom#2"]);
         let specs: Vec<&str> = data.engines.iter().map(|e| e.spec.as_str()).collect();
         assert_eq!(specs, ["lsm:x=1", "leveldb"]);
@@ -365,7 +314,7 @@ mod tests {
 
     #[test]
     fn empty_rows_are_an_error() {
-        assert!(Dataset::from_rows(Vec::new()).is_err());
+        assert!(Dataset::from_rows(&[]).is_none());
     }
 
     #[test]
@@ -396,14 +345,14 @@ mod tests {
     #[test]
     fn long_specs_get_numbered_legends() {
         let long = format!("lsm:{}", ["write_buffer_size=4194304"; 4].join(","));
-        let data = Dataset::from_rows(vec![
+        let data = Dataset::from_rows(&[
             row(&long, "fillseq", 0, 1.0),
             row("leveldb", "fillseq", 0, 1.0),
         ])
         .expect("rows");
         assert!(data.engines[0].legend.starts_with("[1] "));
         assert_eq!(data.engines[1].legend, "[2] leveldb");
-        let short = Dataset::from_rows(vec![row("lsm:a=1", "f", 0, 1.0)]).expect("rows");
+        let short = Dataset::from_rows(&[row("lsm:a=1", "f", 0, 1.0)]).expect("rows");
         assert_eq!(short.engines[0].legend, "lsm:a=1");
     }
 }

@@ -1,7 +1,8 @@
 //! The index page, in Markdown and HTML: provenance, engine key, the
 //! engine × benchmark table, and every chart.
 
-use super::data::{Dataset, Stat};
+use super::data::Dataset;
+use crate::analysis::Spread;
 use crate::csv_row::ResultRow;
 
 /// A chart written next to the index.
@@ -86,7 +87,7 @@ fn table_rows(data: &Dataset) -> Vec<Vec<String>> {
             ];
             cells.extend(COLUMNS.iter().map(|c| {
                 data.stat(b, e, c.metric)
-                    .map_or_else(|| MISSING.to_string(), |s: Stat| (c.format)(s.median))
+                    .map_or_else(|| MISSING.to_string(), |s: Spread| (c.format)(s.median))
             }));
             rows.push(cells);
         }
@@ -253,7 +254,7 @@ mod tests {
 
     #[test]
     fn table_has_medians_and_dashes_for_missing_cells() {
-        let data = Dataset::from_rows(vec![
+        let data = Dataset::from_rows(&[
             row("lsm", "fillseq", 2.0, None),
             row("leveldb", "readrandom", 4.0, Some(7)),
             ResultRow {
@@ -275,7 +276,7 @@ mod tests {
             ["readrandom", "[2] leveldb", "2", "5.000", "208333"]
         );
         assert_eq!(rows[1][6], "8");
-        let compact = Dataset::from_rows(vec![ResultRow {
+        let compact = Dataset::from_rows(&[ResultRow {
             ops: 0,
             ..row("lsm", "compact", 600_000.0, None)
         }])
@@ -297,7 +298,7 @@ mod tests {
 
     #[test]
     fn pages_escape_and_reference_charts() {
-        let data = Dataset::from_rows(vec![row("lsm:a=1|2", "fill_seq", 2.0, None)]).expect("rows");
+        let data = Dataset::from_rows(&[row("lsm:a=1|2", "fill_seq", 2.0, None)]).expect("rows");
         let charts = [ChartRef {
             title: "Throughput".to_string(),
             stem: "throughput".to_string(),

@@ -5,8 +5,8 @@ use super::axis::{TickedRange, ValueAxis};
 use super::data::Dataset;
 use super::legend::{self, LegendEntry, Swatch};
 use super::style::{
-    draw_err, draw_header, palette_cycle, series_color, text, Chart, AXIS_DESC_PX, CHART_SIZE_PX,
-    HEADER_PX, TICK_PX,
+    draw_err, draw_header, palette_cycle, series_color, text, Chart, DrawError, AXIS_DESC_PX,
+    CHART_SIZE_PX, HEADER_PX, TICK_PX,
 };
 use crate::csv_row::ResultRow;
 use plotters::coord::Shift;
@@ -100,7 +100,7 @@ pub fn draw_marker<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     index: usize,
     center: (i32, i32),
-) -> Result<(), String> {
+) -> Result<(), DrawError> {
     let color = series_color(index);
     match palette_cycle(index) % 3 {
         0 => area.draw(&Circle::new(center, MARKER_PX, color.filled())),
@@ -119,14 +119,15 @@ impl Chart for LatencyChart {
         )
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let values: Vec<f64> = self
             .curves
             .iter()
             .flat_map(|c| c.points.iter().map(|(_, v)| *v))
             .collect();
-        let axis = ValueAxis::fit(&values, true, true)
-            .ok_or_else(|| format!("latency of {}: nothing to draw", self.benchmark))?;
+        let axis = ValueAxis::fit(&values, true, true).ok_or_else(|| {
+            DrawError::new(format!("latency of {}: nothing to draw", self.benchmark))
+        })?;
         let (header, rest) = root.split_vertically(HEADER_PX);
         let summary = if self.repetitions > 1 {
             format!(

@@ -1,7 +1,7 @@
 //! Legends drawn below the plot, in as many columns as fit, so that they never
 //! cover data however many engines there are and however long their specs.
 
-use super::style::{draw_err, series_color, text, text_width_px, LEGEND_PX};
+use super::style::{draw_err, series_color, text, text_width_px, DrawError, LEGEND_PX};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -77,7 +77,7 @@ pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[LegendEntry],
     swatch: Swatch,
-) -> Result<(), String> {
+) -> Result<(), DrawError> {
     let width = i32::try_from(area.dim_in_pixel().0).unwrap_or(i32::MAX);
     let positions = flow_layout(&text_widths(entries), width);
     for (entry, (x, y)) in entries.iter().zip(positions) {

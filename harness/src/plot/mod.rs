@@ -1,9 +1,11 @@
-//! `strata plot`: charts and an index page drawn from a results CSV.
-//! Charts read CSV only, never measure.
+//! Every chart of the harness, in one style (`style.rs`: one font, one
+//! palette, one SVG + PNG render path). Charts read data, never measure.
 //!
-//! Files: `throughput`, `latency_<benchmark>` (one per benchmark with
-//! latency columns), `amplification_{write,read,space}` (when present),
-//! each as `.svg` and `.png`, plus `index.md` and `index.html`.
+//! `strata plot` draws from a results CSV: `throughput`,
+//! `latency_<benchmark>` (one per benchmark with latency columns),
+//! `amplification_{write,read,space}` (when present), each as `.svg` and
+//! `.png`, plus `index.md` and `index.html`. `strata sim` draws
+//! [`sim::draw_amplification`], `strata reproduce` [`ratios::draw_ratios`].
 
 mod amplification;
 mod axis;
@@ -12,35 +14,33 @@ mod data;
 mod index_page;
 mod latency;
 mod legend;
+// Used by reproduce once the lead switches it from reproduce/chart.rs.
+#[allow(dead_code)]
+pub mod ratios;
+pub mod sim;
 mod style;
 mod throughput;
 
+use crate::error::HarnessError;
 use index_page::ChartRef;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-/// `strata plot RESULTS.csv [--out DIR]`: draw the charts of a results file.
-#[derive(clap::Args, Debug)]
-pub struct PlotArgs {
-    /// The results CSV written by `strata bench`.
-    pub results: PathBuf,
-    /// Output folder (default: `reports/<csv file stem>/`).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-}
+pub use data::read_rows;
 
 /// Draws every chart for the rows in `csv_path` into `out_dir` (created),
 /// plus an index page. Returns the files written.
 ///
 /// # Errors
-/// When the CSV is missing, malformed or has no rows, when `out_dir`
-/// cannot be created, or when a file cannot be written.
-pub fn plot_results(csv_path: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, String> {
+/// [`HarnessError::Io`] when the CSV cannot be read, `out_dir` cannot be
+/// created or a page cannot be written; [`HarnessError::Input`] when the
+/// CSV is malformed or has no rows; [`HarnessError::Chart`] when a chart
+/// cannot be drawn.
+pub fn plot_results(csv_path: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, HarnessError> {
     let rows = data::load_csv(csv_path)?;
-    let data = data::Dataset::from_rows(rows)?;
-    std::fs::create_dir_all(out_dir)
-        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    let data = data::Dataset::from_rows(&rows)
+        .ok_or_else(|| HarnessError::input(csv_path, "no result rows to plot"))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| HarnessError::io("create", out_dir, e))?;
     let mut written = Vec::new();
     let mut charts = Vec::new();
     if let Some(chart) = throughput::chart(&data) {
@@ -76,42 +76,10 @@ pub fn plot_results(csv_path: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, Str
         ("index.html", index_page::html(&data, &charts)),
     ] {
         let path = out_dir.join(name);
-        std::fs::write(&path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, page).map_err(|e| HarnessError::io("write", &path, e))?;
         written.push(path);
     }
     Ok(written)
-}
-
-/// Runs `strata plot`: errors are one line on stderr and exit status 1.
-pub fn run(args: PlotArgs) -> ExitCode {
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&args.results));
-    match plot_results(&args.results, &out_dir) {
-        Ok(files) => {
-            println!(
-                "wrote {} files to {} (open {})",
-                files.len(),
-                out_dir.display(),
-                out_dir.join("index.html").display()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("strata plot: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// `reports/<csv file stem>/`.
-fn default_out_dir(results: &Path) -> PathBuf {
-    let stem = results.file_stem().map_or_else(
-        || "results".to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    Path::new("reports").join(stem)
 }
 
 /// A benchmark name as a file-name part: letters, digits, `_` and `-`.

@@ -2,8 +2,10 @@
 //! number formatting, and the one function that renders a chart as both SVG
 //! and PNG.
 
+use crate::error::HarnessError;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -46,16 +48,36 @@ const PALETTE_RGB: &[(u8, u8, u8)] = &[
     (140, 86, 75),
 ];
 
+/// Why a chart could not be drawn, before the file it was for is known:
+/// the drawing backend's message. [`render_svg_and_png`] turns it into
+/// [`HarnessError::Chart`] with the file's path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawError(String);
+
+impl DrawError {
+    /// A drawing error saying `reason`.
+    pub fn new(reason: impl Into<String>) -> Self {
+        DrawError(reason.into())
+    }
+}
+
+impl fmt::Display for DrawError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Registers the embedded font once per process.
 ///
 /// # Errors
 /// When the embedded bytes are not a font `ab_glyph` can parse.
-pub fn ensure_font() -> Result<(), String> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+pub fn ensure_font() -> Result<(), DrawError> {
+    static REGISTERED: OnceLock<Result<(), DrawError>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
-            register_font(FONT_FAMILY, FontStyle::Normal, FONT_TTF)
-                .map_err(|_| "embedded chart font DejaVuSans.ttf is not a valid font".to_string())
+            register_font(FONT_FAMILY, FontStyle::Normal, FONT_TTF).map_err(|_| {
+                DrawError::new("embedded chart font DejaVuSans.ttf is not a valid font")
+            })
         })
         .clone()
 }
@@ -142,11 +164,11 @@ pub trait Chart {
     /// Draws the whole chart on `root`.
     ///
     /// # Errors
-    /// Any drawing error, as text.
+    /// Any drawing error.
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, plotters::coord::Shift>,
-    ) -> Result<(), String>;
+    ) -> Result<(), DrawError>;
 }
 
 /// Draws the title and, below it, the subtitle saying what the marks mean.
@@ -157,7 +179,7 @@ pub fn draw_header<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
     subtitle: &str,
-) -> Result<(), String> {
+) -> Result<(), DrawError> {
     area.draw_text(title, &text(TITLE_PX), (20, 12))
         .map_err(draw_err)?;
     area.draw_text(
@@ -169,39 +191,45 @@ pub fn draw_header<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Turns a plotters error into the one-line text errors of this module.
-pub fn draw_err<E: std::fmt::Display>(error: E) -> String {
-    format!("drawing failed: {error}")
+/// Turns a plotters error into a [`DrawError`].
+pub fn draw_err<E: fmt::Display>(error: E) -> DrawError {
+    DrawError(format!("drawing failed: {error}"))
 }
 
-/// Renders `chart` to `<out_dir>/<stem>.svg` and `<out_dir>/<stem>.png`.
+/// Renders `chart` to `<out_dir>/<stem>.svg` and `<out_dir>/<stem>.png`:
+/// the one way every chart of the harness becomes files.
 ///
 /// # Errors
-/// Drawing errors and I/O errors writing either file.
+/// [`HarnessError::Chart`] naming the file, for drawing errors and I/O
+/// errors writing either file.
 pub fn render_svg_and_png(
     chart: &impl Chart,
     out_dir: &Path,
     stem: &str,
-) -> Result<Vec<PathBuf>, String> {
-    ensure_font()?;
+) -> Result<Vec<PathBuf>, HarnessError> {
     let size = chart.size_px();
     let svg_path = out_dir.join(format!("{stem}.svg"));
-    {
-        let root = SVGBackend::new(&svg_path, size).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err)?;
-        chart.draw(&root)?;
-        root.present()
-            .map_err(|e| format!("cannot write {}: {e}", svg_path.display()))?;
-    }
+    render(chart, &SVGBackend::new(&svg_path, size).into_drawing_area())
+        .map_err(|e| HarnessError::chart(&svg_path, e))?;
     let png_path = out_dir.join(format!("{stem}.png"));
-    {
-        let root = BitMapBackend::new(&png_path, size).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err)?;
-        chart.draw(&root)?;
-        root.present()
-            .map_err(|e| format!("cannot write {}: {e}", png_path.display()))?;
-    }
+    render(
+        chart,
+        &BitMapBackend::new(&png_path, size).into_drawing_area(),
+    )
+    .map_err(|e| HarnessError::chart(&png_path, e))?;
     Ok(vec![svg_path, png_path])
+}
+
+/// Draws `chart` on a white `root` and writes it out.
+fn render<DB: DrawingBackend>(
+    chart: &impl Chart,
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<(), DrawError> {
+    ensure_font()?;
+    root.fill(&WHITE).map_err(draw_err)?;
+    chart.draw(root)?;
+    root.present()
+        .map_err(|e| DrawError(format!("cannot write: {e}")))
 }
 
 #[cfg(test)]

@@ -225,7 +225,8 @@ fn empty_malformed_and_missing_csv_are_errors() {
     let empty = dir.path().join("empty.csv");
     std::fs::write(&empty, "").expect("write");
     let error = plot_results(&empty, &out).expect_err("empty file");
-    assert!(error.contains("no result rows"), "{error}");
+    assert!(matches!(error, HarnessError::Input { .. }), "{error}");
+    assert!(error.to_string().contains("no result rows"), "{error}");
 
     let header_only = dir.path().join("header.csv");
     write_csv(&header_only, &[ResultRow::default()]);
@@ -234,12 +235,14 @@ fn empty_malformed_and_missing_csv_are_errors() {
     std::fs::write(&header_only, format!("{first_line}\n")).expect("write");
     assert!(plot_results(&header_only, &out)
         .expect_err("no rows")
+        .to_string()
         .contains("no result rows"));
 
     let malformed = dir.path().join("bad.csv");
     std::fs::write(&malformed, format!("{first_line}\nnot,enough,cells\n")).expect("write");
     assert!(plot_results(&malformed, &out)
         .expect_err("bad row")
+        .to_string()
         .contains("malformed"));
 
     let not_numbers = dir.path().join("nan.csv");
@@ -251,21 +254,17 @@ fn empty_malformed_and_missing_csv_are_errors() {
     .expect("write");
     assert!(plot_results(&not_numbers, &out)
         .expect_err("bad cells")
+        .to_string()
         .contains("malformed"));
 
     let missing = dir.path().join("missing.csv");
-    assert!(plot_results(&missing, &out)
-        .expect_err("missing")
-        .contains("cannot read"));
-    assert!(!out.exists(), "nothing is written for bad input");
-}
-
-#[test]
-fn default_out_dir_is_reports_slash_stem() {
-    assert_eq!(
-        default_out_dir(Path::new("results/run-42.csv")),
-        Path::new("reports/run-42")
+    let error = plot_results(&missing, &out).expect_err("missing");
+    assert!(
+        matches!(&error, HarnessError::Io { path, .. } if *path == missing),
+        "{error}"
     );
+    assert!(error.to_string().contains("cannot read"), "{error}");
+    assert!(!out.exists(), "nothing is written for bad input");
 }
 
 #[test]
@@ -280,14 +279,4 @@ fn stems_are_file_safe_and_unique() {
         "readrandom-2-2"
     );
     assert_eq!(file_safe("a/b c"), "a-b-c");
-}
-
-#[test]
-fn run_reports_failure_for_a_missing_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let args = PlotArgs {
-        results: dir.path().join("missing.csv"),
-        out: Some(dir.path().join("out")),
-    };
-    assert_eq!(run(args), ExitCode::FAILURE);
 }

@@ -1,13 +1,14 @@
 //! Chart 1: throughput (ops/s) per benchmark, one bar per engine.
 
 use super::bars::GroupedBars;
-use super::data::{Dataset, Stat};
+use super::data::Dataset;
 use super::legend::LegendEntry;
+use crate::analysis::Spread;
 
 /// The throughput chart of `data`; `None` when no row has a positive
 /// ops/s (nothing to draw).
 pub fn chart(data: &Dataset) -> Option<GroupedBars> {
-    let values: Vec<Vec<Option<Stat>>> = (0..data.benchmarks.len())
+    let values: Vec<Vec<Option<Spread>>> = (0..data.benchmarks.len())
         .map(|b| {
             (0..data.engines.len())
                 // Zero ops/s means the benchmark did nothing measurable
@@ -84,7 +85,7 @@ mod tests {
             row("compact", 0, 600_000.0),
             row("readseq", 1000, 0.2),
         ];
-        let data = Dataset::from_rows(rows).expect("rows");
+        let data = Dataset::from_rows(&rows).expect("rows");
         let bars = chart(&data).expect("two bars");
         assert_eq!(bars.groups, ["fillseq", "readseq"]);
         assert!(
@@ -93,7 +94,7 @@ mod tests {
             "{}",
             bars.subtitle
         );
-        let all_drawn = Dataset::from_rows(vec![row("fillseq", 1000, 2.0)]).expect("rows");
+        let all_drawn = Dataset::from_rows(&[row("fillseq", 1000, 2.0)]).expect("rows");
         assert!(!chart(&all_drawn)
             .expect("bar")
             .subtitle

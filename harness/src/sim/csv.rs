@@ -1,6 +1,7 @@
 //! The simulator's CSV rows and the final-values Markdown table.
 
 use super::PolicyRun;
+use crate::error::HarnessError;
 use std::fmt::Write as _;
 use std::path::Path;
 use strata_lsm::compaction::sim::SimConfig;
@@ -37,14 +38,16 @@ pub const HEADER: [&str; 12] = [
 /// Writes every sample of every run to `path` (its folder is created).
 ///
 /// # Errors
-/// I/O errors, as one line naming the file.
-pub fn write(path: &Path, runs: &[PolicyRun]) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+/// [`HarnessError::Io`] when the folder cannot be created or the file not
+/// flushed, [`HarnessError::Csv`] when the file cannot be created or a row
+/// not written; both name the path.
+pub fn write(path: &Path, runs: &[PolicyRun]) -> Result<(), HarnessError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+        std::fs::create_dir_all(dir).map_err(|e| HarnessError::io("create", dir, e))?;
     }
-    let mut out = ::csv::Writer::from_path(path).map_err(|e| fail(&e))?;
-    out.write_record(HEADER).map_err(|e| fail(&e))?;
+    let mut out = ::csv::Writer::from_path(path).map_err(|e| HarnessError::csv(path, e))?;
+    out.write_record(HEADER)
+        .map_err(|e| HarnessError::csv(path, e))?;
     for run in runs {
         for s in &run.samples {
             out.write_record([
@@ -61,10 +64,10 @@ pub fn write(path: &Path, runs: &[PolicyRun]) -> Result<(), String> {
                 s.deeper_levels.to_string(),
                 s.compactions.to_string(),
             ])
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| HarnessError::csv(path, e))?;
         }
     }
-    out.flush().map_err(|e| fail(&e))
+    out.flush().map_err(|e| HarnessError::io("write", path, e))
 }
 
 /// The final sample of each run as a Markdown table, under a line that
@@ -130,6 +133,18 @@ mod tests {
             Some("tiered,10,1000,2500,600,400,2.5000,1.5000,4,3,1,7")
         );
         assert_eq!(lines.next(), None);
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("plain-file");
+        std::fs::write(&file, "x").expect("write");
+        let error = write(&file.join("sim-x.csv"), &[run()]).expect_err("parent is a file");
+        assert!(
+            matches!(&error, HarnessError::Io { action: "create", path, .. } if *path == file),
+            "{error}"
+        );
     }
 
     #[test]

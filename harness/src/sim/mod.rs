@@ -6,73 +6,18 @@
 //!   [`csv::HEADER`]);
 //! - a Markdown table of the final values per policy on stdout;
 //! - `reports/sim-<id>/amplification.{svg,png}`: write, space and read
-//!   amplification over time, one line per policy.
+//!   amplification over time, one line per policy (drawn by
+//!   [`crate::plot::sim`]).
+//!
+//! The flags are in `cli/sim.rs`; this module runs a validated [`SimPlan`].
 
-mod chart;
 mod csv;
 
+use crate::error::HarnessError;
+use crate::plot::sim::{draw_amplification, PolicySeries};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use strata_lsm::compaction::sim::{simulate, SimConfig, SimSample};
 use strata_lsm::compaction::CompactionKind;
-
-/// `strata sim [flags]`: simulate compaction policies.
-#[derive(clap::Args, Debug)]
-pub struct SimArgs {
-    /// Memtable flushes to simulate.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub flushes: u64,
-    /// User bytes written between flushes (K, M, G suffixes).
-    #[arg(long, default_value = "4M", value_parser = parse_bytes)]
-    pub flush_bytes: u64,
-    /// Bytes of one entry: key, value and per-entry overhead.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
-    pub entry_bytes: u64,
-    /// Distinct keys the writes are drawn from, uniformly (fewer keys, more
-    /// overwrites).
-    #[arg(long, default_value_t = 4_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub key_space: u64,
-    /// Target table file size the policies see.
-    #[arg(long, default_value = "2M", value_parser = parse_bytes)]
-    pub max_file_size: u64,
-    /// Level-1 size target the leveled policy sees.
-    #[arg(long, default_value = "10M", value_parser = parse_bytes)]
-    pub level_base: u64,
-    /// Take a sample every this many flushes (and after the last).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-    pub sample_every: u64,
-    /// Policies to simulate, comma-separated, each with its default
-    /// parameters [default: all].
-    #[arg(long, value_delimiter = ',', value_parser = parse_policy)]
-    pub policies: Vec<CompactionKind>,
-    /// A policy with parameters, as `NAME:KEY=VALUE,...` with the `lsm`
-    /// spec keys (e.g. `tiered:tiered_run_trigger=8,max_space_amp=300`);
-    /// repeatable, simulated after `--policies`.
-    #[arg(long = "policy", value_parser = parse_policy_spec)]
-    pub policy_specs: Vec<PolicySpec>,
-    /// Run id used in file names [default: UTC time, YYYYMMDD-HHMMSS].
-    #[arg(long)]
-    pub id: Option<String>,
-    /// Skip the chart.
-    #[arg(long)]
-    pub no_chart: bool,
-}
-
-fn parse_bytes(text: &str) -> Result<u64, String> {
-    match strata_api::spec::parse_size(text) {
-        Some(v) if v > 0 => Ok(v),
-        _ => Err(format!(
-            "'{text}' is not a positive size (e.g. 4096, 64K, 4M)"
-        )),
-    }
-}
-
-fn parse_policy(text: &str) -> Result<CompactionKind, String> {
-    CompactionKind::parse(text).ok_or_else(|| {
-        let names: Vec<&str> = CompactionKind::ALL.iter().map(|k| k.name()).collect();
-        format!("unknown policy '{text}'; allowed: {}", names.join(", "))
-    })
-}
 
 /// A policy and the label its rows carry.
 #[derive(Debug, Clone)]
@@ -83,20 +28,48 @@ pub struct PolicySpec {
     pub kind: CompactionKind,
 }
 
-fn parse_policy_spec(text: &str) -> Result<PolicySpec, String> {
-    let (name, params) = text.split_once(':').unwrap_or((text, ""));
-    parse_policy(name)?;
-    let spec_text = if params.is_empty() {
-        format!("lsm:compaction={name}")
-    } else {
-        format!("lsm:compaction={name},{params}")
-    };
-    let spec = strata_api::EngineSpec::parse(&spec_text).map_err(|e| e.to_string())?;
-    let env: std::sync::Arc<dyn strata_api::Env> = std::sync::Arc::new(strata_api::MemEnv::new());
-    let options = strata_lsm::DbOptions::from_spec(&spec, env).map_err(|e| e.to_string())?;
-    Ok(PolicySpec {
-        label: text.to_string(),
-        kind: options.compaction,
+impl PolicySpec {
+    /// A policy with its default parameters, labelled by its name.
+    pub fn of(kind: CompactionKind) -> PolicySpec {
+        PolicySpec {
+            label: kind.name().to_string(),
+            kind,
+        }
+    }
+
+    /// Parses `NAME` or `NAME:KEY=VALUE,...` with the `lsm` spec keys
+    /// (e.g. `tiered:tiered_run_trigger=8,max_space_amp=300`).
+    ///
+    /// # Errors
+    /// An unknown policy name (the message lists the names) or a parameter
+    /// the `lsm` spec rejects, as the one line clap prints for the flag.
+    pub fn parse(text: &str) -> Result<PolicySpec, String> {
+        let (name, params) = text.split_once(':').unwrap_or((text, ""));
+        parse_policy(name)?;
+        let spec_text = if params.is_empty() {
+            format!("lsm:compaction={name}")
+        } else {
+            format!("lsm:compaction={name},{params}")
+        };
+        let spec = strata_api::EngineSpec::parse(&spec_text).map_err(|e| e.to_string())?;
+        let env: std::sync::Arc<dyn strata_api::Env> =
+            std::sync::Arc::new(strata_api::MemEnv::new());
+        let options = strata_lsm::DbOptions::from_spec(&spec, env).map_err(|e| e.to_string())?;
+        Ok(PolicySpec {
+            label: text.to_string(),
+            kind: options.compaction,
+        })
+    }
+}
+
+/// A policy by name, with its default parameters.
+///
+/// # Errors
+/// An unknown name; the message lists the known ones.
+pub fn parse_policy(text: &str) -> Result<CompactionKind, String> {
+    CompactionKind::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = CompactionKind::ALL.iter().map(|k| k.name()).collect();
+        format!("unknown policy '{text}'; allowed: {}", names.join(", "))
     })
 }
 
@@ -108,76 +81,86 @@ pub struct PolicyRun {
     pub samples: Vec<SimSample>,
 }
 
-/// Runs `strata sim`.
-pub fn run(args: SimArgs) -> ExitCode {
-    match run_inner(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("strata sim: {e}");
-            ExitCode::FAILURE
-        }
+/// A validated simulation: what to simulate and where the files go.
+#[derive(Debug, Clone)]
+pub struct SimPlan {
+    /// The synthetic workload and tree shape.
+    pub config: SimConfig,
+    /// Policies, in the order their rows and lines appear (not empty).
+    pub policies: Vec<PolicySpec>,
+    /// Run id used in file names (non-empty, no slashes).
+    pub id: String,
+    /// Whether to draw the chart.
+    pub chart: bool,
+}
+
+impl SimPlan {
+    /// `results/sim-<id>.csv`.
+    pub fn csv_path(&self) -> PathBuf {
+        PathBuf::from("results").join(format!("sim-{}.csv", self.id))
+    }
+
+    /// `reports/sim-<id>/`.
+    pub fn report_dir(&self) -> PathBuf {
+        PathBuf::from("reports").join(format!("sim-{}", self.id))
     }
 }
 
-fn run_inner(args: &SimArgs) -> Result<(), String> {
-    let config = SimConfig {
-        flushes: args.flushes,
-        flush_bytes: args.flush_bytes,
-        entry_bytes: args.entry_bytes,
-        key_space: args.key_space,
-        max_file_size: args.max_file_size,
-        level_base_bytes: args.level_base,
-        sample_every: args.sample_every,
-    };
-    config.validate().map_err(|e| e.to_string())?;
-    let mut specs: Vec<PolicySpec> = args
-        .policies
-        .iter()
-        .map(|&kind| PolicySpec {
-            label: kind.name().to_string(),
-            kind,
-        })
-        .collect();
-    specs.extend(args.policy_specs.iter().cloned());
-    if specs.is_empty() {
-        specs = CompactionKind::ALL
-            .iter()
-            .map(|&kind| PolicySpec {
-                label: kind.name().to_string(),
-                kind,
-            })
-            .collect();
-    }
-    let id = args
-        .id
-        .clone()
-        .unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string());
-    if id.is_empty() || id.contains(['/', '\\']) {
-        return Err(format!(
-            "run id '{id}' must be non-empty and without slashes"
-        ));
-    }
+/// Simulates every policy of `plan`, writes the CSV, prints the table on
+/// stdout and the files written on stderr, and draws the chart.
+///
+/// # Errors
+/// [`HarnessError::Engine`] (the engine named `policy <label>`) when a
+/// policy fails in the simulation; the I/O and chart errors of writing the
+/// files, naming the path.
+pub fn run(plan: &SimPlan) -> Result<(), HarnessError> {
     let mut runs = Vec::new();
-    for spec in specs {
+    for spec in &plan.policies {
         let policy = spec.kind.create();
-        let samples = simulate(policy.as_ref(), &config)
-            .map_err(|e| format!("policy {}: {e}", spec.label))?;
+        let samples =
+            simulate(policy.as_ref(), &plan.config).map_err(|source| HarnessError::Engine {
+                engine: format!("policy {}", spec.label),
+                source,
+            })?;
         runs.push(PolicyRun {
-            policy: spec.label,
+            policy: spec.label.clone(),
             samples,
         });
     }
-    let csv_path = PathBuf::from("results").join(format!("sim-{id}.csv"));
+    let csv_path = plan.csv_path();
     csv::write(&csv_path, &runs)?;
-    print!("{}", csv::markdown_table(&config, &runs));
+    print!("{}", csv::markdown_table(&plan.config, &runs));
     eprintln!("results: {}", csv_path.display());
-    if !args.no_chart {
-        let dir = PathBuf::from("reports").join(format!("sim-{id}"));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        for file in chart::draw(&runs, &config, &dir)? {
+    if plan.chart {
+        let dir = plan.report_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| HarnessError::io("create", &dir, e))?;
+        let series: Vec<PolicySeries<'_>> = runs
+            .iter()
+            .map(|r| PolicySeries {
+                policy: &r.policy,
+                samples: &r.samples,
+            })
+            .collect();
+        for file in draw_amplification(&series, &plan.config, &dir)? {
             eprintln!("chart:   {}", file.display());
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_specs_parse_names_and_parameters() {
+        let plain = PolicySpec::parse("tiered").expect("a policy");
+        assert_eq!(plain.label, "tiered");
+        assert_eq!(plain.kind.name(), "tiered");
+        let tuned = PolicySpec::parse("tiered:tiered_run_trigger=8").expect("parameters");
+        assert_eq!(tuned.label, "tiered:tiered_run_trigger=8");
+        let e = PolicySpec::parse("nope").expect_err("unknown");
+        assert!(e.contains("unknown policy 'nope'; allowed: "), "{e}");
+        assert!(PolicySpec::parse("tiered:no_such_key=1").is_err());
+    }
 }
