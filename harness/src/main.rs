@@ -3,7 +3,6 @@
 //! `strata fs` (the blobfs filesystem's commands).
 
 mod analysis;
-mod bench;
 mod cli;
 mod compare;
 mod csv_row;
@@ -13,6 +12,11 @@ mod error;
 mod fs_cmd;
 mod host;
 mod machine;
+mod plan;
+mod record;
+mod report;
+mod runner;
+mod merge;
 mod plot;
 mod reproduce;
 mod sim;
@@ -32,7 +36,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run LevelDB 1.23 db_bench's benchmarks over one or more engines.
-    Bench(Box<bench::BenchArgs>),
+    Bench(Box<cli::bench::BenchArgs>),
     /// Ratio tables (Markdown) of a results CSV's engines against a baseline.
     Compare(cli::compare::CompareArgs),
     /// Draw charts from a results CSV.
@@ -40,13 +44,15 @@ enum Command {
     /// Simulate compaction policies on synthetic flushes (no disk): write, space and read amplification.
     Sim(cli::sim::SimArgs),
     /// The blobfs filesystem's commands.
-    Fs(fs_cmd::FsArgs),
+    Fs(cli::fs::FsArgs),
     /// Inspect a database: scan, get, put, delete, load, dump files, stats, compact.
-    Db(db_cmd::DbArgs),
+    Db(cli::db::DbArgs),
     /// Regenerate the seed's published db_bench table: strata against LevelDB 1.23.
-    Reproduce(reproduce::ReproduceArgs),
+    Reproduce(cli::reproduce::ReproduceArgs),
     /// Crash test (db_stress): SIGKILL a writing child at random moments, reopen, verify.
-    Stress(Box<stress::StressArgs>),
+    Stress(Box<cli::stress::StressArgs>),
+    /// Merge the CSVs of a sharded run (`strata bench --shard I/N`) into one, checking they are one plan's shards.
+    Merge(cli::merge::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,14 +61,15 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     match cli.command {
-        Command::Bench(args) => bench::run(*args),
+        Command::Bench(args) => cli::bench::run(*args),
         Command::Compare(args) => cli::compare::run(args),
         Command::Plot(args) => cli::plot::run(args),
         Command::Sim(args) => cli::sim::run(args),
-        Command::Fs(args) => fs_cmd::run(args),
-        Command::Db(args) => db_cmd::run(args),
-        Command::Reproduce(args) => reproduce::run(args),
-        Command::Stress(args) => stress::run(*args),
+        Command::Fs(args) => cli::fs::run(args),
+        Command::Db(args) => cli::db::run(args),
+        Command::Reproduce(args) => cli::reproduce::run(args),
+        Command::Stress(args) => cli::stress::run(*args),
+        Command::Merge(args) => cli::merge::run(args),
     }
 }
 

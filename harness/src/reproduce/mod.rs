@@ -9,17 +9,24 @@
 //! schema) and `reports/reproduce/<run-id>/` (`index.md`, `ratios.svg`,
 //! `ratios.png`); prints the table on stdout, db_bench's lines on stderr.
 
-mod chart;
-mod measure;
 mod published;
-mod stats;
 mod table;
 
+use crate::engines::parse_spec;
+use crate::error::HarnessError;
 use crate::machine::Machine;
+use crate::plan::{EnginePlan, Plan, Shard};
+use crate::plot::ratios::{draw_ratios, RatioBar};
+use crate::record::RunFacts;
+use crate::report::{Collected, Console, CsvFile, Reporter};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use strata_workloads::db_bench::config::MAX_NUM;
-use strata_workloads::db_bench::{parse_list, Config, Suite};
+use strata_workloads::db_bench::{Config, Suite};
+use strata_workloads::fs::FsWorkloadConfig;
+use strata_workloads::registry::parse_list;
+use strata_workloads::ycsb::YcsbConfig;
+use strata_workloads::{BenchmarkId, Settings};
+
+pub use published::{load as load_published, PublishedPair};
 
 /// The seed's benchmark list, in its order: db_bench 1.23's default list
 /// as the published files hold it (no Snappy benchmarks: Snappy was off).
@@ -41,154 +48,134 @@ pub const SEED_BENCHMARKS: &[&str] = &[
 ];
 
 /// The seed's entry count.
-const SEED_NUM: u32 = 1_000_000;
-/// Most repetitions a run may ask for.
-const MAX_REPEAT: i64 = 100;
+pub const SEED_NUM: u32 = 1_000_000;
+/// strata's engine with Snappy off, as in the seed's run.
+pub const STRATA_SPEC: &str = "lsm:compression=none";
+/// LevelDB 1.23 with Snappy off.
+pub const LEVELDB_SPEC: &str = "leveldb:compression=none";
 
-/// `strata reproduce`: regenerate the seed's table on this machine.
-#[derive(clap::Args, Debug, Clone)]
-pub struct ReproduceArgs {
-    /// Entries (db_bench's --num); lower it for a quick look. crc32c's
-    /// 500 MiB shrink in proportion.
-    #[arg(long, default_value_t = i64::from(SEED_NUM), allow_negative_numbers = true)]
-    pub num: i64,
-    /// Repetitions per engine, interleaved (rep 1 strata, rep 1 LevelDB,
-    /// rep 2 strata, ...); at least 1.
-    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
-    pub repeat: i64,
-    /// Folder with the published CSVs [default: the copies of
-    /// results/published/ built into strata].
-    #[arg(long, value_name = "DIR")]
-    pub published: Option<PathBuf>,
-    /// Database folder (gets 0-lsm/ and 1-leveldb/) [default: a new
-    /// /tmp/strata-reproduce-<pid>, removed at the end].
-    #[arg(long, value_name = "DIR")]
-    pub db: Option<PathBuf>,
+/// A validated `strata reproduce` run.
+pub struct ReproduceRun {
+    /// The seed's list on both engines, interleaved, repeated.
+    pub plan: Plan,
+    /// The published figures to set beside.
+    pub published: PublishedPair,
+    /// Where the databases live.
+    pub db_root: PathBuf,
+    /// True when `db_root` is ours: removed at the end.
+    pub db_root_is_temp: bool,
+    /// `YYYYmmdd-HHMMSS`.
+    pub run_id: String,
+    /// RFC 3339 UTC.
+    pub start_time: String,
 }
 
-/// Runs `strata reproduce`: exit 0 on success, 2 for bad flags or when
-/// LevelDB is not compiled in, 1 when the run fails.
-pub fn run(args: ReproduceArgs) -> ExitCode {
-    if !cfg!(feature = "leveldb") {
-        eprintln!(
-            "strata reproduce: LevelDB 1.23 is not compiled in: build with `--features leveldb` (needs libleveldb-dev)"
-        );
-        return ExitCode::from(2);
-    }
-    let plan = match Plan::from_args(&args) {
-        Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("strata reproduce: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match execute(&plan) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("strata reproduce: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-/// Validated flags.
-struct Plan {
-    config: Config,
-    repeat: u32,
-    published: published::PublishedPair,
-    db_root: PathBuf,
-    db_root_is_temp: bool,
-    run_id: String,
-    start_time: String,
-}
-
-impl Plan {
-    fn from_args(args: &ReproduceArgs) -> Result<Plan, String> {
-        if args.num < 1 || args.num > i64::from(MAX_NUM) {
-            return Err(format!(
-                "--num: must be between 1 and {MAX_NUM}, got {}",
-                args.num
-            ));
-        }
-        if args.repeat < 1 || args.repeat > MAX_REPEAT {
-            return Err(format!(
-                "--repeat: must be between 1 and {MAX_REPEAT}, got {}",
-                args.repeat
-            ));
-        }
-        let num = u32::try_from(args.num).map_err(|e| format!("--num: {e}"))?;
-        let defaults = Config::default();
-        // 500 MiB at the seed's size; never below one 4 KiB block.
-        let crc32c_total_bytes =
-            (defaults.crc32c_total_bytes * u64::from(num) / u64::from(SEED_NUM)).max(4096);
-        let config = Config {
-            num,
-            crc32c_total_bytes,
-            progress: true,
-            ..defaults
+impl ReproduceRun {
+    /// The run of the seed's list with `config` on strata and LevelDB in
+    /// `db_root` (`0-lsm/`, `1-leveldb/`), `repeat` times, interleaved.
+    ///
+    /// # Errors
+    /// A spec or list that does not parse (a bug: they are constants).
+    pub fn new(
+        config: Config,
+        repeat: u32,
+        published: PublishedPair,
+        db_root: (PathBuf, bool),
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReproduceRun, HarnessError> {
+        let list = parse_list(&SEED_BENCHMARKS.join(","))
+            .map_err(|e| HarnessError::flag("--benchmarks", e))?;
+        let db_bench = list
+            .iter()
+            .filter_map(|b| match b {
+                BenchmarkId::DbBench(b) => Some(*b),
+                _ => None,
+            })
+            .collect();
+        let suite =
+            Suite::new(config, db_bench).map_err(|e| HarnessError::flag(e.flag, e.reason))?;
+        let settings = Settings {
+            db_bench: suite,
+            ycsb: YcsbConfig::default(),
+            fs: FsWorkloadConfig::default(),
+            fs_benchmarks: Vec::new(),
         };
-        config.validate().map_err(|e| e.to_string())?;
-        let published =
-            published::load(args.published.as_deref()).map_err(|e| format!("--published: {e}"))?;
-        let now = chrono::Utc::now();
-        let (db_root, db_root_is_temp) = match &args.db {
-            Some(dir) => (dir.clone(), false),
-            None => (
-                std::env::temp_dir().join(format!("strata-reproduce-{}", std::process::id())),
-                true,
-            ),
-        };
-        Ok(Plan {
-            config,
-            repeat: u32::try_from(args.repeat).map_err(|e| format!("--repeat: {e}"))?,
+        let mut engines = Vec::new();
+        for (text, folder) in [(STRATA_SPEC, "0-lsm"), (LEVELDB_SPEC, "1-leveldb")] {
+            engines.push(EnginePlan {
+                spec: parse_spec(text).map_err(|e| HarnessError::flag("--engine", e))?,
+                dir: db_root.0.join(folder),
+            });
+        }
+        Ok(ReproduceRun {
+            plan: Plan::new(settings, list, engines, repeat, true),
             published,
-            db_root,
-            db_root_is_temp,
+            db_root: db_root.0,
+            db_root_is_temp: db_root.1,
             run_id: now.format("%Y%m%d-%H%M%S").to_string(),
             start_time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         })
     }
 }
 
-fn execute(plan: &Plan) -> Result<(), String> {
-    let machine = Machine::probe();
-    let benchmarks = parse_list(&SEED_BENCHMARKS.join(",")).map_err(|e| e.to_string())?;
-    let suite = Suite::new(plan.config.clone(), benchmarks).map_err(|e| e.to_string())?;
-    let csv_path = PathBuf::from("results").join(format!("reproduce-{}.csv", plan.run_id));
-    std::fs::create_dir_all("results").map_err(|e| format!("cannot create results/: {e}"))?;
-    let mut csv = csv::Writer::from_path(&csv_path)
-        .map_err(|e| format!("cannot create {}: {e}", csv_path.display()))?;
-    eprintln!("Run:        {} ({} repetitions)", plan.run_id, plan.repeat);
-    let facts = measure::RunFacts {
-        run_id: &plan.run_id,
-        start_time: &plan.start_time,
-        machine: &machine,
+/// Runs the plan (db_bench's lines on stderr), writes the CSV, prints the
+/// table on stdout and writes the report folder.
+///
+/// # Errors
+/// An engine error, or a file that cannot be written.
+pub fn execute(run: &ReproduceRun) -> Result<(), HarnessError> {
+    let facts = RunFacts {
+        run_id: run.run_id.clone(),
+        start_time: run.start_time.clone(),
+        machine: Machine::probe(),
     };
-    let stderr = std::io::stderr();
-    let outcome = measure::run_interleaved(
-        &suite,
-        plan.repeat,
-        &plan.db_root,
-        &facts,
-        &mut csv,
-        &mut stderr.lock(),
+    let csv_path = PathBuf::from("results").join(format!("reproduce-{}.csv", run.run_id));
+    let mut csv = CsvFile::create(&csv_path)?;
+    let mut collected = Collected::default();
+    eprintln!(
+        "Run:        {} ({} repetitions)",
+        run.run_id, run.plan.repeat
     );
-    if plan.db_root_is_temp {
+    let mut console = Console::new(Box::new(std::io::stderr()));
+    let outcome = crate::runner::run(
+        &run.plan,
+        Shard::ALL,
+        &facts,
+        &mut console,
+        &mut [&mut csv as &mut dyn Reporter, &mut collected],
+    );
+    if run.db_root_is_temp {
         // Ours alone (a fresh per-process path): remove it, failed run or not.
-        let _ = std::fs::remove_dir_all(&plan.db_root);
+        let _ = std::fs::remove_dir_all(&run.db_root);
     }
-    let measured = outcome?;
-    let rows = table::build(SEED_BENCHMARKS, &plan.published, &measured);
+    outcome?;
+    let mut measured = table::Measured::default();
+    for record in &collected.records {
+        let samples = if record.engine == 0 {
+            &mut measured.strata
+        } else {
+            &mut measured.leveldb
+        };
+        samples.add(record.position, record.row.micros_per_op);
+    }
+    let rows = table::build(SEED_BENCHMARKS, &run.published, &measured);
     let table_text = table::render_markdown(&rows);
     print!("{table_text}");
-    let dir = PathBuf::from("reports")
-        .join("reproduce")
-        .join(&plan.run_id);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let charts = chart::draw_ratios(&rows, &dir)?;
+    let dir = PathBuf::from("reports").join("reproduce").join(&run.run_id);
+    std::fs::create_dir_all(&dir).map_err(|e| HarnessError::io("create", &dir, e))?;
+    let bars: Vec<RatioBar> = rows
+        .iter()
+        .map(|r| RatioBar {
+            position: r.position,
+            benchmark: r.benchmark.clone(),
+            published: r.published_ratio(),
+            measured: r.measured_ratio(),
+        })
+        .collect();
+    let charts = draw_ratios(&bars, &dir)?;
     let index = dir.join("index.md");
-    let page = index_page(plan, &machine, &csv_path, &table_text);
-    std::fs::write(&index, page).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
+    let page = index_page(run, &facts.machine, &csv_path, &table_text);
+    std::fs::write(&index, page).map_err(|e| HarnessError::io("write", &index, e))?;
     eprintln!("results:    {}", csv_path.display());
     eprintln!(
         "report:     {} (+ {} chart files)",
@@ -198,8 +185,9 @@ fn execute(plan: &Plan) -> Result<(), String> {
     Ok(())
 }
 
-fn index_page(plan: &Plan, machine: &Machine, csv_path: &Path, table_text: &str) -> String {
-    let num = plan.config.num;
+fn index_page(run: &ReproduceRun, machine: &Machine, csv_path: &Path, table_text: &str) -> String {
+    let config = run.plan.settings.db_bench.config();
+    let num = config.num;
     let scale_note = if num == SEED_NUM {
         String::new()
     } else {
@@ -223,16 +211,16 @@ fn index_page(plan: &Plan, machine: &Machine, csv_path: &Path, table_text: &str)
          {table_text}\n\
          ![ratios against LevelDB](ratios.svg)\n\n\
          Raw rows: `{csv}`.\n",
-        run_id = plan.run_id,
-        ratio = plan.config.compression_ratio,
-        strata = measure::STRATA_SPEC,
-        leveldb = measure::LEVELDB_SPEC,
-        repeat = plan.repeat,
+        run_id = run.run_id,
+        ratio = config.compression_ratio,
+        strata = STRATA_SPEC,
+        leveldb = LEVELDB_SPEC,
+        repeat = run.plan.repeat,
         cores = machine.cpu_cores,
         cpu = machine.cpu_model,
         git = machine.git_rev,
-        start = plan.start_time,
-        source = plan.published.source,
+        start = run.start_time,
+        source = run.published.source,
         csv = csv_path.display(),
     )
 }

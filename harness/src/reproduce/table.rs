@@ -1,10 +1,42 @@
 //! The comparison table: per benchmark occurrence, the published figures,
 //! the figures measured here, and the two ratios that may be compared.
 
-use super::measure::Measured;
 use super::published::PublishedPair;
-use super::stats::Spread;
+use crate::analysis::{self, Spread};
 use std::fmt::Write as _;
+
+/// micros/op samples of one engine, one list per benchmark position
+/// (names repeat: `readrandom` runs three times).
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    by_position: Vec<Vec<f64>>,
+}
+
+impl Samples {
+    /// Records one repetition's micros/op for the benchmark at `position`.
+    pub fn add(&mut self, position: usize, micros_per_op: f64) {
+        if self.by_position.len() <= position {
+            self.by_position.resize_with(position + 1, Vec::new);
+        }
+        self.by_position[position].push(micros_per_op);
+    }
+
+    /// The spread at `position`; `None` when nothing was recorded there.
+    pub fn spread_at(&self, position: usize) -> Option<Spread> {
+        self.by_position
+            .get(position)
+            .and_then(|v| Spread::of(v.iter().copied()))
+    }
+}
+
+/// micros/op per benchmark position, per engine.
+#[derive(Debug, Default)]
+pub struct Measured {
+    /// strata's samples.
+    pub strata: Samples,
+    /// LevelDB's samples.
+    pub leveldb: Samples,
+}
 
 /// One benchmark occurrence of the comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,10 +71,7 @@ impl ComparisonRow {
 }
 
 fn ratio(numerator: Option<f64>, denominator: Option<f64>) -> Option<f64> {
-    match (numerator, denominator) {
-        (Some(n), Some(d)) if d > 0.0 && n.is_finite() => Some(n / d),
-        _ => None,
-    }
+    analysis::ratio(numerator?, denominator?)
 }
 
 /// The rows for `benchmarks` (in run order): published rows are matched by

@@ -37,6 +37,23 @@ pub struct FsWorkloadConfig {
     pub histogram: bool,
 }
 
+impl Default for FsWorkloadConfig {
+    /// `strata bench`'s defaults: 2,000 files, as many operations, a
+    /// 64 MiB big file with 64 edits, seed 1000, no source to import.
+    fn default() -> Self {
+        FsWorkloadConfig {
+            files: 2000,
+            ops: 2000,
+            bigfile_bytes: 64 << 20,
+            bigfile_edits: DEFAULT_BIGFILE_EDITS,
+            source: None,
+            scratch_dir: PathBuf::new(),
+            seed: 1000,
+            histogram: false,
+        }
+    }
+}
+
 impl FsWorkloadConfig {
     /// Checks the settings.
     ///

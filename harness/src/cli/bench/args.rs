@@ -1,6 +1,7 @@
 //! The raw flags of `strata bench`, spelled as `db_bench` spells them.
-//! Nothing here is trusted: [`super::plan`] validates it into a plan.
+//! Nothing here is trusted: [`super::flags`] validates it into a plan.
 
+use crate::error::HarnessError;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use strata_workloads::db_bench::suite::DEFAULT_BENCHMARKS;
@@ -19,11 +20,11 @@ pub enum RngArg {
 ///
 /// # Errors
 /// `--flag: must be at least MIN, got VALUE`.
-pub fn at_least(flag: &str, value: i64, min: i64) -> Result<u64, String> {
+pub fn at_least(flag: &str, value: i64, min: i64) -> Result<u64, HarnessError> {
     u64::try_from(value)
         .ok()
         .filter(|&v| v as i64 >= min)
-        .ok_or_else(|| format!("{flag}: must be at least {min}, got {value}"))
+        .ok_or_else(|| HarnessError::flag(flag, format!("must be at least {min}, got {value}")))
 }
 
 /// Parses db_bench's boolean flags: `0`/`1` (also `false`/`true`).
@@ -144,6 +145,17 @@ pub struct BenchArgs {
     /// Do not draw charts into reports/<run-id>/ at the end.
     #[arg(long = "no-plot")]
     pub no_plot: bool,
+    /// Run only shard I of N: the plan's cells (one engine in one
+    /// repetition running the benchmarks that share a database) whose
+    /// index % N == I; merge the shards' CSVs with `strata merge`.
+    #[arg(long = "shard", value_name = "I/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
+    /// 1: repetition by repetition (every engine's first repetition, then
+    /// every engine's second, …), so machine noise falls on all engines
+    /// alike; 0: all repetitions of one engine, then the next.
+    #[arg(long = "interleave", default_value = "1", num_args = 0..=1,
+          default_missing_value = "1", value_parser = parse_01, value_name = "0|1")]
+    pub interleave: bool,
     /// YCSB workloads (ycsba … ycsbf): records inserted by each load phase
     /// (YCSB's default recordcount).
     #[arg(

@@ -1,46 +1,36 @@
-//! Raw flags → a validated run plan. Everything is checked here, before
-//! anything touches the disk; code after this trusts the plan.
+//! Raw flags → a validated run: the [`Plan`] and where its results go.
+//! Everything is checked here, before anything touches the disk; code
+//! after this trusts the plan.
 
-use super::args::{BenchArgs, RngArg};
-use super::fs_run::{self, FsPart};
-use super::ycsb_run::{self, YcsbPart};
+use super::args::{at_least, BenchArgs, RngArg};
 use crate::engines;
+use crate::error::HarnessError;
+use crate::plan::{EnginePlan, Plan, Shard};
 use std::path::{Path, PathBuf};
 use strata_api::{EngineSpec, SpecSchema};
 use strata_workloads::db_bench::config::MAX_NUM;
-use strata_workloads::db_bench::{parse_list, Benchmark, Config, RngKind};
+use strata_workloads::db_bench::{Config, RngKind, Suite};
+use strata_workloads::fs::{check_order, FsWorkloadConfig};
+use strata_workloads::registry::parse_list;
+use strata_workloads::ycsb::YcsbConfig;
+use strata_workloads::{BenchmarkId, Settings};
 
 /// Most repetitions a run may ask for.
 const MAX_REPEAT: i64 = 1000;
 /// Most engines one run may have, after `--matrix` expansion.
 const MAX_ENGINES: usize = 256;
+/// Most shards a plan may be split into.
+const MAX_SHARDS: u32 = 100_000;
+/// Largest `--fs_bigfile_mb`.
+const MAX_BIGFILE_MB: u64 = 16 << 10;
 
-/// One engine of the matrix and where its database lives.
+/// A validated `strata bench` invocation.
 #[derive(Debug, Clone)]
-pub struct EnginePlan {
-    /// The spec, with the command line's engine flags applied.
-    pub spec: EngineSpec,
-    /// Its database directory.
-    pub dir: PathBuf,
-}
-
-/// A validated `strata bench` run.
-#[derive(Debug, Clone)]
-pub struct RunPlan {
-    /// The db_bench settings.
-    pub config: Config,
-    /// The db_bench benchmarks, in order (may be empty when YCSB or
-    /// filesystem benchmarks are named).
-    pub benchmarks: Vec<Benchmark>,
-    /// The YCSB workloads named in `--benchmarks`, and their settings.
-    pub ycsb: YcsbPart,
-    /// The filesystem benchmarks named in `--benchmarks`, and their
-    /// settings.
-    pub fs: FsPart,
-    /// The engines, in order.
-    pub engines: Vec<EnginePlan>,
-    /// Repetitions of the matrix.
-    pub repeat: u32,
+pub struct BenchRun {
+    /// What runs, in which order.
+    pub plan: Plan,
+    /// Which of the plan's cells this process runs.
+    pub shard: Shard,
     /// The directory under which databases live.
     pub db_root: PathBuf,
     /// True when `db_root` is ours (not given): removed at the end.
@@ -55,21 +45,11 @@ pub struct RunPlan {
     pub start_time: String,
 }
 
-/// Why the flags do not make a run: one line, naming the flag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanError(pub String);
-
-impl std::fmt::Display for PlanError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+fn bad<T>(flag: &str, reason: impl std::fmt::Display) -> Result<T, HarnessError> {
+    Err(HarnessError::flag(flag, reason))
 }
 
-fn bad<T>(flag: &str, reason: impl std::fmt::Display) -> Result<T, PlanError> {
-    Err(PlanError(format!("{flag}: {reason}")))
-}
-
-fn in_range(flag: &str, value: i64, min: i64, max: i64) -> Result<i64, PlanError> {
+fn in_range(flag: &str, value: i64, min: i64, max: i64) -> Result<i64, HarnessError> {
     if value < min || value > max {
         return bad(
             flag,
@@ -79,22 +59,26 @@ fn in_range(flag: &str, value: i64, min: i64, max: i64) -> Result<i64, PlanError
     Ok(value)
 }
 
-/// Validates `args` into a plan; `now` names the run.
+/// Validates `args` into a run; `now` names it.
 ///
 /// # Errors
-/// The first bad flag, as `--flag: why`, or the unknown benchmark with the
-/// list of valid ones.
-pub fn plan(args: &BenchArgs, now: chrono::DateTime<chrono::Utc>) -> Result<RunPlan, PlanError> {
-    // The filesystem and YCSB names come out first; the rest is db_bench's.
-    let (rest, fs) = fs_run::split(args).map_err(PlanError)?;
-    let (rest, ycsb) = ycsb_run::split(args, &rest).map_err(PlanError)?;
-    let benchmarks = parse_list(&rest).map_err(|e| PlanError(e.to_string()))?;
-    if benchmarks.is_empty() && ycsb.workloads.is_empty() && fs.benchmarks.is_empty() {
+/// The first bad flag ([`HarnessError::Flag`]), or the unknown benchmark
+/// with the list of valid ones.
+pub fn plan(
+    args: &BenchArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<BenchRun, HarnessError> {
+    let list = parse_list(&args.benchmarks).or_else(|e| bad("--benchmarks", e))?;
+    if list.is_empty() {
         return bad("--benchmarks", "no benchmark given");
     }
-    let config = config_of(args)?;
+    let settings = settings_of(args, &list)?;
     let specs = engine_specs(args)?;
     let repeat = in_range("--repeat", args.repeat, 1, MAX_REPEAT)? as u32;
+    let shard = match &args.shard {
+        Some(text) => parse_shard(text)?,
+        None => Shard::ALL,
+    };
     let run_id = format!("{}-{}e", now.format("%Y%m%d-%H%M%S"), specs.len());
     let (db_root, db_root_is_temp) = match &args.db {
         Some(dir) => (dir.clone(), false),
@@ -111,13 +95,10 @@ pub fn plan(args: &BenchArgs, now: chrono::DateTime<chrono::Utc>) -> Result<RunP
     if out.is_dir() {
         return bad("--out", format!("{} is a directory", out.display()));
     }
-    Ok(RunPlan {
-        config,
-        benchmarks,
-        ycsb,
-        fs,
-        engines,
-        repeat,
+    let plan = Plan::new(settings, list, engines, repeat, args.interleave);
+    Ok(BenchRun {
+        plan,
+        shard,
         db_root,
         db_root_is_temp,
         out,
@@ -127,7 +108,110 @@ pub fn plan(args: &BenchArgs, now: chrono::DateTime<chrono::Utc>) -> Result<RunP
     })
 }
 
-fn config_of(args: &BenchArgs) -> Result<Config, PlanError> {
+/// `I/N` with `0 <= I < N`.
+fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((index, count)) if count >= 1 && count <= MAX_SHARDS && index < count => {
+            Ok(Shard { index, count })
+        }
+        Some((index, count)) if count >= 1 && index >= count => bad(
+            "--shard",
+            format!(
+                "shard {index} of {count} does not exist (shards are numbered 0 to {})",
+                count - 1
+            ),
+        ),
+        _ => bad(
+            "--shard",
+            format!("expected I/N with 0 <= I < N <= {MAX_SHARDS}, got '{text}'"),
+        ),
+    }
+}
+
+/// Every family's settings for the benchmarks of `list`.
+fn settings_of(args: &BenchArgs, list: &[BenchmarkId]) -> Result<Settings, HarnessError> {
+    let db_bench: Vec<_> = list
+        .iter()
+        .filter_map(|b| match b {
+            BenchmarkId::DbBench(b) => Some(*b),
+            _ => None,
+        })
+        .collect();
+    let fs_benchmarks: Vec<_> = list
+        .iter()
+        .filter_map(|b| match b {
+            BenchmarkId::Fs(b) => Some(*b),
+            _ => None,
+        })
+        .collect();
+    let config = config_of(args)?;
+    let suite = Suite::new(config, db_bench).map_err(|e| HarnessError::flag(e.flag, e.reason))?;
+    let fs = fs_config_of(args)?;
+    check_order(&fs_benchmarks, fs.source.is_some()).or_else(|e| bad("--benchmarks", e))?;
+    Ok(Settings {
+        db_bench: suite,
+        ycsb: ycsb_config_of(args)?,
+        fs,
+        fs_benchmarks,
+    })
+}
+
+/// The YCSB flags.
+fn ycsb_config_of(args: &BenchArgs) -> Result<YcsbConfig, HarnessError> {
+    let config = YcsbConfig {
+        records: at_least("--ycsb_records", args.ycsb_records, 1)?,
+        operations: at_least("--ycsb_ops", args.ycsb_ops, 0)?,
+        zipf_constant: args.ycsb_zipf,
+        seed: args.seed,
+        histogram: args.histogram,
+    };
+    config.validate().map_err(flag_error)?;
+    Ok(config)
+}
+
+/// The filesystem flags (`scratch_dir` is set per database by the runner).
+fn fs_config_of(args: &BenchArgs) -> Result<FsWorkloadConfig, HarnessError> {
+    let files = at_least("--fs_files", args.fs_files, 1)?;
+    let ops = if args.fs_ops < 0 {
+        files
+    } else {
+        at_least("--fs_ops", args.fs_ops, 0)?
+    };
+    let bigfile_mb = at_least("--fs_bigfile_mb", args.fs_bigfile_mb, 1)?;
+    if bigfile_mb > MAX_BIGFILE_MB {
+        // fs_bigfile writes its file from one buffer.
+        return bad(
+            "--fs_bigfile_mb",
+            format!("at most {MAX_BIGFILE_MB} (the file is held in memory), got {bigfile_mb}"),
+        );
+    }
+    let config = FsWorkloadConfig {
+        files,
+        ops,
+        bigfile_bytes: bigfile_mb << 20,
+        bigfile_edits: at_least("--fs_bigfile_edits", args.fs_bigfile_edits, 1)?,
+        source: args.fs_source.clone(),
+        scratch_dir: PathBuf::new(),
+        seed: args.seed,
+        histogram: args.histogram,
+    };
+    config.validate().map_err(flag_error)?;
+    Ok(config)
+}
+
+/// A workload's own `--flag: why` message as a flag error.
+fn flag_error(message: impl std::fmt::Display) -> HarnessError {
+    let message = message.to_string();
+    match message.split_once(": ") {
+        Some((flag, reason)) if flag.starts_with("--") => HarnessError::flag(flag, reason),
+        _ => HarnessError::flag("--benchmarks", message),
+    }
+}
+
+fn config_of(args: &BenchArgs) -> Result<Config, HarnessError> {
     let max = i64::from(MAX_NUM);
     let num = in_range("--num", args.num, 1, max)? as u32;
     let reads = if args.reads < 0 {
@@ -153,7 +237,9 @@ fn config_of(args: &BenchArgs) -> Result<Config, PlanError> {
         progress: true,
         ..Config::default()
     };
-    config.validate().map_err(|e| PlanError(e.to_string()))?;
+    config
+        .validate()
+        .map_err(|e| HarnessError::flag(e.flag, e.reason))?;
     Ok(config)
 }
 
@@ -167,7 +253,7 @@ struct MatrixAxis {
 /// Parses `--matrix` items `KEY=V1,V2,...`. Only the syntax is checked
 /// here; keys and values are checked against each engine's spec schema
 /// when applied.
-fn parse_matrix(items: &[String]) -> Result<Vec<MatrixAxis>, PlanError> {
+fn parse_matrix(items: &[String]) -> Result<Vec<MatrixAxis>, HarnessError> {
     let mut axes: Vec<MatrixAxis> = Vec::with_capacity(items.len());
     for item in items {
         let Some((key, values)) = item.split_once('=') else {
@@ -226,8 +312,8 @@ struct EngineFlag {
 }
 
 /// The engine flags that were given, validated.
-fn engine_flags(args: &BenchArgs) -> Result<Vec<EngineFlag>, PlanError> {
-    let positive = |flag: &str, v: Option<i64>| -> Result<Option<String>, PlanError> {
+fn engine_flags(args: &BenchArgs) -> Result<Vec<EngineFlag>, HarnessError> {
+    let positive = |flag: &str, v: Option<i64>| -> Result<Option<String>, HarnessError> {
         match v {
             None => Ok(None),
             Some(n) if n > 0 => Ok(Some(n.to_string())),
@@ -272,7 +358,7 @@ fn finish_spec(
     spec: EngineSpec,
     flags: &[EngineFlag],
     flag: &str,
-) -> Result<EngineSpec, PlanError> {
+) -> Result<EngineSpec, HarnessError> {
     let mut spec = spec;
     let schema = schema_of(&spec, flag)?;
     for f in flags {
@@ -287,7 +373,7 @@ fn finish_spec(
 
 /// The schema of `spec`'s kind (known: the spec was parsed against
 /// [`engines::KINDS`]); errors are charged to `flag`.
-fn schema_of(spec: &EngineSpec, flag: &str) -> Result<&'static SpecSchema, PlanError> {
+fn schema_of(spec: &EngineSpec, flag: &str) -> Result<&'static SpecSchema, HarnessError> {
     match engines::schema(spec.kind()) {
         Some(schema) => Ok(schema),
         None => bad(flag, format!("no engine of kind '{}'", spec.kind())),
@@ -297,7 +383,7 @@ fn schema_of(spec: &EngineSpec, flag: &str) -> Result<&'static SpecSchema, PlanE
 /// Parses every `--engine`, expands `--matrix` over each, and applies the
 /// engine flags that were given (an explicit key in a spec or a matrix
 /// wins over a flag). Engines that come out equal are an error.
-fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, PlanError> {
+fn engine_specs(args: &BenchArgs) -> Result<Vec<EngineSpec>, HarnessError> {
     let texts: Vec<String> = if args.engine.is_empty() {
         vec!["lsm".to_string()]
     } else {
@@ -363,7 +449,7 @@ fn engine_dirs(
     specs: &[EngineSpec],
     db_root: &Path,
     use_existing_db: bool,
-) -> Result<Vec<EnginePlan>, PlanError> {
+) -> Result<Vec<EnginePlan>, HarnessError> {
     let mut engines = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let dir = if specs.len() == 1 {
@@ -414,35 +500,47 @@ mod tests {
         bench: BenchArgs,
     }
 
-    fn plan_of(argv: &[&str]) -> Result<RunPlan, PlanError> {
+    fn plan_of(argv: &[&str]) -> Result<BenchRun, HarnessError> {
         let cli = Cli::try_parse_from(std::iter::once("strata").chain(argv.iter().copied()))
             .expect("flags parse");
         plan(&cli.bench, chrono::Utc::now())
     }
 
     #[test]
-    fn ycsb_and_fs_names_are_planned_apart() {
+    fn the_list_keeps_its_order_across_families() {
         let p = plan_of(&["--benchmarks", "fs_create,ycsbc,fs_read"]).expect("plan");
-        assert!(p.benchmarks.is_empty());
-        assert_eq!(p.ycsb.workloads.len(), 1);
-        let fs: Vec<&str> = p.fs.benchmarks.iter().map(|b| b.name()).collect();
-        assert_eq!(fs, ["fs_create", "fs_read"]);
+        let names: Vec<&str> = p.plan.list.iter().map(|b| b.name()).collect();
+        assert_eq!(names, ["fs_create", "ycsbc", "fs_read"]);
+        assert!(p.plan.settings.db_bench.benchmarks().is_empty());
+        assert_eq!(p.plan.settings.fs_benchmarks.len(), 2);
         let p = plan_of(&["--benchmarks", "fillseq, fs ,readrandom"]).expect("plan");
-        assert_eq!(p.benchmarks.len(), 2);
-        assert!(p.ycsb.workloads.is_empty());
-        assert_eq!(p.fs.benchmarks.len(), 9, "fs is the suite");
+        assert_eq!(p.plan.settings.db_bench.benchmarks().len(), 2);
+        assert_eq!(p.plan.settings.fs_benchmarks.len(), 9, "fs is the suite");
+        assert_eq!(p.plan.list.len(), 11);
         let e = plan_of(&["--benchmarks", ","]).expect_err("empty");
-        assert_eq!(e.0, "--benchmarks: no benchmark given");
+        assert_eq!(e.to_string(), "--benchmarks: no benchmark given");
+    }
+
+    #[test]
+    fn shards_are_i_of_n() {
+        let p = plan_of(&["--shard", "2/3"]).expect("shard");
+        assert_eq!(p.shard, Shard { index: 2, count: 3 });
+        assert_eq!(plan_of(&[]).expect("default").shard, Shard::ALL);
+        for bad in ["3/3", "1", "a/2", "0/0", "-1/2", "1/2/3"] {
+            let e = plan_of(&["--shard", bad]).expect_err(bad);
+            assert!(e.to_string().starts_with("--shard: "), "{bad}: {e}");
+            assert_eq!(e.exit_status(), crate::error::EXIT_USAGE);
+        }
     }
 
     #[test]
     fn defaults_are_db_benchs() {
         let p = plan_of(&[]).expect("defaults");
-        assert_eq!(p.config.num, 1_000_000);
-        assert_eq!(p.config.resolved_reads(), 1_000_000);
-        assert_eq!(p.benchmarks.len(), 16);
-        assert_eq!(p.engines.len(), 1);
-        assert_eq!(p.engines[0].spec.to_string(), "lsm");
+        assert_eq!(p.plan.settings.db_bench.config().num, 1_000_000);
+        assert_eq!(p.plan.settings.db_bench.config().resolved_reads(), 1_000_000);
+        assert_eq!(p.plan.list.len(), 16);
+        assert_eq!(p.plan.engines.len(), 1);
+        assert_eq!(p.plan.engines[0].spec.to_string(), "lsm");
         assert!(p.db_root_is_temp);
         assert!(p.run_id.ends_with("-1e"));
         assert!(p.out.starts_with("results"));
@@ -459,33 +557,33 @@ mod tests {
             "--write_buffer_size=65536",
         ])
         .expect("plan");
-        assert_eq!(p.engines[0].spec.number("bloom_bits"), Some(10));
-        assert_eq!(p.engines[1].spec.number("bloom_bits"), Some(5));
-        assert_eq!(p.engines[1].spec.get("cache_size"), None);
-        assert_eq!(p.engines[1].spec.number("write_buffer_size"), Some(65536));
-        assert!(p.engines[1].dir.ends_with("1-lsm"));
+        assert_eq!(p.plan.engines[0].spec.number("bloom_bits"), Some(10));
+        assert_eq!(p.plan.engines[1].spec.number("bloom_bits"), Some(5));
+        assert_eq!(p.plan.engines[1].spec.get("cache_size"), None);
+        assert_eq!(p.plan.engines[1].spec.number("write_buffer_size"), Some(65536));
+        assert!(p.plan.engines[1].dir.ends_with("1-lsm"));
     }
 
     #[test]
     fn bad_values_name_their_flag() {
         let e = plan_of(&["--num=0"]).expect_err("num");
-        assert!(e.0.starts_with("--num: must be between 1 and"), "{e}");
+        assert!(e.to_string().starts_with("--num: must be between 1 and"), "{e}");
         let e = plan_of(&["--threads", "-2"]).expect_err("threads");
-        assert!(e.0.starts_with("--threads: "), "{e}");
+        assert!(e.to_string().starts_with("--threads: "), "{e}");
         let e = plan_of(&["--compression_ratio=2"]).expect_err("ratio");
-        assert!(e.0.starts_with("--compression_ratio: "), "{e}");
+        assert!(e.to_string().starts_with("--compression_ratio: "), "{e}");
         let e = plan_of(&["--benchmarks=fillseq,nope"]).expect_err("bench");
-        assert!(e.0.contains("'nope'") && e.0.contains("readrandom"), "{e}");
+        assert!(e.to_string().contains("'nope'") && e.to_string().contains("readrandom"), "{e}");
         let e = plan_of(&["--engine=lsm:write_buffer_size=10"]).expect_err("engine");
-        assert!(e.0.starts_with("--engine: "), "{e}");
+        assert!(e.to_string().starts_with("--engine: "), "{e}");
         let e = plan_of(&["--block_size=0"]).expect_err("block");
-        assert!(e.0.starts_with("--block_size: "), "{e}");
+        assert!(e.to_string().starts_with("--block_size: "), "{e}");
         let e = plan_of(&["--repeat=0"]).expect_err("repeat");
-        assert!(e.0.starts_with("--repeat: "), "{e}");
+        assert!(e.to_string().starts_with("--repeat: "), "{e}");
     }
 
-    fn specs_of(p: &RunPlan) -> Vec<String> {
-        p.engines.iter().map(|e| e.spec.to_string()).collect()
+    fn specs_of(p: &BenchRun) -> Vec<String> {
+        p.plan.engines.iter().map(|e| e.spec.to_string()).collect()
     }
 
     #[test]
@@ -502,7 +600,7 @@ mod tests {
             ]
         );
         assert!(p.run_id.ends_with("-4e"));
-        let dirs: std::collections::BTreeSet<_> = p.engines.iter().map(|e| &e.dir).collect();
+        let dirs: std::collections::BTreeSet<_> = p.plan.engines.iter().map(|e| &e.dir).collect();
         assert_eq!(dirs.len(), 4, "each engine has its own directory");
         let p = plan_of(&[
             "--engine=lsm",
@@ -557,9 +655,9 @@ mod tests {
         ];
         for (argv, needle) in cases {
             let e = plan_of(argv).expect_err("bad matrix");
-            assert!(e.0.starts_with("--matrix: "), "{argv:?}: {e}");
-            assert!(e.0.contains(needle), "{argv:?}: {e}");
-            assert!(!e.0.contains('\n'), "{argv:?}: one line: {e}");
+            assert!(e.to_string().starts_with("--matrix: "), "{argv:?}: {e}");
+            assert!(e.to_string().contains(needle), "{argv:?}: {e}");
+            assert!(!e.to_string().contains('\n'), "{argv:?}: one line: {e}");
         }
     }
 
@@ -567,7 +665,7 @@ mod tests {
     fn equal_engines_are_refused() {
         let e = plan_of(&["--engine=lsm", "--engine", "lsm"]).expect_err("twice");
         assert!(
-            e.0.starts_with("--engine: engine lsm is given twice"),
+            e.to_string().starts_with("--engine: engine lsm is given twice"),
             "{e}"
         );
         let e = plan_of(&[
@@ -576,7 +674,7 @@ mod tests {
             "--bloom_bits=5",
         ])
         .expect_err("equal after flags");
-        assert!(e.0.contains("lsm:bloom_bits=5 is given twice"), "{e}");
+        assert!(e.to_string().contains("lsm:bloom_bits=5 is given twice"), "{e}");
         let e = plan_of(&[
             "--engine=lsm:memtable=btree",
             "--engine=lsm",
@@ -585,7 +683,7 @@ mod tests {
             "memtable=btree",
         ])
         .expect_err("base sets a matrix key");
-        assert!(e.0.starts_with("--matrix: "), "{e}");
+        assert!(e.to_string().starts_with("--matrix: "), "{e}");
     }
 
     #[test]
@@ -594,14 +692,14 @@ mod tests {
         let axis = |key: &str| format!("{key}={}", values.join(","));
         let (a, b) = (axis("bloom_bits"), axis("block_restart_interval"));
         let e = plan_of(&["--matrix", &a, &b]).expect_err("400 engines");
-        assert!(e.0.starts_with("--matrix: more than"), "{e}");
+        assert!(e.to_string().starts_with("--matrix: more than"), "{e}");
     }
 
     #[test]
     fn value_size_must_be_positive() {
         for v in ["--value_size=0", "--value_size=-3"] {
             let e = plan_of(&[v]).expect_err("value size");
-            assert!(e.0.starts_with("--value_size: "), "{e}");
+            assert!(e.to_string().starts_with("--value_size: "), "{e}");
         }
     }
 }

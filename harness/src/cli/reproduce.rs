@@ -1,0 +1,89 @@
+//! `strata reproduce`: flags → the seed's plan (its list on strata and
+//! LevelDB 1.23, interleaved, repeated), run by the common runner.
+
+use crate::error::HarnessError;
+use crate::reproduce::{self, ReproduceRun, SEED_NUM};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use strata_workloads::db_bench::config::MAX_NUM;
+use strata_workloads::db_bench::Config;
+
+/// Most repetitions a run may ask for.
+const MAX_REPEAT: i64 = 100;
+
+/// `strata reproduce`: regenerate the seed's table on this machine.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReproduceArgs {
+    /// Entries (db_bench's --num); lower it for a quick look. crc32c's
+    /// 500 MiB shrink in proportion.
+    #[arg(long, default_value_t = i64::from(SEED_NUM), allow_negative_numbers = true)]
+    pub num: i64,
+    /// Repetitions per engine, interleaved (rep 1 strata, rep 1 LevelDB,
+    /// rep 2 strata, ...); at least 1.
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
+    pub repeat: i64,
+    /// Folder with the published CSVs [default: the copies of
+    /// results/published/ built into strata].
+    #[arg(long, value_name = "DIR")]
+    pub published: Option<PathBuf>,
+    /// Database folder (gets 0-lsm/ and 1-leveldb/) [default: a new
+    /// /tmp/strata-reproduce-<pid>, removed at the end].
+    #[arg(long, value_name = "DIR")]
+    pub db: Option<PathBuf>,
+}
+
+/// Runs `strata reproduce`: exit 0 on success, 2 for bad flags or when
+/// LevelDB is not compiled in, 1 when the run fails.
+pub fn run(args: ReproduceArgs) -> ExitCode {
+    if !cfg!(feature = "leveldb") {
+        eprintln!(
+            "strata reproduce: LevelDB 1.23 is not compiled in: build with `--features leveldb` (needs libleveldb-dev)"
+        );
+        return ExitCode::from(2);
+    }
+    match plan(&args).and_then(|run| reproduce::execute(&run)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report("reproduce"),
+    }
+}
+
+/// Validates the flags into the run.
+fn plan(args: &ReproduceArgs) -> Result<ReproduceRun, HarnessError> {
+    if args.num < 1 || args.num > i64::from(MAX_NUM) {
+        return Err(HarnessError::flag(
+            "--num",
+            format!("must be between 1 and {MAX_NUM}, got {}", args.num),
+        ));
+    }
+    if args.repeat < 1 || args.repeat > MAX_REPEAT {
+        return Err(HarnessError::flag(
+            "--repeat",
+            format!("must be between 1 and {MAX_REPEAT}, got {}", args.repeat),
+        ));
+    }
+    let num = u32::try_from(args.num).map_err(|e| HarnessError::flag("--num", e))?;
+    let repeat = u32::try_from(args.repeat).map_err(|e| HarnessError::flag("--repeat", e))?;
+    let defaults = Config::default();
+    // 500 MiB at the seed's size; never below one 4 KiB block.
+    let crc32c_total_bytes =
+        (defaults.crc32c_total_bytes * u64::from(num) / u64::from(SEED_NUM)).max(4096);
+    let config = Config {
+        num,
+        crc32c_total_bytes,
+        progress: true,
+        ..defaults
+    };
+    config
+        .validate()
+        .map_err(|e| HarnessError::flag(e.flag, e.reason))?;
+    let published = reproduce::load_published(args.published.as_deref())
+        .map_err(|e| HarnessError::flag("--published", e))?;
+    let db_root = match &args.db {
+        Some(dir) => (dir.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("strata-reproduce-{}", std::process::id())),
+            true,
+        ),
+    };
+    ReproduceRun::new(config, repeat, published, db_root, chrono::Utc::now())
+}

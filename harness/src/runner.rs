@@ -1,0 +1,146 @@
+//! The one loop that runs a plan: block by block (one engine in one
+//! repetition), each block's steps in list order, each step in its cell's
+//! database; every result becomes records ([`crate::record`]) handed to
+//! every reporter at once. Only the cells of the given shard run.
+
+use crate::engines::EngineColumns;
+use crate::error::HarnessError;
+use crate::host::DirHost;
+use crate::plan::{scratch_dir, Block, Plan, Shard, Step};
+use crate::record::{records, RunFacts};
+use crate::report::{Console, Reporter};
+use std::collections::BTreeMap;
+use std::io::Write;
+use strata_workloads::{BenchmarkId, Family, Workload};
+
+/// Runs the cells of `plan` that belong to `shard`: db_bench's lines to
+/// `console`, each record to `console` and every reporter.
+///
+/// # Errors
+/// The first engine or workload error (benchmarks after it do not run),
+/// or a reporter that could not write.
+pub fn run(
+    plan: &Plan,
+    shard: Shard,
+    facts: &RunFacts,
+    console: &mut Console,
+    reporters: &mut [&mut dyn Reporter],
+) -> Result<(), HarnessError> {
+    for block in plan.blocks.iter().filter(|b| plan.block_runs_in(b, shard)) {
+        console.block_started(plan, block)?;
+        for reporter in reporters.iter_mut() {
+            reporter.block_started(plan, block)?;
+        }
+        run_block(plan, shard, facts, block, console, reporters)?;
+    }
+    console
+        .out()
+        .flush()
+        .map_err(|e| HarnessError::io("write", "the console", e))
+}
+
+/// A workload's error on the engine `engine`.
+fn run_error(engine: &str, source: strata_workloads::RunError) -> HarnessError {
+    HarnessError::Run {
+        engine: engine.to_string(),
+        source,
+    }
+}
+
+/// One block: a host and a workload per cell of the shard (nothing is
+/// opened before its first benchmark), then the steps in order.
+fn run_block(
+    plan: &Plan,
+    shard: Shard,
+    facts: &RunFacts,
+    block: &Block,
+    console: &mut Console,
+    reporters: &mut [&mut dyn Reporter],
+) -> Result<(), HarnessError> {
+    let engine = &plan.engines[block.engine];
+    let spec_text = engine.spec.to_string();
+    let mut cell_ids: Vec<usize> = block.steps.iter().filter_map(|s| s.cell).collect();
+    cell_ids.sort_unstable();
+    cell_ids.dedup();
+    cell_ids.retain(|&c| shard.runs(c));
+    let mut hosts: Vec<DirHost> = cell_ids
+        .iter()
+        .map(|&c| DirHost::new(engine.spec.clone(), plan.cells[c].dir.clone()))
+        .collect();
+    let mut workloads: BTreeMap<usize, Box<dyn Workload + '_>> = BTreeMap::new();
+    for (host, &c) in hosts.iter_mut().zip(&cell_ids) {
+        let cell = &plan.cells[c];
+        let scratch = scratch_dir(&cell.dir);
+        workloads.insert(c, plan.settings.open(cell.part, host, &scratch));
+    }
+    let snappy = EngineColumns::of(&engine.spec).compression == "snappy";
+    let mut headed: Vec<Family> = Vec::new();
+    for step in &block.steps {
+        let Some(c) = step.cell else {
+            print_skipped(plan, step, &mut headed, snappy, console.out())
+                .map_err(|e| run_error(&spec_text, e.into()))?;
+            continue;
+        };
+        let Some(workload) = workloads.get_mut(&c) else {
+            continue; // another shard's cell
+        };
+        let family = step.benchmark.family();
+        if !headed.contains(&family) {
+            headed.push(family);
+            write!(console.out(), "{}", plan.settings.header(family, snappy))
+                .map_err(|e| run_error(&spec_text, e.into()))?;
+        }
+        let outcomes = workload
+            .run_next(console.out())
+            .map_err(|e| run_error(&spec_text, e))?;
+        for (line, outcome) in outcomes.iter().enumerate() {
+            let cell = &plan.cells[c];
+            for record in records(facts, plan, shard, cell, step.position, line, outcome) {
+                console.record(&record)?;
+                for reporter in reporters.iter_mut() {
+                    reporter.record(&record)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The line of a step skipped because the database must be kept
+/// (db_bench's own words for its fills; the filesystem benchmarks, which
+/// make a fresh store, say so once).
+fn print_skipped(
+    plan: &Plan,
+    step: &Step,
+    headed: &mut Vec<Family>,
+    snappy: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let family = step.benchmark.family();
+    let first = !headed.contains(&family);
+    if first {
+        headed.push(family);
+    }
+    match step.benchmark {
+        BenchmarkId::Fs(_) => {
+            if first {
+                writeln!(
+                    out,
+                    "{:<12} : skipped (--use_existing_db is true; the fs benchmarks make a fresh store)",
+                    strata_workloads::registry::FS_SUITE_NAME
+                )?;
+            }
+        }
+        benchmark => {
+            if first {
+                write!(out, "{}", plan.settings.header(family, snappy))?;
+            }
+            writeln!(
+                out,
+                "{:<12} : skipped (--use_existing_db is true)",
+                benchmark.name()
+            )?;
+        }
+    }
+    Ok(())
+}
