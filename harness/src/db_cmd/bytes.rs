@@ -1,7 +1,7 @@
 //! Byte rendering shared by the commands: `ldb`'s `0x` uppercase hex, and
 //! `leveldbutil`'s escaping of non-printable bytes as `\xNN`.
 
-use super::failure::Failure;
+use super::error::{BadHex, HexProblem};
 use std::fmt::Write as _;
 
 /// `0x` followed by two uppercase hex digits per byte, as `ldb --hex`
@@ -19,17 +19,20 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// Decodes `0x`-prefixed hex (either case of digits and prefix).
 ///
 /// # Errors
-/// A usage failure naming `what` if the prefix is missing, the digit count
-/// is odd, or a character is not a hex digit.
-pub fn from_hex(text: &str, what: &str) -> Result<Vec<u8>, Failure> {
+/// [`BadHex`] naming `what` if the prefix is missing, the digit count is
+/// odd, or a character is not a hex digit (bad usage: exit 2).
+pub fn from_hex(text: &str, what: &'static str) -> Result<Vec<u8>, BadHex> {
+    let bad = |problem| BadHex {
+        what,
+        text: text.to_string(),
+        problem,
+    };
     let digits = text
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("0X"))
-        .ok_or_else(|| Failure::usage(format!("{what} '{text}' is not 0x-prefixed hex")))?;
+        .ok_or_else(|| bad(HexProblem::NoPrefix))?;
     if digits.len() % 2 != 0 {
-        return Err(Failure::usage(format!(
-            "{what} '{text}' has an odd number of hex digits"
-        )));
+        return Err(bad(HexProblem::OddDigits));
     }
     digits
         .as_bytes()
@@ -39,7 +42,7 @@ pub fn from_hex(text: &str, what: &str) -> Result<Vec<u8>, Failure> {
             let low = hex_digit(pair[1]);
             match (high, low) {
                 (Some(h), Some(l)) => Ok(h << 4 | l),
-                _ => Err(Failure::usage(format!("{what} '{text}' is not valid hex"))),
+                _ => Err(bad(HexProblem::NotHex)),
             }
         })
         .collect()
@@ -60,7 +63,7 @@ fn hex_digit(c: u8) -> Option<u8> {
 ///
 /// # Errors
 /// As [`from_hex`] for a `0x`-prefixed argument that is not valid hex.
-pub fn arg_bytes(text: &str, hex: bool, what: &str) -> Result<Vec<u8>, Failure> {
+pub fn arg_bytes(text: &str, hex: bool, what: &'static str) -> Result<Vec<u8>, BadHex> {
     if hex && (text.starts_with("0x") || text.starts_with("0X")) {
         from_hex(text, what)
     } else {
@@ -89,10 +92,14 @@ mod tests {
     }
 
     #[test]
-    fn bad_hex_is_a_usage_failure() {
-        for bad in ["6101", "0x610", "0x6g"] {
+    fn bad_hex_names_its_problem() {
+        for (bad, problem) in [
+            ("6101", HexProblem::NoPrefix),
+            ("0x610", HexProblem::OddDigits),
+            ("0x6g", HexProblem::NotHex),
+        ] {
             let e = from_hex(bad, "key").expect_err(bad);
-            assert_eq!(e.code, super::super::failure::EXIT_USAGE, "{bad}");
+            assert_eq!((e.what, e.text.as_str(), e.problem), ("key", bad, problem));
         }
     }
 

@@ -2,7 +2,7 @@
 //! decoding is the engine's ([`strata_lsm::dump`]), as `leveldbutil dump`
 //! wraps LevelDB's `DumpFile`.
 
-use super::failure::Failure;
+use super::error::DbError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use strata_api::PosixEnv;
@@ -16,16 +16,13 @@ use strata_lsm::dump::{dump_file, DumpError, DumpOutcome};
 /// file's; exit 1 if it cannot be read or is corrupt (the first corruption,
 /// naming the file and the byte offset, after everything readable is
 /// printed).
-pub fn dump(db_dir: &Path, file: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+pub fn dump(db_dir: &Path, file: &Path, out: &mut dyn Write) -> Result<(), DbError> {
     let path = resolve(db_dir, file);
     match dump_file(&PosixEnv::new(), &path, out) {
         Ok(DumpOutcome::Dumped(_)) => Ok(()),
-        Ok(DumpOutcome::NotRecognised) => Err(Failure::usage(format!(
-            "{}: not a .log, .ldb, .sst or MANIFEST-* file",
-            path.display()
-        ))),
-        Err(DumpError::File(e)) => Err(Failure::from(e)),
-        Err(DumpError::Output(e)) => Err(Failure::from(e)),
+        Ok(DumpOutcome::NotRecognised) => Err(DbError::NotDumpable { path }),
+        Err(DumpError::File(e)) => Err(DbError::Engine(e)),
+        Err(DumpError::Output(e)) => Err(DbError::Output(e)),
     }
 }
 

@@ -2,7 +2,7 @@
 //! as one batch so a malformed file changes nothing.
 
 use super::bytes::arg_bytes;
-use super::failure::Failure;
+use super::error::{DbError, LineProblem};
 use super::point::synced;
 use std::io::Write;
 use std::path::Path;
@@ -24,11 +24,15 @@ pub fn load(
     file: &Path,
     hex: bool,
     out: &mut dyn Write,
-) -> Result<(), Failure> {
-    let text = std::fs::read(file)
-        .map_err(|e| Failure::failed(format!("cannot read {}: {e}", file.display())))?;
-    let batch = parse(&text, hex).map_err(|(line, reason)| {
-        Failure::failed(format!("{}:{line}: {reason}", file.display()))
+) -> Result<(), DbError> {
+    let text = std::fs::read(file).map_err(|source| DbError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let batch = parse(&text, hex).map_err(|(line, problem)| DbError::BadLine {
+        path: file.to_path_buf(),
+        line,
+        problem,
     })?;
     engine.write(&synced(), &batch)?;
     writeln!(out, "OK")?;
@@ -37,7 +41,7 @@ pub fn load(
 
 /// The batch of every pair in `text`, or the 1-based number of the first
 /// bad line and why it is bad.
-fn parse(text: &[u8], hex: bool) -> Result<WriteBatch, (usize, String)> {
+fn parse(text: &[u8], hex: bool) -> Result<WriteBatch, (usize, LineProblem)> {
     let mut batch = WriteBatch::new();
     for (index, line) in text.split(|&b| b == b'\n').enumerate() {
         let number = index + 1;
@@ -47,13 +51,13 @@ fn parse(text: &[u8], hex: bool) -> Result<WriteBatch, (usize, String)> {
         let at = line
             .windows(DELIMITER.len())
             .position(|w| w == DELIMITER)
-            .ok_or_else(|| (number, "no ' ==> ' between key and value".to_string()))?;
+            .ok_or((number, LineProblem::NoDelimiter))?;
         let (key, value) = (&line[..at], &line[at + DELIMITER.len()..]);
         if hex {
-            let decode = |bytes: &[u8], what: &str| {
+            let decode = |bytes: &[u8], what: &'static str| {
                 let text = std::str::from_utf8(bytes)
-                    .map_err(|_| (number, format!("{what} is not 0x-prefixed hex")))?;
-                arg_bytes(text, true, what).map_err(|f| (number, f.message))
+                    .map_err(|_| (number, LineProblem::NotUtf8 { what }))?;
+                arg_bytes(text, true, what).map_err(|bad| (number, LineProblem::Hex(bad)))
             };
             batch.put(&decode(key, "key")?, &decode(value, "value")?);
         } else {
@@ -94,13 +98,18 @@ mod tests {
     #[test]
     fn names_the_first_bad_line() {
         let err = parse(b"a ==> 1\nb => 2\nc\n", false).expect_err("line 2 is bad");
-        assert_eq!(err.0, 2);
+        assert_eq!(err, (2, LineProblem::NoDelimiter));
     }
 
     #[test]
     fn decodes_hex_pairs() {
         let batch = parse(b"0x6101 ==> 0x00FF\n", true).expect("parses");
         assert_eq!(pairs(&batch), vec![(b"a\x01".to_vec(), vec![0x00, 0xff])]);
-        assert_eq!(parse(b"0x6 ==> 0x00\n", true).expect_err("odd").0, 1);
+        let (line, problem) = parse(b"0x6 ==> 0x00\n", true).expect_err("odd");
+        assert_eq!(line, 1);
+        assert!(
+            matches!(&problem, LineProblem::Hex(bad) if bad.what == "key"),
+            "{problem:?}"
+        );
     }
 }

@@ -20,149 +20,73 @@
 //! compaction); a peer (LevelDB, rusty-leveldb), whose open always
 //! writes, opens a scratch copy.
 //!
-//! Errors print one line, `strata: <message>`, on stderr. Exit status: 0 on
-//! success; 1 when a key is not found, data is corrupt (the message names
-//! the file and the byte offset), a load file line is malformed (naming the
-//! file and the line; nothing is written), or the database cannot be opened
-//! or is missing (`scan`, `get`, `delete`, `stats` and `compact` never
-//! create one; `put` and `load` do); 2 for bad usage (a malformed engine
-//! spec or option, bad hex, a file `dump` does not recognise).
+//! The flags are [`crate::cli::db`]'s. Errors ([`DbError`]) print one line,
+//! `strata: <message>`, on stderr. Exit status: 0 on success; 1 when a key
+//! is not found, data is corrupt (the message names the file and the byte
+//! offset), a load file line is malformed (naming the file and the line;
+//! nothing is written), or the database cannot be opened or is missing
+//! (`scan`, `get`, `delete`, `stats` and `compact` never create one; `put`
+//! and `load` do); 2 for bad usage (a malformed engine spec or option, bad
+//! hex, a file `dump` does not recognise).
 
 mod bytes;
-mod dump;
-mod failure;
-mod load;
-mod point;
-mod scan;
+pub mod dump;
+pub mod error;
+pub mod load;
+pub mod point;
+pub mod scan;
 
 use crate::engines::{open_engine, open_engine_read_only, Inspected};
-use clap::{Args, Subcommand};
-use failure::Failure;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+pub use error::DbError;
+use std::path::Path;
 use std::sync::Arc;
-use strata_api::{Engine, EngineSpec, Error, PosixEnv};
+use strata_api::{Engine, EngineSpec, PosixEnv};
 
-/// Options of `strata db`.
-#[derive(Args, Debug)]
-pub struct DbArgs {
-    /// The database directory.
-    #[arg(long)]
-    pub db: PathBuf,
-    /// Engine spec the database is opened with (e.g. `lsm`,
-    /// `lsm:compression=none`, `leveldb`).
-    #[arg(long, default_value = "lsm")]
-    pub engine: String,
-    /// What to do.
-    #[command(subcommand)]
-    pub command: DbCommand,
-}
-
-/// The commands of `strata db`.
-#[derive(Subcommand, Debug)]
-pub enum DbCommand {
-    /// Print every pair in key order, one `KEY : VALUE` a line.
-    Scan(scan::ScanArgs),
-    /// Print the value of KEY (exit 1 if absent).
-    Get {
-        /// The key.
-        key: String,
-        /// KEY may be 0x-prefixed hex; print the value as 0x-prefixed hex.
-        #[arg(long)]
-        hex: bool,
-    },
-    /// Set KEY to VALUE.
-    Put {
-        /// The key.
-        key: String,
-        /// The value.
-        value: String,
-        /// KEY and VALUE may be 0x-prefixed hex.
-        #[arg(long)]
-        hex: bool,
-    },
-    /// Remove KEY.
-    Delete {
-        /// The key.
-        key: String,
-        /// KEY may be 0x-prefixed hex.
-        #[arg(long)]
-        hex: bool,
-    },
-    /// Write every `KEY ==> VALUE` line of FILE, all in one batch.
-    Load {
-        /// The file to load.
-        file: PathBuf,
-        /// Keys and values may be 0x-prefixed hex.
-        #[arg(long)]
-        hex: bool,
-    },
-    /// Decode a `.log`, `.ldb`/`.sst` or `MANIFEST-*` file record by record
-    /// (a relative name not found as given is looked up in the database
-    /// directory; the database is not opened).
-    Dump {
-        /// The file to decode.
-        file: PathBuf,
-    },
-    /// Print the engine's `leveldb.stats` property.
-    Stats,
-    /// Compact the whole key range.
-    Compact,
-}
-
-/// Runs `strata db` and returns the exit status.
-pub fn run(args: DbArgs) -> ExitCode {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = execute(&args, &mut out).and_then(|()| out.flush().map_err(Failure::from));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            // What was printed before the failure stays printed.
-            let _ = out.flush();
-            eprintln!("strata: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
-    }
-}
-
-fn execute(args: &DbArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let spec = crate::engines::parse_spec(&args.engine)
-        .map_err(|e| Failure::usage(format!("bad engine spec '{}': {e}", args.engine)))?;
-    let db = |creates: bool| open(&spec, &args.db, creates);
-    let inspect = || open_read_only(&spec, &args.db);
-    match &args.command {
-        DbCommand::Scan(scan_args) => scan::scan(inspect()?.engine.as_ref(), scan_args, out),
-        DbCommand::Get { key, hex } => point::get(inspect()?.engine.as_ref(), key, *hex, out),
-        DbCommand::Put { key, value, hex } => point::put(db(true)?.as_ref(), key, value, *hex, out),
-        DbCommand::Delete { key, hex } => point::delete(db(false)?.as_ref(), key, *hex, out),
-        DbCommand::Load { file, hex } => load::load(db(true)?.as_ref(), file, *hex, out),
-        DbCommand::Stats => point::stats(inspect()?.engine.as_ref(), out),
-        DbCommand::Compact => point::compact(db(false)?.as_ref()),
-        // Reads the file alone: opening the database would recover (and
-        // so rewrite) the very logs being dumped.
-        DbCommand::Dump { file } => dump::dump(&args.db, file, out),
-    }
+/// Parses `--engine`.
+///
+/// # Errors
+/// [`DbError::BadSpec`] (exit 2).
+pub fn parse_spec(text: &str) -> Result<EngineSpec, DbError> {
+    crate::engines::parse_spec(text).map_err(|source| DbError::BadSpec {
+        spec: text.to_string(),
+        source,
+    })
 }
 
 /// Opens an existing database for `scan`, `get` and `stats`, which never
 /// create or change one.
-fn open_read_only(spec: &EngineSpec, dir: &Path) -> Result<Inspected, Failure> {
+///
+/// # Errors
+/// [`DbError::NoDatabase`] without a `CURRENT` file;
+/// [`DbError::OpenReadOnly`] if the engine cannot open it (exit 1).
+pub fn open_read_only(spec: &EngineSpec, dir: &Path) -> Result<Inspected, DbError> {
     if !dir.join("CURRENT").is_file() {
-        return Err(Failure::failed(format!("no database at {}", dir.display())));
+        return Err(DbError::NoDatabase {
+            dir: dir.to_path_buf(),
+        });
     }
-    open_engine_read_only(spec, dir, Arc::new(PosixEnv::new()))
-        .map_err(|e| Failure::failed(format!("cannot open {}: {e}", dir.display())))
+    open_engine_read_only(spec, dir, Arc::new(PosixEnv::new())).map_err(|source| {
+        DbError::OpenReadOnly {
+            dir: dir.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// Opens the database; only commands that write may create it.
-fn open(spec: &EngineSpec, dir: &Path, creates: bool) -> Result<Arc<dyn Engine>, Failure> {
+///
+/// # Errors
+/// [`DbError::NoDatabase`] when `creates` is false and there is no
+/// `CURRENT` file; [`DbError::Open`] if the engine cannot open it (exit 2
+/// when it rejects the spec's options).
+pub fn open(spec: &EngineSpec, dir: &Path, creates: bool) -> Result<Arc<dyn Engine>, DbError> {
     if !creates && !dir.join("CURRENT").is_file() {
-        return Err(Failure::failed(format!("no database at {}", dir.display())));
+        return Err(DbError::NoDatabase {
+            dir: dir.to_path_buf(),
+        });
     }
-    open_engine(spec, dir, Arc::new(PosixEnv::new())).map_err(|e| match e {
-        Error::InvalidArgument(_) => Failure::usage(format!("cannot open {}: {e}", dir.display())),
-        other => Failure::failed(format!("cannot open {}: {other}", dir.display())),
+    open_engine(spec, dir, Arc::new(PosixEnv::new())).map_err(|source| DbError::Open {
+        dir: dir.to_path_buf(),
+        source,
     })
 }

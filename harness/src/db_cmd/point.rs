@@ -1,8 +1,8 @@
 //! The single-key and whole-database commands: `get`, `put`, `delete`,
 //! `stats`, `compact`.
 
-use super::bytes::{arg_bytes, escape, to_hex};
-use super::failure::Failure;
+use super::bytes::{arg_bytes, to_hex};
+use super::error::DbError;
 use std::io::Write;
 use strata_api::{Engine, ReadOptions, WriteOptions};
 
@@ -10,11 +10,11 @@ use strata_api::{Engine, ReadOptions, WriteOptions};
 ///
 /// # Errors
 /// Exit 1 if the key is absent or the read fails; exit 2 for bad hex.
-pub fn get(engine: &dyn Engine, key: &str, hex: bool, out: &mut dyn Write) -> Result<(), Failure> {
+pub fn get(engine: &dyn Engine, key: &str, hex: bool, out: &mut dyn Write) -> Result<(), DbError> {
     let key = arg_bytes(key, hex, "key")?;
-    let value = engine
-        .get(&ReadOptions::default(), &key)?
-        .ok_or_else(|| Failure::failed(format!("key '{}' not found", escape(&key))))?;
+    let Some(value) = engine.get(&ReadOptions::default(), &key)? else {
+        return Err(DbError::KeyNotFound { key });
+    };
     if hex {
         writeln!(out, "{}", to_hex(&value))?;
     } else {
@@ -35,7 +35,7 @@ pub fn put(
     value: &str,
     hex: bool,
     out: &mut dyn Write,
-) -> Result<(), Failure> {
+) -> Result<(), DbError> {
     let key = arg_bytes(key, hex, "key")?;
     let value = arg_bytes(value, hex, "value")?;
     engine.put(&synced(), &key, &value)?;
@@ -52,7 +52,7 @@ pub fn delete(
     key: &str,
     hex: bool,
     out: &mut dyn Write,
-) -> Result<(), Failure> {
+) -> Result<(), DbError> {
     let key = arg_bytes(key, hex, "key")?;
     engine.delete(&synced(), &key)?;
     writeln!(out, "OK")?;
@@ -63,13 +63,12 @@ pub fn delete(
 ///
 /// # Errors
 /// Exit 1 if the engine does not report it.
-pub fn stats(engine: &dyn Engine, out: &mut dyn Write) -> Result<(), Failure> {
-    let text = engine.property("leveldb.stats").ok_or_else(|| {
-        Failure::failed(format!(
-            "engine {} does not report leveldb.stats",
-            engine.spec()
-        ))
-    })?;
+pub fn stats(engine: &dyn Engine, out: &mut dyn Write) -> Result<(), DbError> {
+    let text = engine
+        .property("leveldb.stats")
+        .ok_or_else(|| DbError::NoStats {
+            engine: engine.spec().to_string(),
+        })?;
     out.write_all(text.as_bytes())?;
     if !text.ends_with('\n') {
         out.write_all(b"\n")?;
@@ -81,7 +80,7 @@ pub fn stats(engine: &dyn Engine, out: &mut dyn Write) -> Result<(), Failure> {
 ///
 /// # Errors
 /// Exit 1 on an error met while compacting.
-pub fn compact(engine: &dyn Engine) -> Result<(), Failure> {
+pub fn compact(engine: &dyn Engine) -> Result<(), DbError> {
     engine.compact_range(None, None)?;
     engine.wait_for_background()?;
     Ok(())

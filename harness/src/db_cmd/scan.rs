@@ -1,35 +1,17 @@
 //! `scan`: every pair in key order, as `ldb scan` prints them.
 
 use super::bytes::{arg_bytes, to_hex};
-use super::failure::Failure;
-use clap::Args;
+use super::error::DbError;
+use crate::cli::db::ScanArgs;
 use std::io::Write;
 use strata_api::{Engine, ReadOptions};
-
-/// Options of `scan`.
-#[derive(Args, Debug)]
-pub struct ScanArgs {
-    /// Start at this key (inclusive).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Stop before this key (exclusive, as in `ldb`).
-    #[arg(long)]
-    pub to: Option<String>,
-    /// Print at most this many pairs.
-    #[arg(long)]
-    pub max: Option<u64>,
-    /// Print `0x<KEY> : 0x<VALUE>` in uppercase hex; `--from`/`--to` may
-    /// then be 0x-prefixed hex.
-    #[arg(long)]
-    pub hex: bool,
-}
 
 /// Prints the pairs in `[from, to)`, at most `max` of them, one a line.
 ///
 /// # Errors
 /// Exit 1 if the cursor fails (a corrupt block: file and offset named) or
 /// output cannot be written; exit 2 for bad hex.
-pub fn scan(engine: &dyn Engine, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failure> {
+pub fn scan(engine: &dyn Engine, args: &ScanArgs, out: &mut dyn Write) -> Result<(), DbError> {
     let from = args
         .from
         .as_deref()

@@ -1,7 +1,8 @@
 //! One function per `strata fs` command: parse the times, open the store,
 //! call blobfs, print.
 
-use super::{open, open_parts, open_store_engine, parse_time, FsArgs};
+use super::{open, open_parts, open_store_engine, parse_time};
+use crate::cli::fs::FsArgs;
 use std::io::Write;
 use std::path::Path;
 use strata_blobfs::export::{self, ExportReport};
@@ -14,7 +15,7 @@ use strata_blobfs::{
 type Result<T> = std::result::Result<T, FsError>;
 
 /// `init`: creates the store with `--engine`.
-pub(super) fn init(args: &FsArgs) -> Result<()> {
+pub fn init(args: &FsArgs) -> Result<()> {
     let spec = parse_spec(&args.engine)?;
     let signer_ref = StoreDir::new(&args.store).init(&spec, &open_store_engine)?;
     println!(
@@ -25,7 +26,7 @@ pub(super) fn init(args: &FsArgs) -> Result<()> {
 }
 
 /// `put SRC DEST`: mirrors a local tree into the store.
-pub(super) fn put(args: &FsArgs, src: &Path, dest: &str, time: Option<&String>) -> Result<()> {
+pub fn put(args: &FsArgs, src: &Path, dest: &str, time: Option<&String>) -> Result<()> {
     let at = parse_time(time)?;
     let fs = open(args)?;
     let r = mirror::put(&fs, src, dest, at)?;
@@ -53,7 +54,7 @@ pub(super) fn put(args: &FsArgs, src: &Path, dest: &str, time: Option<&String>) 
 }
 
 /// `cat PATH`: a file's bytes on stdout.
-pub(super) fn cat(args: &FsArgs, path: &str, at: Option<&String>) -> Result<()> {
+pub fn cat(args: &FsArgs, path: &str, at: Option<&String>) -> Result<()> {
     let at = parse_time(at)?;
     let data = open(args)?.read(path, at)?;
     let mut out = std::io::stdout().lock();
@@ -63,7 +64,7 @@ pub(super) fn cat(args: &FsArgs, path: &str, at: Option<&String>) -> Result<()> 
 }
 
 /// `ls PATH`: a file's entry, or a directory's listing.
-pub(super) fn ls(
+pub fn ls(
     args: &FsArgs,
     path: &str,
     at: Option<&String>,
@@ -82,7 +83,7 @@ pub(super) fn ls(
 }
 
 /// `log PATH`: every version, oldest first.
-pub(super) fn log(args: &FsArgs, path: &str) -> Result<()> {
+pub fn log(args: &FsArgs, path: &str) -> Result<()> {
     let history = open(args)?.history(path)?;
     if history.is_empty() {
         return Err(FsError::NotFound(format!("{path} never existed")));
@@ -109,7 +110,7 @@ pub(super) fn log(args: &FsArgs, path: &str) -> Result<()> {
 }
 
 /// `mkdir [-p] PATH`.
-pub(super) fn mkdir(args: &FsArgs, path: &str, parents: bool, time: Option<&String>) -> Result<()> {
+pub fn mkdir(args: &FsArgs, path: &str, parents: bool, time: Option<&String>) -> Result<()> {
     let at = parse_time(time)?;
     let fs = open(args)?;
     if parents {
@@ -121,21 +122,21 @@ pub(super) fn mkdir(args: &FsArgs, path: &str, parents: bool, time: Option<&Stri
 }
 
 /// `mv FROM TO`.
-pub(super) fn mv(args: &FsArgs, from: &str, to: &str, time: Option<&String>) -> Result<()> {
+pub fn mv(args: &FsArgs, from: &str, to: &str, time: Option<&String>) -> Result<()> {
     let at = parse_time(time)?;
     open(args)?.rename(from, to, at)?;
     Ok(())
 }
 
 /// `rm [-r] PATH`.
-pub(super) fn rm(args: &FsArgs, path: &str, recursive: bool, time: Option<&String>) -> Result<()> {
+pub fn rm(args: &FsArgs, path: &str, recursive: bool, time: Option<&String>) -> Result<()> {
     let at = parse_time(time)?;
     open(args)?.remove(path, recursive, at)?;
     Ok(())
 }
 
 /// `export PATH OUT_DIR [--snapshot]`.
-pub(super) fn export(
+pub fn export(
     args: &FsArgs,
     path: &str,
     out_dir: &Path,
@@ -160,7 +161,7 @@ pub(super) fn export(
 }
 
 /// `verify`: the exit status is 1 when problems were found.
-pub(super) fn verify(args: &FsArgs) -> Result<u8> {
+pub fn verify(args: &FsArgs) -> Result<u8> {
     let (engine, signer) = open_parts(args)?;
     let report = verify::verify(engine.as_ref(), &signer.public_key_ref())?;
     for p in report.problems() {
@@ -182,7 +183,7 @@ pub(super) fn verify(args: &FsArgs) -> Result<u8> {
 }
 
 /// `reindex`: rebuilds the index from the blobs.
-pub(super) fn reindex(args: &FsArgs) -> Result<()> {
+pub fn reindex(args: &FsArgs) -> Result<()> {
     let (engine, signer) = open_parts(args)?;
     let r = reindex::reindex(engine.as_ref(), &signer.public_key_ref(), true)?;
     for p in &r.problems {
@@ -196,7 +197,7 @@ pub(super) fn reindex(args: &FsArgs) -> Result<()> {
 }
 
 /// `stats`: blob counts, bytes, dedupe ratio.
-pub(super) fn stats(args: &FsArgs) -> Result<()> {
+pub fn stats(args: &FsArgs) -> Result<()> {
     let (engine, _signer) = open_parts(args)?;
     let s = stats::stats(engine.as_ref())?;
     println!("blobs          {:>12}  {:>14} bytes", s.blobs, s.blob_bytes);
@@ -218,7 +219,7 @@ pub(super) fn stats(args: &FsArgs) -> Result<()> {
 /// `mount MOUNTPOINT`: serves the store with FUSE until unmounted; the
 /// exit status is the mount's.
 #[cfg(feature = "fuse")]
-pub(super) fn mount(args: &FsArgs, mountpoint: &Path) -> Result<u8> {
+pub fn mount(args: &FsArgs, mountpoint: &Path) -> Result<u8> {
     Ok(strata_blobfs_fuse::run(
         open(args)?,
         &args.store,

@@ -7,13 +7,13 @@
 //! empty batches (with sync, a sync barrier); each op is synced with
 //! probability `--sync_percent`.
 
-use super::args::{InjectFault, StressArgs};
 use super::oplog::{LoggedOp, OpLogWriter, Update};
 use super::record::{fill_value, key, WriteId, MAX_BATCH_OPS};
 use super::rng::Rng;
+use crate::cli::stress::{InjectFault, StressArgs};
 use crate::engines::open_engine;
-use std::path::Path;
-use std::process::ExitCode;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use strata_api::{Engine, PosixEnv, WriteBatch, WriteOptions};
@@ -23,37 +23,129 @@ const PARENT_CHECK_EVERY: u64 = 256;
 /// Largest op number a value header can hold.
 const MAX_SEQ: u64 = 99_999_999_999;
 
-/// Runs the child of round `round`; returns only on failure (or when the
-/// parent has gone).
-pub fn run(args: &StressArgs, round: u64, side_log: &Path) -> ExitCode {
-    match write_until_killed(args, round, side_log) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("strata: stress child of round {round}: {message}");
-            ExitCode::from(1)
+/// Why a child stopped before its kill (its stderr, which the parent
+/// reports; the child exits 1).
+#[derive(Debug)]
+pub enum ChildError {
+    /// The parent did not pass `--db`.
+    NoDb,
+    /// The parent did not pass exactly one `--engine`.
+    EngineCount {
+        /// How many it passed.
+        given: usize,
+    },
+    /// The `--engine` is not a valid spec.
+    BadSpec {
+        /// The spec as given.
+        spec: String,
+        /// Why it does not parse.
+        source: strata_api::Error,
+    },
+    /// The side file could not be created or written.
+    SideFile {
+        /// The side file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The database did not open.
+    Open {
+        /// The database directory.
+        db: PathBuf,
+        /// The spec it was opened with.
+        spec: String,
+        /// The engine's error.
+        source: strata_api::Error,
+    },
+    /// A write failed.
+    Write {
+        /// The round.
+        round: u64,
+        /// The op's number in the round.
+        seq: u64,
+        /// The engine's error.
+        source: strata_api::Error,
+    },
+    /// The round ran out of op numbers before its kill.
+    TooManyOps,
+}
+
+impl fmt::Display for ChildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChildError::NoDb => write!(f, "--db is required"),
+            ChildError::EngineCount { given } => {
+                write!(f, "a child takes exactly one --engine (given {given})")
+            }
+            ChildError::BadSpec { spec, source } => {
+                write!(f, "bad engine spec '{spec}': {source}")
+            }
+            ChildError::SideFile { path, source } => {
+                write!(f, "side file {}: {source}", path.display())
+            }
+            ChildError::Open { db, spec, source } => {
+                write!(f, "open {} with {spec}: {source}", db.display())
+            }
+            ChildError::Write { round, seq, source } => {
+                write!(f, "op {seq} of round {round}: {source}")
+            }
+            ChildError::TooManyOps => write!(f, "more than {MAX_SEQ} ops in one round"),
         }
     }
 }
 
-fn write_until_killed(args: &StressArgs, round: u64, side_log: &Path) -> Result<(), String> {
-    let db_dir = args.db.as_deref().ok_or("--db is required")?;
+impl std::error::Error for ChildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ChildError::BadSpec { source, .. }
+            | ChildError::Open { source, .. }
+            | ChildError::Write { source, .. } => Some(source),
+            ChildError::SideFile { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the child of round `round`: writes until the parent kills it (or
+/// is gone).
+///
+/// # Errors
+/// A [`ChildError`] for whatever stopped it before the kill.
+pub fn write_until_killed(
+    args: &StressArgs,
+    round: u64,
+    side_log: &Path,
+) -> Result<(), ChildError> {
+    let db_dir = args.db.as_deref().ok_or(ChildError::NoDb)?;
     let [spec] = args.engine.as_slice() else {
-        return Err("a child takes exactly one --engine".into());
+        return Err(ChildError::EngineCount {
+            given: args.engine.len(),
+        });
     };
-    let spec =
-        crate::engines::parse_spec(spec).map_err(|e| format!("bad engine spec '{spec}': {e}"))?;
+    let spec = crate::engines::parse_spec(spec).map_err(|source| ChildError::BadSpec {
+        spec: spec.clone(),
+        source,
+    })?;
     let value_size = args.value_size as usize;
-    let mut log = OpLogWriter::create(side_log, round, value_size)
-        .map_err(|e| format!("{}: {e}", side_log.display()))?;
+    let side_file = |source| ChildError::SideFile {
+        path: side_log.to_path_buf(),
+        source,
+    };
+    let mut log = OpLogWriter::create(side_log, round, value_size).map_err(side_file)?;
     let started = Instant::now();
-    let db = open_engine(&spec, db_dir, Arc::new(PosixEnv::new()))
-        .map_err(|e| format!("open {} with {spec}: {e}", db_dir.display()))?;
-    let io = |e: std::io::Error| format!("{}: {e}", side_log.display());
+    let db = open_engine(&spec, db_dir, Arc::new(PosixEnv::new())).map_err(|source| {
+        ChildError::Open {
+            db: db_dir.to_path_buf(),
+            spec: spec.to_string(),
+            source,
+        }
+    })?;
     log.opened(started.elapsed().as_millis() as u64)
-        .map_err(io)?;
+        .map_err(side_file)?;
     let mut writer = Writer {
         db: db.as_ref(),
         log: &mut log,
+        side_log,
         round,
         value_size,
         value: Vec::with_capacity(value_size),
@@ -70,7 +162,7 @@ fn write_until_killed(args: &StressArgs, round: u64, side_log: &Path) -> Result<
         let op = choose_op(&mut rng, seq, args.keys, args.sync_percent);
         writer.issue(&op)?;
     }
-    Err(format!("more than {MAX_SEQ} ops in one round"))
+    Err(ChildError::TooManyOps)
 }
 
 /// One op drawn from the mix.
@@ -104,6 +196,7 @@ fn choose_op(rng: &mut Rng, seq: u64, keys: u64, sync_percent: u64) -> LoggedOp 
 struct Writer<'a> {
     db: &'a dyn Engine,
     log: &'a mut OpLogWriter,
+    side_log: &'a Path,
     round: u64,
     value_size: usize,
     value: Vec<u8>,
@@ -111,15 +204,29 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     /// Logs the intent, issues the op, logs the ack (fsync'd if synced).
-    fn issue(&mut self, op: &LoggedOp) -> Result<(), String> {
-        self.log.intent(op).map_err(|e| format!("side file: {e}"))?;
+    fn issue(&mut self, op: &LoggedOp) -> Result<(), ChildError> {
+        self.log.intent(op).map_err(|e| self.side_file(e))?;
         let batch = self.batch(op);
+        self.write(op.seq, op.sync, &batch)?;
+        self.log.ack(op.seq, op.sync).map_err(|e| self.side_file(e))
+    }
+
+    /// Writes `batch`, the op numbered `seq`.
+    fn write(&self, seq: u64, sync: bool, batch: &WriteBatch) -> Result<(), ChildError> {
         self.db
-            .write(&WriteOptions::with_sync(op.sync), &batch)
-            .map_err(|e| format!("op {} of round {}: {e}", op.seq, self.round))?;
-        self.log
-            .ack(op.seq, op.sync)
-            .map_err(|e| format!("side file: {e}"))
+            .write(&WriteOptions::with_sync(sync), batch)
+            .map_err(|source| ChildError::Write {
+                round: self.round,
+                seq,
+                source,
+            })
+    }
+
+    fn side_file(&self, source: std::io::Error) -> ChildError {
+        ChildError::SideFile {
+            path: self.side_log.to_path_buf(),
+            source,
+        }
     }
 
     fn batch(&mut self, op: &LoggedOp) -> WriteBatch {
@@ -149,7 +256,7 @@ impl Writer<'_> {
         rng: &mut Rng,
         keys: u64,
         parent: u32,
-    ) -> Result<(), String> {
+    ) -> Result<(), ChildError> {
         let target = rng.below(keys);
         let synced_put = |seq| LoggedOp {
             seq,
@@ -163,8 +270,8 @@ impl Writer<'_> {
             InjectFault::ClaimUnwritten => {
                 // The side file claims a synced put the engine never saw.
                 let op = synced_put(1);
-                self.log.intent(&op).map_err(|e| e.to_string())?;
-                self.log.ack(1, true).map_err(|e| e.to_string())?;
+                self.log.intent(&op).map_err(|e| self.side_file(e))?;
+                self.log.ack(1, true).map_err(|e| self.side_file(e))?;
             }
             InjectFault::Invent => {
                 // A put the side file never hears of, naming an op that was
@@ -172,9 +279,7 @@ impl Writer<'_> {
                 // parent knows the put is in place.
                 let ghost = synced_put(1_000_000);
                 let batch = self.batch(&ghost);
-                self.db
-                    .write(&WriteOptions::with_sync(true), &batch)
-                    .map_err(|e| e.to_string())?;
+                self.write(ghost.seq, true, &batch)?;
                 self.issue(&LoggedOp {
                     updates: Vec::new(),
                     ..synced_put(1)
@@ -190,5 +295,36 @@ impl Writer<'_> {
             std::thread::sleep(Duration::from_millis(10));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_their_file_round_and_op() {
+        let write = ChildError::Write {
+            round: 3,
+            seq: 17,
+            source: strata_api::Error::Unavailable("read-only".into()),
+        };
+        assert!(
+            write.to_string().starts_with("op 17 of round 3: "),
+            "{write}"
+        );
+        let side = ChildError::SideFile {
+            path: "/t/acknowledged.log".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        assert!(
+            side.to_string()
+                .starts_with("side file /t/acknowledged.log: "),
+            "{side}"
+        );
+        assert_eq!(
+            ChildError::EngineCount { given: 2 }.to_string(),
+            "a child takes exactly one --engine (given 2)"
+        );
     }
 }

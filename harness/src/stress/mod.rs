@@ -12,45 +12,24 @@
 //! and checks that it holds exactly the state after the acknowledged ops,
 //! with or without the one op in flight ([`model`]).
 //!
-//! Files: [`args`] (flags), [`plan`] (validated schedule), [`child`]
-//! (writer), [`oplog`] (side file), [`record`] (keys and self-identifying
-//! values), [`parent`] (the loop), [`reopen`] (bounded open and read),
-//! [`model`] (expected state and verification), [`interrupted`] (what a
-//! kill interrupted), [`summary`] (counters and lines).
+//! Files: [`crate::cli::stress`] (flags), [`plan`] (validated schedule),
+//! [`child`] (writer), [`oplog`] (side file), [`record`] (keys and
+//! self-identifying values), [`parent`] (the loop), [`reopen`] (bounded
+//! open and read), [`model`] (expected state and verification),
+//! [`interrupted`] (what a kill interrupted), [`summary`] (counters and
+//! lines).
 //!
 //! Exit status: 0 when every round passed; 1 at the first violation (the
 //! message names the round, seed, key, expected and found values); 2 for
-//! bad flags.
+//! bad flags ([`plan::PlanError`]).
 
-mod args;
-mod child;
+pub mod child;
 mod interrupted;
 mod model;
 mod oplog;
-mod parent;
-mod plan;
-mod record;
+pub mod parent;
+pub mod plan;
+pub mod record;
 mod reopen;
 mod rng;
 mod summary;
-
-pub use args::StressArgs;
-use std::process::ExitCode;
-
-/// Runs `strata stress` (parent, or child with `--child_round`).
-pub fn run(args: StressArgs) -> ExitCode {
-    if let Some(round) = args.child_round {
-        let Some(side_log) = args.child_log.clone() else {
-            eprintln!("strata: stress: --child_round needs --child_log");
-            return ExitCode::from(2);
-        };
-        return child::run(&args, round, &side_log);
-    }
-    match plan::Plan::from_args(&args) {
-        Ok(plan) => parent::run(&plan),
-        Err(message) => {
-            eprintln!("strata: stress: {message}");
-            ExitCode::from(2)
-        }
-    }
-}

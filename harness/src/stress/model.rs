@@ -14,7 +14,7 @@
 //! that reappeared, a half-applied batch.
 
 use super::oplog::{LoggedOp, RoundLog};
-use super::record::{key, WriteId};
+use super::record::{key, NotAWrite, WriteId};
 use std::fmt;
 
 /// The latest update of a key the parent expects.
@@ -66,7 +66,7 @@ pub enum Found {
         /// The value, shortened.
         preview: String,
         /// Why it is not a value of this key.
-        why: String,
+        why: NotAWrite,
     },
 }
 
@@ -403,7 +403,7 @@ mod tests {
         assert_eq!(kind([id(1, 1, 0), id(1, 1, 0), Found::Absent], 4), Invented);
         let foreign = Found::Foreign {
             preview: "'x'".into(),
-            why: "no value header".into(),
+            why: NotAWrite::NoHeader,
         };
         assert_eq!(kind([foreign, id(1, 2, 0), Found::Absent], 4), Invented);
         // Op 5 in flight: applied under key 0, not under key 1.

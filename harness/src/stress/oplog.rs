@@ -16,9 +16,10 @@
 //! acknowledged" would survive even a machine crash, as the write itself
 //! must. A line cut short by the kill (no newline) is ignored.
 
+use std::fmt;
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One update of an op: a put or a delete of key index `key`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +113,111 @@ impl OpLogWriter {
     }
 }
 
+/// Why a complete line of a side file breaks the format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadRecord {
+    /// A number field is missing or not a number.
+    MissingNumber,
+    /// The header names another round.
+    OtherRound {
+        /// The round the reader expected.
+        round: u64,
+    },
+    /// An ack of an op other than the latest unacknowledged one.
+    AckOutOfOrder,
+    /// An intent before the previous op was acknowledged.
+    IntentOutOfOrder,
+    /// The sync field is not `S` or `N`.
+    BadSyncFlag,
+    /// An intent without its updates field.
+    NoUpdates,
+    /// An update that is not `p<key>` or `d<key>`.
+    BadUpdate {
+        /// The update as written.
+        update: String,
+    },
+    /// An update whose key is not a number.
+    BadKey {
+        /// The update as written.
+        update: String,
+    },
+    /// A tag other than `H`, `O`, `I`, `A`.
+    UnknownRecord,
+}
+
+impl fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadRecord::MissingNumber => write!(f, "missing number"),
+            BadRecord::OtherRound { round } => write!(f, "not round {round}'s file"),
+            BadRecord::AckOutOfOrder => {
+                write!(f, "an ack that is not of the latest unacknowledged op")
+            }
+            BadRecord::IntentOutOfOrder => {
+                write!(f, "an op issued before the previous one was acknowledged")
+            }
+            BadRecord::BadSyncFlag => write!(f, "sync flag is not S or N"),
+            BadRecord::NoUpdates => write!(f, "no updates"),
+            BadRecord::BadUpdate { update } => write!(f, "bad update '{update}'"),
+            BadRecord::BadKey { update } => write!(f, "bad key in '{update}'"),
+            BadRecord::UnknownRecord => write!(f, "unknown record"),
+        }
+    }
+}
+
+/// Why a side file cannot be read.
+#[derive(Debug)]
+pub enum LogError {
+    /// The file exists but cannot be read.
+    Read {
+        /// The side file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// Its complete lines are not UTF-8.
+    NotUtf8 {
+        /// The side file.
+        path: PathBuf,
+    },
+    /// A complete line breaks the format (a bug of the child, never a
+    /// result of the kill).
+    Line {
+        /// The side file.
+        path: PathBuf,
+        /// The line's number, from 1.
+        number: usize,
+        /// The line.
+        line: String,
+        /// What is wrong with it.
+        why: BadRecord,
+    },
+}
+
+impl fmt::Display for LogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogError::Read { path, source } => write!(f, "{}: {source}", path.display()),
+            LogError::NotUtf8 { path } => write!(f, "{}: not UTF-8", path.display()),
+            LogError::Line {
+                path,
+                number,
+                line,
+                why,
+            } => write!(f, "{} line {number}: {why}: '{line}'", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for LogError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LogError::Read { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 /// What one round's side file says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoundLog {
@@ -128,13 +234,18 @@ impl RoundLog {
     /// file is a child killed before it wrote anything.
     ///
     /// # Errors
-    /// The file cannot be read, or a complete line breaks the format (a
-    /// bug of the child, never a result of the kill).
-    pub fn read(path: &Path, round: u64) -> Result<RoundLog, String> {
+    /// A [`LogError`]: the file cannot be read, or a complete line breaks
+    /// the format (a bug of the child, never a result of the kill).
+    pub fn read(path: &Path, round: u64) -> Result<RoundLog, LogError> {
         let text = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RoundLog::default()),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(source) => {
+                return Err(LogError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         };
         let mut log = RoundLog::default();
         // The last line without a newline was cut by the kill.
@@ -142,27 +253,32 @@ impl RoundLog {
             Some(end) => &text[..=end],
             None => &[][..],
         };
-        let complete =
-            std::str::from_utf8(complete).map_err(|_| format!("{}: not UTF-8", path.display()))?;
+        let complete = std::str::from_utf8(complete).map_err(|_| LogError::NotUtf8 {
+            path: path.to_path_buf(),
+        })?;
         for (i, line) in complete.lines().enumerate() {
-            log.apply(line, round)
-                .map_err(|why| format!("{} line {}: {why}: '{line}'", path.display(), i + 1))?;
+            log.apply(line, round).map_err(|why| LogError::Line {
+                path: path.to_path_buf(),
+                number: i + 1,
+                line: line.to_string(),
+                why,
+            })?;
         }
         Ok(log)
     }
 
-    fn apply(&mut self, line: &str, round: u64) -> Result<(), String> {
+    fn apply(&mut self, line: &str, round: u64) -> Result<(), BadRecord> {
         let mut fields = line.split(' ');
         let tag = fields.next().unwrap_or("");
-        let mut number = || -> Result<u64, String> {
+        let mut number = || -> Result<u64, BadRecord> {
             fields
                 .next()
                 .and_then(|f| f.parse().ok())
-                .ok_or_else(|| "missing number".to_string())
+                .ok_or(BadRecord::MissingNumber)
         };
         match tag {
             "H" if number()? == round => Ok(()),
-            "H" => Err(format!("not round {round}'s file")),
+            "H" => Err(BadRecord::OtherRound { round }),
             "O" => {
                 self.open_ms = Some(number()?);
                 Ok(())
@@ -170,7 +286,7 @@ impl RoundLog {
             "A" => {
                 let seq = number()?;
                 if self.acked + 1 != self.ops.len() || seq != self.ops.len() as u64 {
-                    return Err("an ack that is not of the latest unacknowledged op".into());
+                    return Err(BadRecord::AckOutOfOrder);
                 }
                 self.acked += 1;
                 Ok(())
@@ -178,13 +294,13 @@ impl RoundLog {
             "I" => {
                 let seq = number()?;
                 if seq != self.ops.len() as u64 + 1 || self.acked != self.ops.len() {
-                    return Err("an op issued before the previous one was acknowledged".into());
+                    return Err(BadRecord::IntentOutOfOrder);
                 }
                 let op = parse_intent(seq, line)?;
                 self.ops.push(op);
                 Ok(())
             }
-            _ => Err("unknown record".into()),
+            _ => Err(BadRecord::UnknownRecord),
         }
     }
 
@@ -194,14 +310,14 @@ impl RoundLog {
     }
 }
 
-fn parse_intent(seq: u64, line: &str) -> Result<LoggedOp, String> {
+fn parse_intent(seq: u64, line: &str) -> Result<LoggedOp, BadRecord> {
     let mut fields = line.split(' ').skip(2);
     let sync = match fields.next() {
         Some("S") => true,
         Some("N") => false,
-        _ => return Err("sync flag is not S or N".into()),
+        _ => return Err(BadRecord::BadSyncFlag),
     };
-    let updates = fields.next().ok_or("no updates")?;
+    let updates = fields.next().ok_or(BadRecord::NoUpdates)?;
     if updates == "-" {
         return Ok(LoggedOp {
             seq,
@@ -215,12 +331,18 @@ fn parse_intent(seq: u64, line: &str) -> Result<LoggedOp, String> {
             let put = match u.as_bytes().first() {
                 Some(b'p') => true,
                 Some(b'd') => false,
-                _ => return Err(format!("bad update '{u}'")),
+                _ => {
+                    return Err(BadRecord::BadUpdate {
+                        update: u.to_string(),
+                    })
+                }
             };
-            let key = u[1..].parse().map_err(|_| format!("bad key in '{u}'"))?;
+            let key = u[1..].parse().map_err(|_| BadRecord::BadKey {
+                update: u.to_string(),
+            })?;
             Ok(Update { key, put })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(LoggedOp { seq, sync, updates })
 }
 
@@ -261,14 +383,32 @@ mod tests {
         assert_eq!(log.ops, vec![op(1, true), empty, op(3, false)]);
         assert_eq!(log.acked, 2);
         assert_eq!(log.in_flight(), Some(&op(3, false)));
-        assert!(RoundLog::read(&path, 5).is_err(), "another round's file");
-        for bad in [
-            "H 4 100\nA 1\n",
-            "H 4 100\nI 1 N p1\nI 2 N p2\n",
-            "H 4 100\nI 1 X p1\n",
+        let why = |round, text: &str| match RoundLog::read(&path, round) {
+            Err(LogError::Line { number, why, .. }) => (number, why),
+            other => panic!("{text:?} gave {other:?}"),
+        };
+        assert_eq!(
+            why(5, "the file as written"),
+            (1, BadRecord::OtherRound { round: 5 })
+        );
+        for (bad, number, expected) in [
+            ("H 4 100\nA 1\n", 2, BadRecord::AckOutOfOrder),
+            (
+                "H 4 100\nI 1 N p1\nI 2 N p2\n",
+                3,
+                BadRecord::IntentOutOfOrder,
+            ),
+            ("H 4 100\nI 1 X p1\n", 2, BadRecord::BadSyncFlag),
+            (
+                "H 4 100\nI 1 N x1\n",
+                2,
+                BadRecord::BadUpdate {
+                    update: "x1".into(),
+                },
+            ),
         ] {
             std::fs::write(&path, bad).expect("write");
-            assert!(RoundLog::read(&path, 4).is_err(), "accepted {bad:?}");
+            assert_eq!(why(4, bad), (number, expected), "{bad:?}");
         }
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }

@@ -2,22 +2,80 @@
 //! the planned delay, note what the kill interrupted, reopen the database
 //! and check it against the model; stop at the first violation.
 
-use super::args::InjectFault;
 use super::interrupted::{during_background_work, orphan_tables, DirFiles};
 use super::model::{Model, Violation, ViolationKind};
 use super::oplog::RoundLog;
 use super::plan::{Plan, RoundPlan};
 use super::reopen::reopen;
 use super::summary::Tally;
+use crate::cli::stress::InjectFault;
+use std::fmt;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use strata_lsm::format::filename::{log_file_name, table_file_name};
 
 /// How long an injected-fault round waits for the child to put its fault
 /// in place before killing it.
 const INJECT_WAIT: Duration = Duration::from_secs(120);
+
+/// Why a child stopped before its kill came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Early {
+    /// It exited by itself.
+    Exited,
+    /// It exited before its injected fault was in place.
+    ExitedBeforeFault,
+    /// Its injected fault was not in place within this long.
+    NoAck {
+        /// How long the parent waited.
+        waited: Duration,
+    },
+}
+
+impl fmt::Display for Early {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Early::Exited => write!(f, "the child exited before its kill"),
+            Early::ExitedBeforeFault => {
+                write!(f, "the child exited before its fault was in place")
+            }
+            Early::NoAck { waited } => {
+                write!(f, "no acknowledged op within {} s", waited.as_secs())
+            }
+        }
+    }
+}
+
+/// Why a round's child did not run until its SIGKILL.
+#[derive(Debug)]
+enum ChildFailed {
+    /// Reaping the child failed.
+    Wait(std::io::Error),
+    /// The child stopped early.
+    Early {
+        /// How.
+        why: Early,
+        /// Its exit status.
+        status: ExitStatus,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+}
+
+impl fmt::Display for ChildFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChildFailed::Wait(e) => write!(f, "waiting for the child: {e}"),
+            ChildFailed::Early {
+                why,
+                status,
+                stderr,
+            } => write!(f, "{why} ({status}): {}", stderr.trim()),
+        }
+    }
+}
 
 /// Runs every round of `plan`; prints progress on stderr and the summary
 /// line on stdout. Exit 0 if every round passed, 1 at the first violation.
@@ -98,14 +156,14 @@ fn run_round(
     let mut child = spawn_child(plan, round, rp).map_err(|e| setup("starting the child", e))?;
     let outcome = wait_then_kill(plan, round, rp.kill_after, &mut child);
     let log = RoundLog::read(side_log, round)
-        .map_err(|e| Violation::new(ViolationKind::ChildFailed, e))?;
-    if let Err(message) = outcome {
+        .map_err(|e| Violation::new(ViolationKind::ChildFailed, e.to_string()))?;
+    if let Err(failed) = outcome {
         let kind = if log.open_ms.is_none() {
             ViolationKind::OpenFailed
         } else {
             ViolationKind::ChildFailed
         };
-        return Err(Violation::new(kind, message));
+        return Err(Violation::new(kind, failed.to_string()));
     }
     tally.kills += 1;
     if log.open_ms.is_none() {
@@ -169,14 +227,14 @@ fn spawn_child(plan: &Plan, round: u64, rp: &RoundPlan) -> std::io::Result<Child
 /// its fault is in place), then kills it with SIGKILL and reaps it.
 ///
 /// # Errors
-/// The child exited by itself (its stderr is in the message), or an
-/// injected fault was not in place in time.
+/// The child exited by itself (with its stderr), or an injected fault was
+/// not in place in time.
 fn wait_then_kill(
     plan: &Plan,
     round: u64,
     delay: Duration,
     child: &mut Child,
-) -> Result<(), String> {
+) -> Result<(), ChildFailed> {
     let mut result = Ok(());
     if plan.inject.is_some() {
         result = wait_for_first_ack(&plan.place.side_log, round, child);
@@ -186,24 +244,26 @@ fn wait_then_kill(
     }
     // SIGKILL (std's kill on Unix); the child may already be gone.
     let _ = child.kill();
-    let status = child
-        .wait()
-        .map_err(|e| format!("waiting for the child: {e}"))?;
-    result.map_err(|early| {
+    let status = child.wait().map_err(ChildFailed::Wait)?;
+    result.map_err(|why| {
         let mut stderr = String::new();
         if let Some(mut pipe) = child.stderr.take() {
             let _ = pipe.read_to_string(&mut stderr);
         }
-        format!("{early} ({status}): {}", stderr.trim())
+        ChildFailed::Early {
+            why,
+            status,
+            stderr,
+        }
     })
 }
 
 /// Sleeps `delay`, failing early if the child exits.
-fn wait_alive(child: &mut Child, delay: Duration) -> Result<(), String> {
+fn wait_alive(child: &mut Child, delay: Duration) -> Result<(), Early> {
     let deadline = Instant::now() + delay;
     loop {
         if let Ok(Some(_)) = child.try_wait() {
-            return Err("the child exited before its kill".into());
+            return Err(Early::Exited);
         }
         let now = Instant::now();
         if now >= deadline {
@@ -214,21 +274,20 @@ fn wait_alive(child: &mut Child, delay: Duration) -> Result<(), String> {
 }
 
 /// Waits until the child's side file shows an acknowledged op.
-fn wait_for_first_ack(side_log: &Path, round: u64, child: &mut Child) -> Result<(), String> {
+fn wait_for_first_ack(side_log: &Path, round: u64, child: &mut Child) -> Result<(), Early> {
     let deadline = Instant::now() + INJECT_WAIT;
     while Instant::now() < deadline {
         if RoundLog::read(side_log, round).is_ok_and(|log| log.acked > 0) {
             return Ok(());
         }
         if let Ok(Some(_)) = child.try_wait() {
-            return Err("the child exited before its fault was in place".into());
+            return Err(Early::ExitedBeforeFault);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Err(format!(
-        "no acknowledged op within {} s",
-        INJECT_WAIT.as_secs()
-    ))
+    Err(Early::NoAck {
+        waited: INJECT_WAIT,
+    })
 }
 
 /// The injected fault `drop_files`: every log and table file deleted.

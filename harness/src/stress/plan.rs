@@ -3,8 +3,9 @@
 //! reopens with, and when each child is killed. Everything is fixed by
 //! the seed before the first round.
 
-use super::args::{InjectFault, StressArgs};
 use super::rng::Rng;
+use crate::cli::stress::{InjectFault, StressArgs};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use strata_api::EngineSpec;
@@ -20,6 +21,84 @@ const WRITE_BUFFERS: &[&str] = &["16K", "64K", "256K"];
 const FILE_SIZES: &[&str] = &["16K", "64K"];
 /// Level-1 size targets a variant round picks from (64K is the minimum).
 const LEVEL_BASES: &[&str] = &["64K", "256K"];
+
+/// Why the parent's flags do not make a run (exit 2); each names its flag.
+#[derive(Debug)]
+pub enum PlanError {
+    /// A flag only the child processes take (`--child_log`).
+    ChildOnly {
+        /// The flag.
+        flag: &'static str,
+    },
+    /// `--kill_min_ms` is above `--kill_max_ms`.
+    KillOrder {
+        /// `--kill_min_ms`.
+        min_ms: u64,
+        /// `--kill_max_ms`.
+        max_ms: u64,
+    },
+    /// An `--engine` that is not a valid spec.
+    BadSpec {
+        /// The spec as given.
+        spec: String,
+        /// Why it does not parse.
+        source: strata_api::Error,
+    },
+    /// A default variant (with this round's sizes) that does not make a
+    /// spec.
+    Variant {
+        /// The variant, as far as it was built.
+        spec: String,
+        /// Why it does not parse.
+        source: strata_api::Error,
+    },
+    /// `--db` cannot be listed.
+    DbUnreadable {
+        /// The directory.
+        db: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// `--db` holds files: stress must have seen every write of its
+    /// database.
+    DbNotEmpty {
+        /// The directory.
+        db: PathBuf,
+    },
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::ChildOnly { flag } => {
+                write!(f, "{flag} is for the child processes, with --child_round")
+            }
+            PlanError::KillOrder { min_ms, max_ms } => {
+                write!(f, "--kill_min_ms {min_ms} is above --kill_max_ms {max_ms}")
+            }
+            PlanError::BadSpec { spec, source } => {
+                write!(f, "bad engine spec '{spec}': {source}")
+            }
+            PlanError::Variant { spec, source } => write!(f, "variant {spec}: {source}"),
+            PlanError::DbUnreadable { db, source } => write!(f, "--db {}: {source}", db.display()),
+            PlanError::DbNotEmpty { db } => write!(
+                f,
+                "--db {} is not empty: stress checks a database whose every write it has seen",
+                db.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PlanError::BadSpec { source, .. } | PlanError::Variant { source, .. } => Some(source),
+            PlanError::DbUnreadable { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// One round: the child's spec, the parent's reopen spec, the kill delay.
 #[derive(Debug, Clone)]
@@ -74,24 +153,28 @@ impl Plan {
     /// Validates the parent's flags and fixes the schedule.
     ///
     /// # Errors
-    /// One line naming the bad flag (exit 2): kill delays out of order, a
-    /// bad engine spec, child-only flags, a `--db` that is not new.
-    pub fn from_args(args: &StressArgs) -> Result<Plan, String> {
+    /// A [`PlanError`] naming the bad flag (exit 2): kill delays out of
+    /// order, a bad engine spec, child-only flags, a `--db` that is not new.
+    pub fn from_args(args: &StressArgs) -> Result<Plan, PlanError> {
         if args.child_log.is_some() {
-            return Err("--child_log is for the child processes, with --child_round".into());
+            return Err(PlanError::ChildOnly {
+                flag: "--child_log",
+            });
         }
         if args.kill_min_ms > args.kill_max_ms {
-            return Err(format!(
-                "--kill_min_ms {} is above --kill_max_ms {}",
-                args.kill_min_ms, args.kill_max_ms
-            ));
+            return Err(PlanError::KillOrder {
+                min_ms: args.kill_min_ms,
+                max_ms: args.kill_max_ms,
+            });
         }
         let given = args
             .engine
             .iter()
             .map(|text| {
-                crate::engines::parse_spec(text)
-                    .map_err(|e| format!("bad engine spec '{text}': {e}"))
+                crate::engines::parse_spec(text).map_err(|source| PlanError::BadSpec {
+                    spec: text.clone(),
+                    source,
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut rng = Rng::derived(args.seed, 0);
@@ -148,12 +231,17 @@ fn schedule_specs(
     given: &[EngineSpec],
     rounds: u64,
     rng: &mut Rng,
-) -> Result<Vec<EngineSpec>, String> {
+) -> Result<Vec<EngineSpec>, PlanError> {
     let defaults = given.is_empty();
     let cycle: Vec<EngineSpec> = if defaults {
         default_variants()
             .iter()
-            .map(|s| EngineSpec::parse(s).map_err(|e| e.to_string()))
+            .map(|s| {
+                EngineSpec::parse(s).map_err(|source| PlanError::Variant {
+                    spec: s.clone(),
+                    source,
+                })
+            })
             .collect::<Result<_, _>>()?
     } else {
         given.to_vec()
@@ -177,18 +265,23 @@ fn schedule_specs(
     Ok(specs)
 }
 
-fn with_tiny_sizes(spec: &EngineSpec, rng: &mut Rng) -> Result<EngineSpec, String> {
+fn with_tiny_sizes(spec: &EngineSpec, rng: &mut Rng) -> Result<EngineSpec, PlanError> {
     let mut pick = |choices: &[&'static str]| choices[rng.below(choices.len() as u64) as usize];
     let (buffer, file, base) = (pick(WRITE_BUFFERS), pick(FILE_SIZES), pick(LEVEL_BASES));
     spec.with("write_buffer_size", buffer)
         .and_then(|s| s.with("max_file_size", file))
         .and_then(|s| s.with("max_bytes_for_level_base", base))
-        .map_err(|e| e.to_string())
+        .map_err(|source| PlanError::Variant {
+            spec: format!(
+                "{spec} with write_buffer_size={buffer},max_file_size={file},max_bytes_for_level_base={base}"
+            ),
+            source,
+        })
 }
 
 /// The run's files: `--db` (which must be new or empty) with its side file
 /// beside it, or a fresh temporary directory holding both.
-fn place(db: Option<&Path>) -> Result<Place, String> {
+fn place(db: Option<&Path>) -> Result<Place, PlanError> {
     let Some(db) = db else {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -205,13 +298,17 @@ fn place(db: Option<&Path>) -> Result<Place, String> {
     let not_new = match std::fs::read_dir(db) {
         Ok(mut entries) => entries.next().is_some(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-        Err(e) => return Err(format!("--db {}: {e}", db.display())),
+        Err(source) => {
+            return Err(PlanError::DbUnreadable {
+                db: db.to_path_buf(),
+                source,
+            })
+        }
     };
     if not_new {
-        return Err(format!(
-            "--db {} is not empty: stress checks a database whose every write it has seen",
-            db.display()
-        ));
+        return Err(PlanError::DbNotEmpty {
+            db: db.to_path_buf(),
+        });
     }
     let mut side = db.as_os_str().to_owned();
     side.push(".stress-acknowledged.log");
@@ -233,9 +330,9 @@ mod tests {
         args: StressArgs,
     }
 
-    fn plan(flags: &[&str]) -> Result<Plan, String> {
+    fn plan(flags: &[&str]) -> Result<Plan, PlanError> {
         let cli = Cli::try_parse_from(std::iter::once("stress").chain(flags.iter().copied()))
-            .map_err(|e| e.to_string())?;
+            .expect("the flags parse");
         Plan::from_args(&cli.args)
     }
 
@@ -276,11 +373,31 @@ mod tests {
     fn bad_combinations_are_refused() {
         let e = plan(&["--kill_min_ms", "9", "--kill_max_ms", "3"]).expect_err("order");
         assert!(
-            e.contains("--kill_min_ms 9 is above --kill_max_ms 3"),
+            matches!(
+                e,
+                PlanError::KillOrder {
+                    min_ms: 9,
+                    max_ms: 3
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "--kill_min_ms 9 is above --kill_max_ms 3");
+        let e = plan(&["--engine", "lsm:memtable=nope"]).expect_err("spec");
+        assert!(
+            matches!(&e, PlanError::BadSpec { spec, .. } if spec == "lsm:memtable=nope"),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("bad engine spec 'lsm:memtable=nope': "),
             "{e}"
         );
-        let e = plan(&["--engine", "lsm:memtable=nope"]).expect_err("spec");
-        assert!(e.contains("bad engine spec"), "{e}");
+        let e = plan(&["--child_log", "x"]).expect_err("child only");
+        assert_eq!(
+            e.to_string(),
+            "--child_log is for the child processes, with --child_round"
+        );
         let given = plan(&["--engine", "lsm:compression=none", "--rounds", "3"]).expect("given");
         assert!(given
             .rounds

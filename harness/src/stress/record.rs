@@ -106,17 +106,66 @@ pub fn value(index: u64, id: WriteId, size_bytes: usize) -> Vec<u8> {
     v
 }
 
-/// The write that produced `found` as the value of key `index`, or why no
-/// write of this test could have produced it.
-pub fn identify(index: u64, found: &[u8], size_bytes: usize) -> Result<WriteId, String> {
+/// Why a value found under a key is no write's of this test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAWrite {
+    /// Shorter than a header, or a header that is not text.
+    NoHeader,
+    /// A header whose tags or numbers are wrong.
+    BadHeader {
+        /// The header.
+        header: String,
+    },
+    /// A header naming another key.
+    OtherKey {
+        /// The key index the header names.
+        named: u64,
+    },
+    /// A length other than `--value_size`.
+    WrongSize {
+        /// The value's length.
+        found_bytes: usize,
+        /// Every value's length.
+        size_bytes: usize,
+    },
+    /// Padding that is not the one the header's write puts.
+    BadPadding {
+        /// The header.
+        header: String,
+    },
+}
+
+impl fmt::Display for NotAWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotAWrite::NoHeader => write!(f, "no value header"),
+            NotAWrite::BadHeader { header } => write!(f, "bad header '{header}'"),
+            NotAWrite::OtherKey { named } => write!(f, "the value names key {}", key(*named)),
+            NotAWrite::WrongSize {
+                found_bytes,
+                size_bytes,
+            } => write!(f, "{found_bytes} bytes where every value has {size_bytes}"),
+            NotAWrite::BadPadding { header } => {
+                write!(f, "the padding after '{header}' is not that write's")
+            }
+        }
+    }
+}
+
+/// The write that produced `found` as the value of key `index`.
+///
+/// # Errors
+/// Why no write of this test could have produced it.
+pub fn identify(index: u64, found: &[u8], size_bytes: usize) -> Result<WriteId, NotAWrite> {
     let header = found
         .get(..HEADER_BYTES)
         .and_then(|h| std::str::from_utf8(h).ok())
-        .ok_or("no value header")?;
-    let field = |from: usize, to: usize| -> Result<u64, String> {
-        header[from..to]
-            .parse::<u64>()
-            .map_err(|_| format!("bad header '{header}'"))
+        .ok_or(NotAWrite::NoHeader)?;
+    let bad_header = || NotAWrite::BadHeader {
+        header: header.to_string(),
+    };
+    let field = |from: usize, to: usize| -> Result<u64, NotAWrite> {
+        header[from..to].parse::<u64>().map_err(|_| bad_header())
     };
     let tags_ok = header.as_bytes()[0] == b'v'
         && header.as_bytes()[17] == b'r'
@@ -124,7 +173,7 @@ pub fn identify(index: u64, found: &[u8], size_bytes: usize) -> Result<WriteId, 
         && header.as_bytes()[37] == b'b'
         && header.as_bytes()[41] == b'.';
     if !tags_ok {
-        return Err(format!("bad header '{header}'"));
+        return Err(bad_header());
     }
     let (named_key, round, seq, slot) = (
         field(1, 17)?,
@@ -133,20 +182,22 @@ pub fn identify(index: u64, found: &[u8], size_bytes: usize) -> Result<WriteId, 
         field(38, 41)?,
     );
     if named_key != index {
-        return Err(format!("the value names key {}", key(named_key)));
+        return Err(NotAWrite::OtherKey { named: named_key });
     }
     let (Ok(round), Ok(slot)) = (u32::try_from(round), u8::try_from(slot)) else {
-        return Err(format!("bad header '{header}'"));
+        return Err(bad_header());
     };
     let id = WriteId { round, seq, slot };
     if found.len() != size_bytes {
-        return Err(format!(
-            "{} bytes where every value has {size_bytes}",
-            found.len()
-        ));
+        return Err(NotAWrite::WrongSize {
+            found_bytes: found.len(),
+            size_bytes,
+        });
     }
     if found != value(index, id, size_bytes).as_slice() {
-        return Err(format!("the padding after '{header}' is not that write's"));
+        return Err(NotAWrite::BadPadding {
+            header: header.to_string(),
+        });
     }
     Ok(id)
 }
@@ -182,12 +233,42 @@ mod tests {
         let v = value(1234, id, 100);
         assert_eq!(v.len(), 100);
         assert_eq!(identify(1234, &v, 100), Ok(id));
-        assert!(identify(1235, &v, 100).is_err(), "another key's value");
+        assert_eq!(
+            identify(1235, &v, 100),
+            Err(NotAWrite::OtherKey { named: 1234 }),
+            "another key's value"
+        );
         let mut flipped = v.clone();
         flipped[70] ^= 1;
-        assert!(identify(1234, &flipped, 100).is_err(), "bad padding");
-        assert!(identify(1234, &v[..99], 100).is_err(), "short");
-        assert!(identify(1234, b"v0000", 100).is_err(), "no header");
+        assert!(
+            matches!(
+                identify(1234, &flipped, 100),
+                Err(NotAWrite::BadPadding { .. })
+            ),
+            "bad padding"
+        );
+        assert_eq!(
+            identify(1234, &v[..99], 100),
+            Err(NotAWrite::WrongSize {
+                found_bytes: 99,
+                size_bytes: 100
+            }),
+            "short"
+        );
+        assert_eq!(
+            identify(1234, b"v0000", 100),
+            Err(NotAWrite::NoHeader),
+            "no header"
+        );
+        let mut retagged = v.clone();
+        retagged[17] = b'x';
+        assert!(
+            matches!(
+                identify(1234, &retagged, 100),
+                Err(NotAWrite::BadHeader { .. })
+            ),
+            "bad tag"
+        );
         assert_eq!(key_index(key(1234).as_bytes()), Some(1234));
         assert_eq!(key_index(b"x"), None);
     }

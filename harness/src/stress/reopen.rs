@@ -20,7 +20,7 @@ pub struct Reopened {
 }
 
 enum Step {
-    Opened(Result<Duration, String>),
+    Opened(Result<Duration, strata_api::Error>),
     Read(Result<Vec<Found>, Violation>),
     Closed,
 }
@@ -47,7 +47,7 @@ pub fn reopen(
             let db = match open_engine(&spec_c, &dir_c, Arc::new(PosixEnv::new())) {
                 Ok(db) => db,
                 Err(e) => {
-                    let _ = tx.send(Step::Opened(Err(e.to_string())));
+                    let _ = tx.send(Step::Opened(Err(e)));
                     return;
                 }
             };
