@@ -23,6 +23,10 @@ struct Row {
     logical_bytes: Option<u64>,
     stored_bytes: Option<u64>,
     dedupe_ratio: Option<f64>,
+    found: Option<u64>,
+    cell: u64,
+    cells: u64,
+    shard: String,
 }
 
 fn bench(dir: &Path, args: &[&str]) -> (String, Vec<Row>) {
@@ -127,12 +131,12 @@ fn fs_suite_writes_a_row_per_line() {
 }
 
 #[test]
-fn mixed_list_runs_db_bench_then_ycsb_then_fs() {
+fn a_mixed_list_runs_in_the_order_written_each_family_on_its_own_database() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_, rows) = bench(
+    let (stdout, rows) = bench(
         dir.path(),
         &[
-            "--benchmarks=fs_create,ycsbc,fillseq",
+            "--benchmarks=ycsbc,fillseq,fs_create,fs_stat,readrandom",
             "--num=200",
             "--ycsb_records=50",
             "--ycsb_ops=50",
@@ -140,7 +144,43 @@ fn mixed_list_runs_db_bench_then_ycsb_then_fs() {
         ],
     );
     let names: Vec<&str> = rows.iter().map(|r| r.benchmark.as_str()).collect();
-    assert_eq!(names, ["fillseq", "ycsbc", "ycsbc.read", "fs_create"]);
+    assert_eq!(
+        names,
+        [
+            "ycsbc",
+            "ycsbc.read",
+            "fillseq",
+            "fs_create",
+            "fs_stat",
+            "readrandom"
+        ]
+    );
+    // The filesystem benchmarks between fillseq and readrandom did not
+    // touch db_bench's database: every key fillseq wrote is found.
+    let readrandom = rows
+        .iter()
+        .find(|r| r.benchmark == "readrandom")
+        .expect("row");
+    assert_eq!(readrandom.found, Some(200), "{readrandom:?}");
+    // Cells: ycsbc alone, db_bench's two benchmarks, the fs pair.
+    let cells: Vec<u64> = rows.iter().map(|r| r.cell).collect();
+    assert_eq!(cells, [0, 0, 1, 2, 2, 1]);
+    assert!(rows.iter().all(|r| r.cells == 3 && r.shard == "0/1"));
+    // The console shows each family's header before its first benchmark.
+    let at = |needle: &str| {
+        stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {stdout}"))
+    };
+    assert!(at("YCSB:") < at("ycsbc "));
+    assert!(at("ycsbc ") < at("Keys:"));
+    assert!(at("Keys:") < at("fillseq "));
+    assert!(at("fillseq ") < at("Filesystem:"));
+    assert!(at("fs_stat ") < at("readrandom "));
+    // The first family's database is --db; the others go beside it.
+    for name in ["db", "db.db_bench", "db.fs"] {
+        assert!(dir.path().join(name).join("CURRENT").exists(), "{name}");
+    }
 }
 
 #[test]
