@@ -84,6 +84,13 @@ pub trait Engine: Send + Sync {
     /// Cumulative counters since open.
     fn metrics(&self) -> EngineMetrics;
 
+    /// The tree's shape now (level 0, bytes per level, memtable, compaction
+    /// backlog), for the time series; the default knows nothing. Must be
+    /// cheap (a lock and a few reads): it is sampled while a benchmark runs.
+    fn state(&self) -> crate::EngineState {
+        crate::EngineState::default()
+    }
+
     /// Waits until background work queued so far (flushes, compactions) is
     /// done, so that measurements after it see a settled tree.
     ///

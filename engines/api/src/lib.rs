@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod options;
 pub mod snapshot;
 pub mod spec;
+pub mod state;
 
 pub use batch::{BatchOp, WriteBatch};
 pub use codecs::Codecs;
@@ -26,3 +27,4 @@ pub use metrics::EngineMetrics;
 pub use options::{ReadOptions, WriteOptions};
 pub use snapshot::Snapshot;
 pub use spec::{EngineSpec, KeySchema, SpecSchema, ValueKind};
+pub use state::EngineState;
