@@ -5,7 +5,7 @@
 use super::axis::{TickedRange, ValueAxis};
 use super::legend::{self, LegendEntry, Swatch};
 use super::style::{
-    draw_err, draw_header, series_color, text, text_width_px, Chart, DrawError, AXIS_DESC_PX,
+    draw_err, draw_header, series_color, style_mesh, text, text_width_px, Chart, DrawError,
     CHART_SIZE_PX, HEADER_PX, TICK_PX,
 };
 use crate::analysis::Spread;
@@ -117,18 +117,16 @@ impl Chart for GroupedBars {
             )
             .map_err(draw_err)?;
         let y_desc = format!("{}{}", self.y_desc, axis.scale_note());
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_label_formatter(&|v| axis.label(*v))
-            .y_desc(y_desc)
-            .x_desc(self.x_desc.as_str())
-            .label_style(text(TICK_PX))
-            .axis_desc_style(text(AXIS_DESC_PX))
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(draw_err)?;
+        style_mesh(
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .y_label_formatter(&|v| axis.label(*v))
+                .y_desc(y_desc)
+                .x_desc(self.x_desc.as_str()),
+        )
+        .draw()
+        .map_err(draw_err)?;
 
         let series_count = self.series.len().max(1) as f64;
         let bar_width = (1.0 - 2.0 * GROUP_PAD) / series_count;

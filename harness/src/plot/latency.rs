@@ -5,8 +5,8 @@ use super::axis::{TickedRange, ValueAxis};
 use super::data::Dataset;
 use super::legend::{self, LegendEntry, Swatch};
 use super::style::{
-    draw_err, draw_header, palette_cycle, series_color, text, Chart, DrawError, AXIS_DESC_PX,
-    CHART_SIZE_PX, HEADER_PX, TICK_PX,
+    draw_err, draw_header, palette_cycle, series_color, style_mesh, Chart, DrawError,
+    CHART_SIZE_PX, HEADER_PX,
 };
 use crate::csv_row::ResultRow;
 use plotters::coord::Shift;
@@ -171,18 +171,16 @@ impl Chart for LatencyChart {
                 })
                 .map_or_else(String::new, |(name, _)| (*name).to_string())
         };
-        chart
-            .configure_mesh()
-            .x_label_formatter(&percentile_label)
-            .y_label_formatter(&|v| axis.label(*v))
-            .x_desc("percentile of per-operation latency")
-            .y_desc(format!("latency per operation (µs{})", axis.scale_note()))
-            .label_style(text(TICK_PX))
-            .axis_desc_style(text(AXIS_DESC_PX))
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(draw_err)?;
+        style_mesh(
+            chart
+                .configure_mesh()
+                .x_label_formatter(&percentile_label)
+                .y_label_formatter(&|v| axis.label(*v))
+                .x_desc("percentile of per-operation latency")
+                .y_desc(format!("latency per operation (µs{})", axis.scale_note())),
+        )
+        .draw()
+        .map_err(draw_err)?;
         for curve in &self.curves {
             let points: Vec<(f64, f64)> = curve
                 .points

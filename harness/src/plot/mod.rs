@@ -14,8 +14,6 @@ mod data;
 mod index_page;
 mod latency;
 mod legend;
-// Used by reproduce once the lead switches it from reproduce/chart.rs.
-#[allow(dead_code)]
 pub mod ratios;
 pub mod sim;
 mod style;

@@ -4,7 +4,7 @@
 //! the common style (`ratios.svg` and `ratios.png`).
 
 use super::style::{
-    draw_err, render_svg_and_png, series_color, text, Chart, DrawError, AXIS_DESC_PX,
+    draw_err, render_svg_and_png, series_color, style_mesh, text, Chart, DrawError, AXIS_DESC_PX,
     CHART_SIZE_PX, LEGEND_PX, TICK_PX, TITLE_PX,
 };
 use crate::error::HarnessError;
@@ -140,18 +140,16 @@ impl Chart for RatioChart<'_> {
         } else {
             "micros/op ÷ LevelDB's micros/op (×; below 1 is faster)"
         };
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_label_formatter(&|v| axis.label(*v))
-            .y_desc(y_desc)
-            .label_style(text(TICK_PX))
-            .axis_desc_style(text(AXIS_DESC_PX))
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(draw_err)?;
+        style_mesh(
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(0)
+                .y_label_formatter(&|v| axis.label(*v))
+                .y_desc(y_desc),
+        )
+        .draw()
+        .map_err(draw_err)?;
         let base = axis.base();
         // Measured here takes the palette's first colour, as the first
         // engine does in every other chart.

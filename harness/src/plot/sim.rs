@@ -3,8 +3,8 @@
 //! style (`amplification.svg` and `amplification.png`).
 
 use super::style::{
-    draw_err, draw_header, render_svg_and_png, series_color, text, Chart, DrawError, AXIS_DESC_PX,
-    HEADER_PX, LEGEND_PX, TICK_PX,
+    draw_err, draw_header, render_svg_and_png, series_color, style_mesh, text, Chart, DrawError,
+    HEADER_PX, LEGEND_PX,
 };
 use crate::error::HarnessError;
 use plotters::coord::Shift;
@@ -107,14 +107,14 @@ fn draw_panel<DB: DrawingBackend>(
         .y_label_area_size(70)
         .build_cartesian_2d(0u64..max_flush.max(1), 0.0..y_max)
         .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .x_desc("flushes")
-        .y_desc(panel.y_desc)
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .draw()
-        .map_err(draw_err)?;
+    style_mesh(
+        chart
+            .configure_mesh()
+            .x_desc("flushes")
+            .y_desc(panel.y_desc),
+    )
+    .draw()
+    .map_err(draw_err)?;
     for (i, line) in series.iter().enumerate() {
         let color = series_color(i);
         let points = line.samples.iter().map(|s| (s.flush, (panel.value)(s)));

@@ -3,6 +3,8 @@
 //! and PNG.
 
 use crate::error::HarnessError;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 use std::fmt;
@@ -169,6 +171,22 @@ pub trait Chart {
         &self,
         root: &DrawingArea<DB, plotters::coord::Shift>,
     ) -> Result<(), DrawError>;
+}
+
+/// Grey of the major grid lines.
+const GRID_RGB: RGBColor = RGBColor(225, 225, 225);
+
+/// Gives a chart's mesh the common look: tick labels at [`TICK_PX`] and
+/// axis descriptions at [`AXIS_DESC_PX`] in the embedded font, light grey
+/// major grid lines and no minor ones. Returns `mesh` for `.draw()`.
+pub fn style_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    let (tick, axis_desc): (TextStyle<'b>, TextStyle<'b>) = (text(TICK_PX), text(AXIS_DESC_PX));
+    mesh.label_style(tick)
+        .axis_desc_style(axis_desc)
+        .light_line_style(WHITE)
+        .bold_line_style(GRID_RGB)
 }
 
 /// Draws the title and, below it, the subtitle saying what the marks mean.
