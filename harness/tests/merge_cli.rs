@@ -1,13 +1,15 @@
-//! `strata merge` end to end: hand-written shard CSVs (every ResultRow
-//! column, as `strata bench --shard` writes them) merge into one file
-//! ordered by cell; a missing shard, a doubled shard, a file from before
-//! plans were hashed and bad usage are one-line errors with the right
-//! exit status and leave no output behind.
+//! `strata merge` end to end: three `strata bench --shard I/3` runs merge
+//! into the unsharded run's set of cells, and two of them fail naming the
+//! missing cells; hand-written shard CSVs (every ResultRow column) merge
+//! into one file ordered by cell that `strata compare` and `strata plot`
+//! read; a missing shard, a doubled shard, a file from before plans were
+//! hashed and bad usage are one-line errors with the right exit status
+//! and leave no output behind.
 
 mod common;
 
 use common::strata;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -286,4 +288,98 @@ fn bad_usage_exits_2_and_a_missing_input_exits_1_naming_it() {
         &["strata merge: cannot read", &missing.display().to_string()],
     );
     assert!(!dir.path().join("all.csv").exists());
+}
+
+/// A small two-engine, two-repetition matrix: four cells of fillseq and
+/// readrandom at --num=200.
+const BENCH: &[&str] = &[
+    "bench",
+    "--no-plot",
+    "--benchmarks=fillseq,readrandom",
+    "--num=200",
+    "--engine=lsm",
+    "--engine=lsm:memtable=btree",
+    "--repeat=2",
+];
+
+/// Runs [`BENCH`] (`--shard` when given) into `dir/<name>.csv` on its own
+/// database and returns the CSV.
+fn bench(dir: &Path, name: &str, shard: Option<&str>) -> PathBuf {
+    let out = dir.join(format!("{name}.csv"));
+    let out_arg = format!("--out={}", out.display());
+    let db_arg = format!("--db={}", dir.join(format!("db-{name}")).display());
+    let mut argv: Vec<&str> = BENCH.to_vec();
+    argv.extend([out_arg.as_str(), db_arg.as_str()]);
+    let shard_arg = shard.map(|s| format!("--shard={s}"));
+    argv.extend(shard_arg.as_deref());
+    let output = strata(dir, &argv);
+    assert!(output.status.success(), "bench {name}: {}", stderr(&output));
+    out
+}
+
+/// The (cell, engine_spec, benchmark, repetition) of every row, and the
+/// plan hashes the rows carry.
+fn cell_set(path: &Path) -> (BTreeSet<(u64, String, String, u32)>, BTreeSet<String>) {
+    let mut reader = csv::Reader::from_path(path).expect("open csv");
+    let headers = reader.headers().expect("headers").clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
+    let cols = [
+        col("cell"),
+        col("engine_spec"),
+        col("benchmark"),
+        col("repetition"),
+        col("plan_hash"),
+    ];
+    let mut cells = BTreeSet::new();
+    let mut hashes = BTreeSet::new();
+    for record in reader.records() {
+        let r = record.expect("record");
+        let field = |i: usize| r.get(cols[i]).expect("field").to_string();
+        cells.insert((
+            field(0).parse().expect("cell number"),
+            field(1),
+            field(2),
+            field(3).parse().expect("repetition number"),
+        ));
+        hashes.insert(field(4));
+    }
+    (cells, hashes)
+}
+
+#[test]
+fn three_bench_shards_merge_into_the_unsharded_runs_cells() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let whole = bench(dir.path(), "whole", None);
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| bench(dir.path(), &format!("shard-{i}"), Some(&format!("{i}/3"))))
+        .collect();
+    let merged = dir.path().join("merged.csv");
+    let merged_arg = format!("--out={}", merged.display());
+    let refs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
+    let output = run(dir.path(), &refs, &[&merged_arg]);
+    assert!(output.status.success(), "merge: {}", stderr(&output));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        format!(
+            "merged: 8 rows of 4 cells from 3 files -> {}",
+            merged.display()
+        )
+    );
+    let (want, want_hashes) = cell_set(&whole);
+    let (got, got_hashes) = cell_set(&merged);
+    assert_eq!(want.len(), 8, "2 engines x 2 repetitions x 2 benchmarks");
+    assert_eq!(got, want, "the merged shards are the unsharded run's cells");
+    assert_eq!(want_hashes.len(), 1, "one plan hash: {want_hashes:?}");
+    assert_eq!(
+        got_hashes, want_hashes,
+        "shards carry the unsharded plan's hash"
+    );
+    // Shard 1 of 3 holds cell 1 alone (cells 0..4): leaving it out names it.
+    let output = run(dir.path(), &[refs[0], refs[2]], &[&merged_arg]);
+    assert_fails(
+        &output,
+        1,
+        &["strata merge: missing cells 1 (shard 1/3 not given)"],
+    );
+    compare_and_plot(dir.path(), &merged);
 }
