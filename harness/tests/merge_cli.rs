@@ -199,11 +199,23 @@ fn three_shards_merge_into_one_file_ordered_by_cell() {
     assert_eq!(cells_of(&out), want);
     assert!(!dir.path().join("results").join("all.csv.tmp").exists());
     compare_and_plot(dir.path(), &out);
-    // The merged file is itself one plan's complete set of cells.
+    // The merged file is itself one plan's complete set of cells; an
+    // empty file (a shard with no cells writes one) adds nothing and is
+    // noted.
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").expect("write empty");
     let again = dir.path().join("again.csv");
     let again_arg = format!("--out={}", again.display());
-    let output = run(dir.path(), &[&out], &[&again_arg]);
+    let output = run(dir.path(), &[&out, &empty], &[&again_arg]);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "strata merge: note: {} has no rows\nmerged: 14 rows of 7 cells from 2 files -> {}\n",
+            empty.display(),
+            again.display()
+        )
+    );
     assert_eq!(cells_of(&again), want);
 }
 
