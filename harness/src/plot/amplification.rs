@@ -5,7 +5,6 @@
 use super::bars::GroupedBars;
 use super::data::Dataset;
 use super::legend::LegendEntry;
-use crate::analysis::Spread;
 use crate::csv_row::ResultRow;
 
 /// One kind of amplification.
@@ -45,13 +44,7 @@ pub const KINDS: [Kind; 3] = [
 
 /// The chart of `kind` for `data`; `None` when no row has that metric.
 pub fn chart(data: &Dataset, kind: &Kind) -> Option<GroupedBars> {
-    let values: Vec<Vec<Option<Spread>>> = (0..data.benchmarks.len())
-        .map(|b| {
-            (0..data.engines.len())
-                .map(|e| data.stat(b, e, kind.metric))
-                .collect()
-        })
-        .collect();
+    let values = data.stats(kind.metric);
     let reps = data.max_repetitions();
     let subtitle = if reps > 1 {
         format!(
@@ -70,15 +63,7 @@ pub fn chart(data: &Dataset, kind: &Kind) -> Option<GroupedBars> {
         y_desc: kind.y_desc.to_string(),
         x_desc: "benchmark (db_bench name; #n = n-th run of that name)".to_string(),
         groups: data.benchmarks.clone(),
-        series: data
-            .engines
-            .iter()
-            .enumerate()
-            .map(|(index, e)| LegendEntry {
-                index,
-                label: e.legend.clone(),
-            })
-            .collect(),
+        series: LegendEntry::for_engines(&data.engines),
         values,
         // Ratios near 1 read best on a linear axis starting at zero.
         allow_log: false,

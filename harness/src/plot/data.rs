@@ -129,6 +129,17 @@ impl Dataset {
         Spread::of(self.rows(bench, engine).iter().filter_map(metric))
     }
 
+    /// Median/min/max of `metric` in every cell: `[benchmark][engine]`.
+    pub fn stats(&self, metric: impl Fn(&ResultRow) -> Option<f64>) -> Vec<Vec<Option<Spread>>> {
+        (0..self.benchmarks.len())
+            .map(|b| {
+                (0..self.engines.len())
+                    .map(|e| self.stat(b, e, &metric))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The most repetitions any cell has.
     pub fn max_repetitions(&self) -> usize {
         self.cells.iter().flatten().map(Vec::len).max().unwrap_or(0)

@@ -1,6 +1,7 @@
 //! Legends drawn below the plot, in as many columns as fit, so that they never
 //! cover data however many engines there are and however long their specs.
 
+use super::data::Engine;
 use super::style::{draw_err, series_color, text, text_width_px, DrawError, LEGEND_PX};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -27,6 +28,20 @@ pub struct LegendEntry {
     pub index: usize,
     /// The text.
     pub label: String,
+}
+
+impl LegendEntry {
+    /// One entry per engine, in order, labelled with the engine's legend.
+    pub fn for_engines(engines: &[Engine]) -> Vec<LegendEntry> {
+        engines
+            .iter()
+            .enumerate()
+            .map(|(index, e)| LegendEntry {
+                index,
+                label: e.legend.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Top-left corners (relative to the legend area) of entries of the given

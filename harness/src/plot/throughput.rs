@@ -3,20 +3,13 @@
 use super::bars::GroupedBars;
 use super::data::Dataset;
 use super::legend::LegendEntry;
-use crate::analysis::Spread;
 
 /// The throughput chart of `data`; `None` when no row has a positive
 /// ops/s (nothing to draw).
 pub fn chart(data: &Dataset) -> Option<GroupedBars> {
-    let values: Vec<Vec<Option<Spread>>> = (0..data.benchmarks.len())
-        .map(|b| {
-            (0..data.engines.len())
-                // Zero ops/s means the benchmark did nothing measurable
-                // (it cannot be a bar on a log axis either).
-                .map(|e| data.stat(b, e, |r| (r.ops_per_s > 0.0).then_some(r.ops_per_s)))
-                .collect()
-        })
-        .collect();
+    // Zero ops/s means the benchmark did nothing measurable (it cannot be
+    // a bar on a log axis either).
+    let values = data.stats(|r| (r.ops_per_s > 0.0).then_some(r.ops_per_s));
     let reps = data.max_repetitions();
     let mut subtitle = if reps > 1 {
         format!(
@@ -45,15 +38,7 @@ pub fn chart(data: &Dataset) -> Option<GroupedBars> {
         y_desc: "throughput (operations/s)".to_string(),
         x_desc: "benchmark (db_bench name; #n = n-th run of that name)".to_string(),
         groups: data.benchmarks.clone(),
-        series: data
-            .engines
-            .iter()
-            .enumerate()
-            .map(|(index, e)| LegendEntry {
-                index,
-                label: e.legend.clone(),
-            })
-            .collect(),
+        series: LegendEntry::for_engines(&data.engines),
         values,
         allow_log: true,
     };
