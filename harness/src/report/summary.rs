@@ -8,10 +8,14 @@ use crate::record::Record;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// One engine × benchmark line's samples: engine spec, benchmark name,
+/// micros/op of each repetition.
+type Line = (String, String, Vec<f64>);
+
 /// micros/op samples keyed by (engine index, list position, line).
 #[derive(Debug, Default)]
 pub struct Summary {
-    samples: BTreeMap<(usize, usize, usize), (String, String, Vec<f64>)>,
+    samples: BTreeMap<(usize, usize, usize), Line>,
 }
 
 impl Summary {

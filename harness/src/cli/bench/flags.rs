@@ -114,7 +114,7 @@ fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
         .split_once('/')
         .and_then(|(i, n)| Some((i.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
     match parsed {
-        Some((index, count)) if count >= 1 && count <= MAX_SHARDS && index < count => {
+        Some((index, count)) if (1..=MAX_SHARDS).contains(&count) && index < count => {
             Ok(Shard { index, count })
         }
         Some((index, count)) if count >= 1 && index >= count => bad(
@@ -537,7 +537,10 @@ mod tests {
     fn defaults_are_db_benchs() {
         let p = plan_of(&[]).expect("defaults");
         assert_eq!(p.plan.settings.db_bench.config().num, 1_000_000);
-        assert_eq!(p.plan.settings.db_bench.config().resolved_reads(), 1_000_000);
+        assert_eq!(
+            p.plan.settings.db_bench.config().resolved_reads(),
+            1_000_000
+        );
         assert_eq!(p.plan.list.len(), 16);
         assert_eq!(p.plan.engines.len(), 1);
         assert_eq!(p.plan.engines[0].spec.to_string(), "lsm");
@@ -560,20 +563,29 @@ mod tests {
         assert_eq!(p.plan.engines[0].spec.number("bloom_bits"), Some(10));
         assert_eq!(p.plan.engines[1].spec.number("bloom_bits"), Some(5));
         assert_eq!(p.plan.engines[1].spec.get("cache_size"), None);
-        assert_eq!(p.plan.engines[1].spec.number("write_buffer_size"), Some(65536));
+        assert_eq!(
+            p.plan.engines[1].spec.number("write_buffer_size"),
+            Some(65536)
+        );
         assert!(p.plan.engines[1].dir.ends_with("1-lsm"));
     }
 
     #[test]
     fn bad_values_name_their_flag() {
         let e = plan_of(&["--num=0"]).expect_err("num");
-        assert!(e.to_string().starts_with("--num: must be between 1 and"), "{e}");
+        assert!(
+            e.to_string().starts_with("--num: must be between 1 and"),
+            "{e}"
+        );
         let e = plan_of(&["--threads", "-2"]).expect_err("threads");
         assert!(e.to_string().starts_with("--threads: "), "{e}");
         let e = plan_of(&["--compression_ratio=2"]).expect_err("ratio");
         assert!(e.to_string().starts_with("--compression_ratio: "), "{e}");
         let e = plan_of(&["--benchmarks=fillseq,nope"]).expect_err("bench");
-        assert!(e.to_string().contains("'nope'") && e.to_string().contains("readrandom"), "{e}");
+        assert!(
+            e.to_string().contains("'nope'") && e.to_string().contains("readrandom"),
+            "{e}"
+        );
         let e = plan_of(&["--engine=lsm:write_buffer_size=10"]).expect_err("engine");
         assert!(e.to_string().starts_with("--engine: "), "{e}");
         let e = plan_of(&["--block_size=0"]).expect_err("block");
@@ -665,7 +677,8 @@ mod tests {
     fn equal_engines_are_refused() {
         let e = plan_of(&["--engine=lsm", "--engine", "lsm"]).expect_err("twice");
         assert!(
-            e.to_string().starts_with("--engine: engine lsm is given twice"),
+            e.to_string()
+                .starts_with("--engine: engine lsm is given twice"),
             "{e}"
         );
         let e = plan_of(&[
@@ -674,7 +687,10 @@ mod tests {
             "--bloom_bits=5",
         ])
         .expect_err("equal after flags");
-        assert!(e.to_string().contains("lsm:bloom_bits=5 is given twice"), "{e}");
+        assert!(
+            e.to_string().contains("lsm:bloom_bits=5 is given twice"),
+            "{e}"
+        );
         let e = plan_of(&[
             "--engine=lsm:memtable=btree",
             "--engine=lsm",
