@@ -329,9 +329,12 @@ fn bench(dir: &Path, name: &str, shard: Option<&str>) -> PathBuf {
     out
 }
 
-/// The (cell, engine_spec, benchmark, repetition) of every row, and the
-/// plan hashes the rows carry.
-fn cell_set(path: &Path) -> (BTreeSet<(u64, String, String, u32)>, BTreeSet<String>) {
+/// What tells one row of a plan from another: (cell, engine_spec,
+/// benchmark, repetition).
+type RowKey = (u64, String, String, u32);
+
+/// The [`RowKey`] of every row, and the plan hashes the rows carry.
+fn cell_set(path: &Path) -> (BTreeSet<RowKey>, BTreeSet<String>) {
     let mut reader = csv::Reader::from_path(path).expect("open csv");
     let headers = reader.headers().expect("headers").clone();
     let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
