@@ -76,6 +76,7 @@ fn plan(args: &ReproduceArgs) -> Result<ReproduceRun, HarnessError> {
     config
         .validate()
         .map_err(|e| HarnessError::flag(e.flag, e.reason))?;
+    // A published file that does not load is a bad --published (exit 2).
     let published = reproduce::load_published(args.published.as_deref())
         .map_err(|e| HarnessError::flag("--published", e))?;
     let db_root = match &args.db {

@@ -3,6 +3,7 @@
 //! header name, so their order, extra columns (`mb_per_s` or `mib_per_s`,
 //! `note`) and spaces around cells do not matter.
 
+use crate::error::HarnessError;
 use std::path::Path;
 
 /// The LevelDB 1.23 file's name in `results/published/`.
@@ -55,23 +56,66 @@ pub struct PublishedPair {
     pub source: String,
 }
 
+/// Why a published CSV does not parse.
+#[derive(Debug)]
+pub enum BadPublished {
+    /// The CSV itself is malformed.
+    Csv(csv::Error),
+    /// The header lacks a column.
+    NoColumn(&'static str),
+    /// A row too short to hold the columns.
+    TooFewColumns {
+        /// 1-based line.
+        line: u64,
+    },
+    /// A row without a benchmark name.
+    EmptyName {
+        /// 1-based line.
+        line: u64,
+    },
+    /// A micros/op that is not a finite non-negative number.
+    BadMicros {
+        /// 1-based line.
+        line: u64,
+        /// The text found.
+        text: String,
+    },
+    /// No result row.
+    NoRows,
+}
+
+impl std::fmt::Display for BadPublished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadPublished::Csv(e) => write!(f, "{e}"),
+            BadPublished::NoColumn(name) => write!(f, "no '{name}' column in the header"),
+            BadPublished::TooFewColumns { line } => write!(f, "line {line}: too few columns"),
+            BadPublished::EmptyName { line } => write!(f, "line {line}: empty benchmark name"),
+            BadPublished::BadMicros { line, text } => {
+                write!(f, "line {line}: micros_per_op '{text}' is not a number")
+            }
+            BadPublished::NoRows => f.write_str("no rows"),
+        }
+    }
+}
+
 /// Loads both files from `dir`, or the built-in copies when `dir` is `None`.
 ///
 /// # Errors
 /// A file that cannot be read or parsed, naming it.
-pub fn load(dir: Option<&Path>) -> Result<PublishedPair, String> {
+pub fn load(dir: Option<&Path>) -> Result<PublishedPair, HarnessError> {
     let Some(dir) = dir else {
         return Ok(PublishedPair {
-            leveldb: parse(LEVELDB_EMBEDDED).map_err(|e| format!("{LEVELDB_FILE}: {e}"))?,
-            zig: parse(ZIG_EMBEDDED).map_err(|e| format!("{ZIG_FILE}: {e}"))?,
+            leveldb: parse(LEVELDB_EMBEDDED).map_err(|e| HarnessError::input(LEVELDB_FILE, e))?,
+            zig: parse(ZIG_EMBEDDED).map_err(|e| HarnessError::input(ZIG_FILE, e))?,
             source: "results/published/ (copies built into strata)".to_string(),
         });
     };
-    let read = |name: &str| -> Result<Published, String> {
+    let read = |name: &str| -> Result<Published, HarnessError> {
         let path = dir.join(name);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| HarnessError::io("read", &path, e))?;
+        parse(&text).map_err(|e| HarnessError::input(&path, e))
     };
     Ok(PublishedPair {
         leveldb: read(LEVELDB_FILE)?,
@@ -87,45 +131,48 @@ pub fn load(dir: Option<&Path>) -> Result<PublishedPair, String> {
 /// # Errors
 /// A missing column, a row too short to hold it, an empty benchmark name,
 /// or a micros/op that is not a finite non-negative number; with the line.
-pub fn parse(text: &str) -> Result<Published, String> {
+pub fn parse(text: &str) -> Result<Published, BadPublished> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| e.to_string())?.clone();
-    let column = |name: &str| {
+    let header = reader.headers().map_err(BadPublished::Csv)?.clone();
+    let column = |name: &'static str| {
         header
             .iter()
             .position(|h| h.eq_ignore_ascii_case(name))
-            .ok_or_else(|| format!("no '{name}' column in the header"))
+            .ok_or(BadPublished::NoColumn(name))
     };
     let (bench_col, micros_col) = (column("benchmark")?, column("micros_per_op")?);
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| e.to_string())?;
+        let record = record.map_err(BadPublished::Csv)?;
         let line = record.position().map_or(0, csv::Position::line);
         if record.iter().all(str::is_empty) {
             continue;
         }
         let (Some(benchmark), Some(micros)) = (record.get(bench_col), record.get(micros_col))
         else {
-            return Err(format!("line {line}: too few columns"));
+            return Err(BadPublished::TooFewColumns { line });
         };
         if benchmark.is_empty() {
-            return Err(format!("line {line}: empty benchmark name"));
+            return Err(BadPublished::EmptyName { line });
         }
         let micros_per_op: f64 = micros
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| format!("line {line}: micros_per_op '{micros}' is not a number"))?;
+            .ok_or_else(|| BadPublished::BadMicros {
+                line,
+                text: micros.to_string(),
+            })?;
         rows.push(PublishedRow {
             benchmark: benchmark.to_string(),
             micros_per_op,
         });
     }
     if rows.is_empty() {
-        return Err("no rows".to_string());
+        return Err(BadPublished::NoRows);
     }
     Ok(Published { rows })
 }
@@ -152,15 +199,25 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error_naming_the_line() {
-        let e = parse("benchmark,mb_per_s\nfillseq,3\n").expect_err("no column");
+        let e = parse("benchmark,mb_per_s\nfillseq,3\n")
+            .expect_err("no column")
+            .to_string();
         assert!(e.contains("'micros_per_op'"), "{e}");
-        let e = parse("benchmark,micros_per_op\nfillseq,fast\n").expect_err("text");
+        let e = parse("benchmark,micros_per_op\nfillseq,fast\n")
+            .expect_err("text")
+            .to_string();
         assert!(e.contains("line 2") && e.contains("'fast'"), "{e}");
-        let e = parse("benchmark,micros_per_op\nfillseq,-1\n").expect_err("negative");
+        let e = parse("benchmark,micros_per_op\nfillseq,-1\n")
+            .expect_err("negative")
+            .to_string();
         assert!(e.contains("line 2"), "{e}");
-        let e = parse("benchmark,micros_per_op\nfillseq,1\nreadseq\n").expect_err("short");
+        let e = parse("benchmark,micros_per_op\nfillseq,1\nreadseq\n")
+            .expect_err("short")
+            .to_string();
         assert!(e.contains("line 3") && e.contains("too few"), "{e}");
-        let e = parse("benchmark,micros_per_op\n").expect_err("empty");
+        let e = parse("benchmark,micros_per_op\n")
+            .expect_err("empty")
+            .to_string();
         assert!(e.contains("no rows"), "{e}");
     }
 
