@@ -280,44 +280,22 @@ fn plan_hash(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_workloads::db_bench::{Config, Suite};
+    use strata_workloads::db_bench::Config;
     use strata_workloads::fs::FsWorkloadConfig;
     use strata_workloads::registry::parse_list;
     use strata_workloads::ycsb::YcsbConfig;
 
     fn settings(list: &[BenchmarkId], use_existing_db: bool) -> Settings {
-        let db_bench: Vec<_> = list
-            .iter()
-            .filter_map(|b| match b {
-                BenchmarkId::DbBench(b) => Some(*b),
-                _ => None,
-            })
-            .collect();
         let config = Config {
             use_existing_db,
             ..Config::default()
         };
-        Settings {
-            db_bench: Suite::new(config, db_bench).expect("suite"),
-            ycsb: YcsbConfig::default(),
-            fs: FsWorkloadConfig {
-                files: 10,
-                ops: 10,
-                bigfile_bytes: 1 << 20,
-                bigfile_edits: 4,
-                source: None,
-                scratch_dir: PathBuf::new(),
-                seed: 1000,
-                histogram: false,
-            },
-            fs_benchmarks: list
-                .iter()
-                .filter_map(|b| match b {
-                    BenchmarkId::Fs(b) => Some(*b),
-                    _ => None,
-                })
-                .collect(),
-        }
+        let fs = FsWorkloadConfig {
+            files: 10,
+            ops: 10,
+            ..FsWorkloadConfig::default()
+        };
+        Settings::new(config, YcsbConfig::default(), fs, list).expect("settings")
     }
 
     fn engines(n: usize) -> Vec<EnginePlan> {

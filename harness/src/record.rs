@@ -12,7 +12,7 @@ use strata_api::EngineMetrics;
 use strata_workloads::db_bench::keys::KEY_BYTES;
 use strata_workloads::db_bench::BenchResult;
 use strata_workloads::fs::FsResult;
-use strata_workloads::measure::LatencySummary;
+use strata_workloads::measure::{LatencySummary, Report};
 use strata_workloads::ycsb::record::RECORD_BYTES;
 use strata_workloads::ycsb::{OpType, YcsbResult};
 use strata_workloads::Outcome;
@@ -108,32 +108,41 @@ fn engine_row(facts: &RunFacts, plan: &Plan, shard: Shard, cell: &Cell) -> Resul
 /// A db_bench result's row.
 fn db_bench_row(plan: &Plan, base: ResultRow, result: &BenchResult) -> ResultRow {
     let config = plan.settings.db_bench.config();
-    let report = &result.report;
     let mut row = ResultRow {
-        benchmark: report.name.clone(),
         num: u64::from(config.num),
         reads: u64::from(config.resolved_reads()),
         threads: config.threads,
         key_size_bytes: KEY_BYTES as u32,
         value_size_bytes: result.plan.value_size as u32,
         rng: config.rng.name().to_string(),
+        // Files on disk (tables, WAL, MANIFEST) per key + value byte live,
+        // measured after benchmarks that change the data.
+        space_amplification: result.space_amplification(),
+        db_size_bytes: result.db_size_bytes,
+        ..report_row(base, &result.report)
+    };
+    if let Some(metrics) = &result.metrics {
+        fill_engine_counters(&mut row, metrics);
+    }
+    row
+}
+
+/// The measured columns of a db_bench-style report (db_bench's and the
+/// filesystem benchmarks'): name, ops, time, rates, found, message,
+/// latency percentiles.
+fn report_row(base: ResultRow, report: &Report) -> ResultRow {
+    let mut row = ResultRow {
+        benchmark: report.name.clone(),
         ops: report.ops,
         elapsed_us: elapsed_us(report.elapsed_s),
         micros_per_op: report.micros_per_op,
         ops_per_s: per_s(report.ops, report.elapsed_s),
         mb_per_s: report.mb_per_s,
         found: report.found,
-        // Files on disk (tables, WAL, MANIFEST) per key + value byte live,
-        // measured after benchmarks that change the data.
-        space_amplification: result.space_amplification(),
-        db_size_bytes: result.db_size_bytes,
         message: report.message.clone(),
         ..base
     };
     fill_latency(&mut row, report.all_latency);
-    if let Some(metrics) = &result.metrics {
-        fill_engine_counters(&mut row, metrics);
-    }
     row
 }
 
@@ -203,30 +212,20 @@ fn ycsb_rows(plan: &Plan, mut base: ResultRow, result: &YcsbResult) -> Vec<Resul
 /// bytes of blobs stored.
 fn fs_row(plan: &Plan, base: ResultRow, result: &FsResult) -> ResultRow {
     let config = &plan.settings.fs;
-    let report = &result.report;
     let mut row = ResultRow {
-        benchmark: report.name.clone(),
         num: config.files,
         reads: config.ops,
         threads: 1,
         key_size_bytes: 0,
         value_size_bytes: 0,
         rng: "xoshiro".to_string(),
-        ops: report.ops,
-        elapsed_us: elapsed_us(report.elapsed_s),
-        micros_per_op: report.micros_per_op,
-        ops_per_s: per_s(report.ops, report.elapsed_s),
-        mb_per_s: report.mb_per_s,
-        found: report.found,
         space_amplification: result.space_amplification(),
         db_size_bytes: result.db_size_bytes,
-        message: report.message.clone(),
         logical_bytes: Some(result.store.logical_bytes),
         stored_bytes: Some(result.store.blob_bytes),
         dedupe_ratio: Some(result.store.dedupe_ratio()),
-        ..base
+        ..report_row(base, &result.report)
     };
-    fill_latency(&mut row, report.all_latency);
     fill_engine_counters(&mut row, &result.metrics);
     row
 }

@@ -4,10 +4,10 @@
 //! across families (`ycsbc,fillseq,fs_create,fs_stat,readrandom`), each
 //! family on its own database.
 
-use crate::db_bench::{self, BenchResult, Suite};
+use crate::db_bench::{self, BenchResult, Config, ConfigError, Suite};
 use crate::fs::{FsBenchmark, FsResult, FsRun, FsWorkloadConfig};
 use crate::measure::{EngineHost, RunError};
-use crate::registry::Family;
+use crate::registry::{BenchmarkId, Family};
 use crate::ycsb::{self, YcsbConfig, YcsbResult};
 use std::io::Write;
 use std::path::Path;
@@ -76,6 +76,40 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of a run of `list`: db_bench's benchmarks of the list
+    /// (in order) with `config`, YCSB's `ycsb`, the filesystem benchmarks
+    /// of the list with `fs`.
+    ///
+    /// # Errors
+    /// A db_bench setting out of range.
+    pub fn new(
+        config: Config,
+        ycsb: YcsbConfig,
+        fs: FsWorkloadConfig,
+        list: &[BenchmarkId],
+    ) -> Result<Settings, ConfigError> {
+        let db_bench = list
+            .iter()
+            .filter_map(|b| match b {
+                BenchmarkId::DbBench(b) => Some(*b),
+                _ => None,
+            })
+            .collect();
+        let fs_benchmarks = list
+            .iter()
+            .filter_map(|b| match b {
+                BenchmarkId::Fs(b) => Some(*b),
+                _ => None,
+            })
+            .collect();
+        Ok(Settings {
+            db_bench: Suite::new(config, db_bench)?,
+            ycsb,
+            fs,
+            fs_benchmarks,
+        })
+    }
+
     /// The block printed before a family's first benchmark on an engine;
     /// `snappy_enabled` tells db_bench's header whether the engine
     /// compresses blocks.

@@ -20,11 +20,11 @@ use crate::plot::ratios::{draw_ratios, RatioBar};
 use crate::record::RunFacts;
 use crate::report::{Collected, Console, CsvFile, Reporter};
 use std::path::{Path, PathBuf};
-use strata_workloads::db_bench::{Config, Suite};
+use strata_workloads::db_bench::Config;
 use strata_workloads::fs::FsWorkloadConfig;
 use strata_workloads::registry::parse_list;
 use strata_workloads::ycsb::YcsbConfig;
-use strata_workloads::{BenchmarkId, Settings};
+use strata_workloads::Settings;
 
 pub use published::{load as load_published, PublishedPair};
 
@@ -85,21 +85,13 @@ impl ReproduceRun {
     ) -> Result<ReproduceRun, HarnessError> {
         let list = parse_list(&SEED_BENCHMARKS.join(","))
             .map_err(|e| HarnessError::flag("--benchmarks", e))?;
-        let db_bench = list
-            .iter()
-            .filter_map(|b| match b {
-                BenchmarkId::DbBench(b) => Some(*b),
-                _ => None,
-            })
-            .collect();
-        let suite =
-            Suite::new(config, db_bench).map_err(|e| HarnessError::flag(e.flag, e.reason))?;
-        let settings = Settings {
-            db_bench: suite,
-            ycsb: YcsbConfig::default(),
-            fs: FsWorkloadConfig::default(),
-            fs_benchmarks: Vec::new(),
-        };
+        let settings = Settings::new(
+            config,
+            YcsbConfig::default(),
+            FsWorkloadConfig::default(),
+            &list,
+        )
+        .map_err(|e| HarnessError::flag(e.flag, e.reason))?;
         let mut engines = Vec::new();
         for (text, folder) in [(STRATA_SPEC, "0-lsm"), (LEVELDB_SPEC, "1-leveldb")] {
             engines.push(EnginePlan {

@@ -9,7 +9,7 @@ use crate::plan::{EnginePlan, Plan, Shard};
 use std::path::{Path, PathBuf};
 use strata_api::{EngineSpec, SpecSchema};
 use strata_workloads::db_bench::config::MAX_NUM;
-use strata_workloads::db_bench::{Config, RngKind, Suite};
+use strata_workloads::db_bench::{Config, RngKind};
 use strata_workloads::fs::{check_order, FsWorkloadConfig};
 use strata_workloads::registry::parse_list;
 use strata_workloads::ycsb::YcsbConfig;
@@ -133,30 +133,12 @@ fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
 
 /// Every family's settings for the benchmarks of `list`.
 fn settings_of(args: &BenchArgs, list: &[BenchmarkId]) -> Result<Settings, HarnessError> {
-    let db_bench: Vec<_> = list
-        .iter()
-        .filter_map(|b| match b {
-            BenchmarkId::DbBench(b) => Some(*b),
-            _ => None,
-        })
-        .collect();
-    let fs_benchmarks: Vec<_> = list
-        .iter()
-        .filter_map(|b| match b {
-            BenchmarkId::Fs(b) => Some(*b),
-            _ => None,
-        })
-        .collect();
-    let config = config_of(args)?;
-    let suite = Suite::new(config, db_bench).map_err(|e| HarnessError::flag(e.flag, e.reason))?;
     let fs = fs_config_of(args)?;
-    check_order(&fs_benchmarks, fs.source.is_some()).or_else(|e| bad("--benchmarks", e))?;
-    Ok(Settings {
-        db_bench: suite,
-        ycsb: ycsb_config_of(args)?,
-        fs,
-        fs_benchmarks,
-    })
+    let settings = Settings::new(config_of(args)?, ycsb_config_of(args)?, fs, list)
+        .map_err(|e| HarnessError::flag(e.flag, e.reason))?;
+    check_order(&settings.fs_benchmarks, settings.fs.source.is_some())
+        .or_else(|e| bad("--benchmarks", e))?;
+    Ok(settings)
 }
 
 /// The YCSB flags.
