@@ -71,20 +71,26 @@ fn candidate_dirs() -> Vec<PathBuf> {
 /// `libleveldb.so` keeps `leveldb::crc32c::Extend` hidden, so its object
 /// file is taken out of the static archive of the same package and linked
 /// on its own (it needs only two C++ runtime guards from libstdc++). Sets
-/// cfg `leveldb_crc32c` when that worked; otherwise the engine uses
-/// strata's codecs and says nothing is lost but that row's meaning (see
-/// `src/leveldb/codecs.rs`).
+/// cfg `leveldb_crc32c` when that worked; otherwise see
+/// [`no_leveldb_codecs`]. `STRATA_LEVELDB_SKIP_CRC32C=1` skips the archive
+/// on purpose, to build and test that fallback on a machine that has it.
 fn link_leveldb_crc32c(dir: &Path) {
     let archive = dir.join("libleveldb.a");
     println!("cargo:rerun-if-changed={}", archive.display());
+    println!("cargo:rerun-if-env-changed=STRATA_LEVELDB_SKIP_CRC32C");
     let Some(out) = env::var_os("OUT_DIR").map(PathBuf::from) else {
+        no_leveldb_codecs("OUT_DIR was not set for the build script".to_string());
         return;
     };
+    if env::var_os("STRATA_LEVELDB_SKIP_CRC32C").is_some_and(|v| v == "1") {
+        no_leveldb_codecs("built with STRATA_LEVELDB_SKIP_CRC32C=1".to_string());
+        return;
+    }
     if !archive.exists() {
-        println!(
-            "cargo:warning=no {}: the leveldb engine's crc32c benchmark will time strata's CRC-32C",
+        no_leveldb_codecs(format!(
+            "no {} at build time (install libleveldb-dev)",
             archive.display()
-        );
+        ));
         return;
     }
     let ar = env::var("AR").unwrap_or_else(|_| "ar".to_string());
@@ -103,14 +109,26 @@ fn link_leveldb_crc32c(dir: &Path) {
             .status()
             .is_ok_and(|s| s.success());
     if !packed {
-        println!(
-            "cargo:warning=could not take {object} out of {} with `{ar}`: the leveldb engine's crc32c benchmark will time strata's CRC-32C",
+        no_leveldb_codecs(format!(
+            "could not take {object} out of {} with `{ar}` at build time",
             archive.display()
-        );
+        ));
         return;
     }
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=static=strata_leveldb_crc32c");
     println!("cargo:rustc-link-lib=stdc++");
     println!("cargo:rustc-cfg=leveldb_crc32c");
+}
+
+/// The build has no LevelDB CRC-32C: says why on the console (a cargo
+/// warning) and to the crate (`STRATA_LEVELDB_CODECS_MISSING`), whose
+/// engine then reports it (`Engine::codecs_unavailable`) so that db_bench's
+/// `crc32c`, `snappycomp` and `snappyuncomp` rows for `leveldb` say they
+/// timed strata's crates.
+fn no_leveldb_codecs(reason: String) {
+    println!(
+        "cargo:warning={reason}: the leveldb engine has no codecs of its own; its crc32c/snappy rows will say they timed strata's crates"
+    );
+    println!("cargo:rustc-env=STRATA_LEVELDB_CODECS_MISSING={reason}");
 }

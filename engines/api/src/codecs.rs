@@ -24,3 +24,47 @@ pub trait Codecs: Send {
     /// corrupt block or a wrong-sized `output`.
     fn snappy_uncompress(&mut self, input: &[u8], output: &mut [u8]) -> Option<usize>;
 }
+
+/// Why an engine's own codecs are missing from this build
+/// ([`crate::Engine::codecs_unavailable`]): [`crate::Engine::codecs`] then
+/// returns `None` and strata's `crc32c` and `snap` crates stand in, so a
+/// `crc32c`, `snappycomp` or `snappyuncomp` row timed for that engine times
+/// strata's code, not the engine's, and must say so (or not run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodecsUnavailable {
+    /// The engine's own codecs, as a reader would name them (for LevelDB:
+    /// "LevelDB 1.23's crc32c and libsnappy").
+    pub own: String,
+    /// Why they are not in this build (for LevelDB: which file the build
+    /// script did not find or could not unpack).
+    pub reason: String,
+}
+
+impl std::fmt::Display for CodecsUnavailable {
+    /// The note for such a row (CSV `message`, console line):
+    /// `timed strata's crc32c/snap crates, not <own>: <reason>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "timed strata's crc32c/snap crates, not {}: {}",
+            self.own, self.reason
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_note_names_what_was_timed_and_why() {
+        let missing = CodecsUnavailable {
+            own: "LevelDB 1.23's crc32c and libsnappy".into(),
+            reason: "no libleveldb.a".into(),
+        };
+        assert_eq!(
+            missing.to_string(),
+            "timed strata's crc32c/snap crates, not LevelDB 1.23's crc32c and libsnappy: no libleveldb.a"
+        );
+    }
+}

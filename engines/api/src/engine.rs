@@ -107,4 +107,14 @@ pub trait Engine: Send + Sync {
     fn codecs(&self) -> Option<Box<dyn Codecs>> {
         None
     }
+
+    /// Why [`Engine::codecs`] is not the engine's own code in this build
+    /// (it is then `None` and strata's crates stand in); `None`, the
+    /// default, when it is, or when the engine's own codecs are strata's
+    /// crates. db_bench's `crc32c`, `snappycomp` and `snappyuncomp` show the
+    /// reason on such a row instead of passing strata's time off as the
+    /// engine's.
+    fn codecs_unavailable(&self) -> Option<crate::codecs::CodecsUnavailable> {
+        None
+    }
 }

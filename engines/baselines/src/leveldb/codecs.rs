@@ -5,13 +5,17 @@
 //!   `libleveldb.so`. The shared library does not export it, so
 //!   `build.rs` takes its object file (`crc32c.cc.o`) out of Debian's
 //!   `libleveldb.a` (same package, same build) and links it statically.
-//!   Without `libleveldb.a` (cfg `leveldb_crc32c` unset) the engine has no
-//!   codecs of its own and these benchmarks fall back to strata's, which
-//!   the README says.
+//!   Without `libleveldb.a` (cfg `leveldb_crc32c` unset; the build script
+//!   puts its reason in `STRATA_LEVELDB_CODECS_MISSING`) the engine has no
+//!   codecs of its own: [`LevelDbCodecs::available`] is `None` and
+//!   [`LevelDbCodecs::unavailable`] says why, so that db_bench's rows say
+//!   they timed strata's crates (`Engine::codecs_unavailable`). Building
+//!   with `STRATA_LEVELDB_SKIP_CRC32C=1` makes such a build on purpose.
 //! - Snappy: libsnappy's C API (`snappy-c.h`), which wraps the same
 //!   `RawCompress`/`RawUncompress` that LevelDB's `port::Snappy_*` call.
 
 use libc::{c_char, c_int, size_t};
+use strata_api::codecs::CodecsUnavailable;
 use strata_api::Codecs;
 
 /// `SNAPPY_OK` of `snappy_status`.
@@ -46,10 +50,41 @@ extern "C" {
 /// LevelDB's CRC-32C and libsnappy.
 pub struct LevelDbCodecs;
 
+/// What the engine's own codecs are, for [`CodecsUnavailable::own`].
+const OWN: &str = "LevelDB 1.23's crc32c and libsnappy";
+
+/// Why the build has no LevelDB CRC-32C, or `None` if it has it.
+fn missing_reason() -> Option<&'static str> {
+    if cfg!(leveldb_crc32c) {
+        None
+    } else {
+        Some(option_env!("STRATA_LEVELDB_CODECS_MISSING").unwrap_or(
+            "LevelDB's crc32c object was not linked at build time (cfg leveldb_crc32c unset)",
+        ))
+    }
+}
+
+/// The report for a build whose CRC-32C is `missing` for that reason.
+fn report(missing: Option<&str>) -> Option<CodecsUnavailable> {
+    missing.map(|reason| CodecsUnavailable {
+        own: OWN.to_string(),
+        reason: reason.to_string(),
+    })
+}
+
 impl LevelDbCodecs {
     /// The codecs, when LevelDB's CRC-32C was linked (see the module docs).
     pub fn available() -> Option<LevelDbCodecs> {
-        cfg!(leveldb_crc32c).then_some(LevelDbCodecs)
+        missing_reason().is_none().then_some(LevelDbCodecs)
+    }
+
+    /// Why [`LevelDbCodecs::available`] is `None` in this build (which
+    /// file the build script did not find or could not unpack), or `None`
+    /// when LevelDB's own codecs are linked. Both halves go together:
+    /// libsnappy alone is not offered, so that the three codec rows of one
+    /// engine never mix two libraries.
+    pub fn unavailable() -> Option<CodecsUnavailable> {
+        report(missing_reason())
     }
 }
 
@@ -123,7 +158,10 @@ mod tests {
                 std::env::var_os("STRATA_CI_STRICT").is_none_or(|v| v != "1"),
                 "STRATA_CI_STRICT=1 (CI installed libleveldb-dev), yet libleveldb.a was not found at build time"
             );
-            eprintln!("SKIPPED: libleveldb.a was not found at build time");
+            eprintln!(
+                "SKIPPED: {}",
+                LevelDbCodecs::unavailable().map_or(String::new(), |m| m.reason)
+            );
             return;
         };
         assert_eq!(c.crc32c(&[0u8; 32]), 0x8a91_36aa);
@@ -151,6 +189,30 @@ mod tests {
             }
         }
         !crc
+    }
+
+    #[test]
+    fn a_build_without_the_crc32c_object_reports_why_and_offers_no_codecs() {
+        // The report a build without `libleveldb.a` gives (the cfg itself
+        // is fixed per build; `STRATA_LEVELDB_SKIP_CRC32C=1` makes one).
+        let missing = report(Some("no /usr/lib/libleveldb.a")).expect("reported");
+        assert_eq!(missing.own, OWN);
+        assert_eq!(missing.reason, "no /usr/lib/libleveldb.a");
+        assert!(
+            missing.to_string().contains("strata's crc32c/snap crates"),
+            "{missing}"
+        );
+        assert_eq!(report(None), None);
+        // This build: exactly one of the two is given, as the cfg says.
+        assert_eq!(
+            LevelDbCodecs::available().is_some(),
+            LevelDbCodecs::unavailable().is_none()
+        );
+        assert_eq!(LevelDbCodecs::available().is_some(), cfg!(leveldb_crc32c));
+        if let Some(missing) = LevelDbCodecs::unavailable() {
+            eprintln!("this build has no LevelDB codecs: {missing}");
+            assert!(!missing.reason.is_empty());
+        }
     }
 
     #[test]

@@ -108,6 +108,7 @@ extern "C" {
 
     pub fn leveldb_writebatch_create() -> *mut leveldb_writebatch_t;
     pub fn leveldb_writebatch_destroy(b: *mut leveldb_writebatch_t);
+    pub fn leveldb_writebatch_clear(b: *mut leveldb_writebatch_t);
     pub fn leveldb_writebatch_put(
         b: *mut leveldb_writebatch_t,
         key: *const c_char,
