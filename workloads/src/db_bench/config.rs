@@ -10,6 +10,8 @@ pub const MAX_NUM: u32 = i32::MAX as u32;
 pub const MAX_THREADS: u32 = 1024;
 /// `db_bench`'s seed base: thread states are seeded `1000 + counter`.
 pub const DB_BENCH_SEED_BASE: u64 = 1000;
+/// Longest `--stats_interval_seconds` (one hour).
+pub const MAX_STATS_INTERVAL_SECONDS: f64 = 3600.0;
 
 /// Settings shared by every benchmark of a run. Field defaults are
 /// `db_bench` 1.23's.
@@ -42,6 +44,11 @@ pub struct Config {
     pub snappy_total_bytes: u64,
     /// Draw progress bars on stderr (drawn only when stderr is a terminal).
     pub progress: bool,
+    /// `--stats_interval_seconds` (RocksDB's flag): sample throughput,
+    /// latency and the engine's state every this many seconds while a
+    /// benchmark runs (1); 0 turns the time series off. Benchmarks that
+    /// end within their first interval give no series.
+    pub stats_interval_seconds: f64,
 }
 
 impl Default for Config {
@@ -59,6 +66,7 @@ impl Default for Config {
             crc32c_total_bytes: 500 * 1_048_576,
             snappy_total_bytes: 1024 * 1_048_576,
             progress: false,
+            stats_interval_seconds: 1.0,
         }
     }
 }
@@ -100,6 +108,17 @@ impl Config {
         }
         if self.reads.is_some_and(|r| r > MAX_NUM) {
             return bad("--reads", format!("must be at most {MAX_NUM}"));
+        }
+        if !(self.stats_interval_seconds.is_finite()
+            && (0.0..=MAX_STATS_INTERVAL_SECONDS).contains(&self.stats_interval_seconds))
+        {
+            return bad(
+                "--stats_interval_seconds",
+                format!(
+                    "must be between 0 (off) and {MAX_STATS_INTERVAL_SECONDS}, got {}",
+                    self.stats_interval_seconds
+                ),
+            );
         }
         if self.threads == 0 || self.threads > MAX_THREADS {
             return bad(

@@ -5,13 +5,16 @@
 use crate::db_bench::config::Config;
 use crate::db_bench::random::KeyRng;
 use crate::db_bench::suite::BenchPlan;
+use crate::db_bench::suite::Benchmark;
 use crate::db_bench::values::ValueGenerator;
+use crate::measure::interval::{self, IntervalProbe, SamplerStop};
 use crate::measure::EngineHost;
 use crate::measure::Stats;
 use indicatif::ProgressBar;
 use parking_lot::{Condvar, Mutex};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use strata_api::{Engine, Error, Result};
 
 /// Counts guarded by the start gate's mutex (`SharedState`).
@@ -67,13 +70,19 @@ impl Shared {
         }
     }
 
-    fn open_gate_and_wait_for_all(&self) {
+    /// Waits until every thread is initialised, then releases them.
+    fn open_gate(&self) {
         let mut c = self.counts.lock();
         while c.num_initialized < c.total {
             self.cv.wait(&mut c);
         }
         c.start = true;
         self.cv.notify_all();
+    }
+
+    /// Waits until every thread has finished.
+    fn wait_for_all_done(&self) {
+        let mut c = self.counts.lock();
         while c.num_done < c.total {
             self.cv.wait(&mut c);
         }
@@ -131,7 +140,8 @@ impl BenchContext<'_, '_> {
 pub(crate) type Method = fn(&BenchContext<'_, '_>, &mut ThreadState) -> Result<()>;
 
 /// Runs `method` on one thread per entry of `seed_counters`, thread `i`
-/// seeded from `seed_counters[i]`, and returns the merged stats.
+/// seeded from `seed_counters[i]`, and returns the merged stats (with the
+/// time series when `--stats_interval_seconds` is on).
 pub(crate) fn run_threads(
     ctx: &BenchContext<'_, '_>,
     method: Method,
@@ -139,17 +149,39 @@ pub(crate) fn run_threads(
     progress: Option<&ProgressBar>,
 ) -> Result<Stats> {
     debug_assert_eq!(seed_counters.len(), ctx.plan.threads as usize);
-    let results: Vec<Result<Stats>> = std::thread::scope(|scope| {
+    let interval = (ctx.config.stats_interval_seconds > 0.0)
+        .then(|| Duration::from_secs_f64(ctx.config.stats_interval_seconds));
+    let probes: Vec<Arc<IntervalProbe>> = match interval {
+        Some(_) => seed_counters
+            .iter()
+            .map(|_| IntervalProbe::new(ctx.config.histogram))
+            .collect(),
+        None => Vec::new(),
+    };
+    // `open` replaces the engine: a sampler holding it would keep the
+    // directory locked.
+    let engine = if ctx.plan.benchmark == Benchmark::Open {
+        None
+    } else {
+        ctx.db.lock().clone()
+    };
+    let stop = SamplerStop::new();
+    let (results, intervals) = std::thread::scope(|scope| {
         let handles: Vec<_> = seed_counters
             .iter()
             .enumerate()
             .map(|(tid, &counter)| {
                 let bar = progress.cloned();
+                let probe = probes.get(tid).cloned();
                 scope.spawn(move || {
+                    let mut stats = Stats::new(ctx.config.histogram, bar);
+                    if let Some(probe) = probe {
+                        stats = stats.with_probe(probe);
+                    }
                     let mut thread = ThreadState {
                         tid: tid as u32,
                         rng: KeyRng::for_thread(ctx.config.rng, ctx.config.seed, counter),
-                        stats: Stats::new(ctx.config.histogram, bar),
+                        stats,
                     };
                     ctx.shared.arrive_and_wait();
                     thread.stats.start();
@@ -168,14 +200,23 @@ pub(crate) fn run_threads(
                 })
             })
             .collect();
-        ctx.shared.open_gate_and_wait_for_all();
-        handles
+        ctx.shared.open_gate();
+        let start = Instant::now();
+        let sampler = interval.map(|every| {
+            let (probes, engine, stop) = (&probes, engine.as_ref(), &stop);
+            scope.spawn(move || interval::sample(every, start, probes, engine, stop))
+        });
+        ctx.shared.wait_for_all_done();
+        stop.stop();
+        let intervals = sampler.and_then(|h| h.join().ok()).unwrap_or_default();
+        let results: Vec<Result<Stats>> = handles
             .into_iter()
             .map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err(Error::Unavailable("benchmark thread panicked".into())))
             })
-            .collect()
+            .collect();
+        (results, intervals)
     });
     let mut merged: Option<Stats> = None;
     for result in results {
@@ -185,7 +226,13 @@ pub(crate) fn run_threads(
             Some(first) => first.merge(&stats),
         }
     }
-    merged.ok_or_else(|| Error::InvalidArgument("a benchmark needs at least one thread".into()))
+    let mut merged = merged
+        .ok_or_else(|| Error::InvalidArgument("a benchmark needs at least one thread".into()))?;
+    // A benchmark that ended within its first interval has no series.
+    if intervals.len() >= 2 {
+        merged.set_intervals(intervals);
+    }
+    Ok(merged)
 }
 
 /// A gate for `total` threads (used by [`BenchContext`] construction).

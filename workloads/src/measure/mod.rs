@@ -5,8 +5,10 @@
 
 mod error;
 mod host;
+pub mod interval;
 pub mod stats;
 
 pub use error::RunError;
 pub use host::EngineHost;
+pub use interval::{IntervalProbe, IntervalSample};
 pub use stats::{LatencySummary, OpKind, Report, Stats};

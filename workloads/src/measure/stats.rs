@@ -2,9 +2,11 @@
 //! time, latency histograms per operation type; merged across threads into
 //! one [`Report`] with `db_bench`'s formulas and line.
 
+use super::interval::{IntervalProbe, IntervalSample};
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Kinds of operation whose latencies are kept apart.
@@ -74,6 +76,8 @@ pub struct Stats {
     found: Option<u64>,
     progress: Option<ProgressBar>,
     progress_pending: u64,
+    probe: Option<Arc<IntervalProbe>>,
+    intervals: Vec<IntervalSample>,
 }
 
 impl Stats {
@@ -93,7 +97,21 @@ impl Stats {
             found: None,
             progress,
             progress_pending: 0,
+            probe: None,
+            intervals: Vec::new(),
         }
+    }
+
+    /// Attaches the benchmark's time series (the sampler's output) to
+    /// these (merged) stats; [`Stats::report`] carries it.
+    pub fn set_intervals(&mut self, intervals: Vec<IntervalSample>) {
+        self.intervals = intervals;
+    }
+
+    /// These stats, also reporting to `probe` for the time series.
+    pub fn with_probe(mut self, probe: Arc<IntervalProbe>) -> Self {
+        self.probe = Some(probe);
+        self
     }
 
     /// Restarts the clock and clears every count (`Stats::Start`).
@@ -114,6 +132,9 @@ impl Stats {
         self.last_op_finish = now;
         self.seconds = 0.0;
         self.done = 0;
+        if let Some(probe) = &self.probe {
+            probe.set_done(0);
+        }
         self.bytes = 0;
         self.message.clear();
         self.found = None;
@@ -142,6 +163,9 @@ impl Stats {
             if hist.record(nanos).is_err() {
                 hist.saturating_record(nanos);
             }
+            if let Some(probe) = &self.probe {
+                probe.add_latency(nanos);
+            }
             self.last_op_finish = now;
         }
     }
@@ -151,6 +175,9 @@ impl Stats {
     pub fn finished_single_op(&mut self, kind: OpKind) {
         self.record_latency(kind);
         self.done += 1;
+        if let Some(probe) = &self.probe {
+            probe.set_done(self.done);
+        }
         if self.progress.is_some() {
             self.progress_pending += 1;
             if self.progress_pending >= PROGRESS_STEP {
@@ -229,6 +256,7 @@ impl Stats {
             found: self.found,
             latencies,
             all_latency: all.as_ref().map(LatencySummary::of),
+            intervals: self.intervals.clone(),
         }
     }
 }
@@ -333,6 +361,10 @@ pub struct Report {
     pub latencies: Vec<(OpKind, LatencySummary)>,
     /// Latencies of all operation types together.
     pub all_latency: Option<LatencySummary>,
+    /// The time series (`--stats_interval_seconds`): one sample per
+    /// interval; empty when not sampled or when the benchmark ended
+    /// before the first interval did.
+    pub intervals: Vec<IntervalSample>,
 }
 
 impl Report {
@@ -384,6 +416,7 @@ mod tests {
             found: Some(864_322),
             latencies: Vec::new(),
             all_latency: None,
+            intervals: Vec::new(),
         };
         assert_eq!(
             r.line(),
