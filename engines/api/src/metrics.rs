@@ -35,10 +35,21 @@ pub struct EngineMetrics {
     pub compaction_bytes_read: u64,
     /// Bytes written by compactions and flushes.
     pub compaction_bytes_written: u64,
-    /// Time writers were delayed or stopped by write stalls, microseconds.
+    /// Time writers spent in write stalls, slowdowns and stops together,
+    /// microseconds (RocksDB's `stall_micros`; `stall%` is this over the
+    /// elapsed time). A stall still in progress counts up to now.
     pub stall_time_us: u64,
-    /// Number of writes that stalled.
+    /// Write stalls: slowdowns (a write delayed once, LevelDB's 1 ms sleep
+    /// when level 0 reaches its slowdown trigger) plus stops (a write
+    /// waiting for the background thread: the memtable is full while the
+    /// previous one is still being flushed, or level 0 reached its stop
+    /// trigger). One write delayed and then stopped counts twice.
     pub stalls: u64,
+    /// Of [`EngineMetrics::stalls`], the stops.
+    pub stall_stops: u64,
+    /// Of [`EngineMetrics::stall_time_us`], the time spent in stops,
+    /// microseconds.
+    pub stall_stop_time_us: u64,
     /// Total bytes of live table files now.
     pub live_table_bytes: u64,
 }
@@ -60,6 +71,18 @@ impl EngineMetrics {
         } else {
             self.tables_probed as f64 / self.gets as f64
         }
+    }
+
+    /// Of [`EngineMetrics::stalls`], the slowdowns (stalls that were not
+    /// stops).
+    pub fn stall_slowdowns(&self) -> u64 {
+        self.stalls.saturating_sub(self.stall_stops)
+    }
+
+    /// Of [`EngineMetrics::stall_time_us`], the time spent in slowdowns,
+    /// microseconds.
+    pub fn stall_slowdown_time_us(&self) -> u64 {
+        self.stall_time_us.saturating_sub(self.stall_stop_time_us)
     }
 
     /// The counters accumulated since `earlier` (gauges such as
@@ -89,6 +112,10 @@ impl EngineMetrics {
                 .saturating_sub(earlier.compaction_bytes_written),
             stall_time_us: self.stall_time_us.saturating_sub(earlier.stall_time_us),
             stalls: self.stalls.saturating_sub(earlier.stalls),
+            stall_stops: self.stall_stops.saturating_sub(earlier.stall_stops),
+            stall_stop_time_us: self
+                .stall_stop_time_us
+                .saturating_sub(earlier.stall_stop_time_us),
             live_table_bytes: self.live_table_bytes,
         }
     }
@@ -115,5 +142,37 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(d.user_bytes_written, 50);
+    }
+
+    #[test]
+    fn stalls_split_into_slowdowns_and_stops_and_subtract() {
+        let earlier = EngineMetrics {
+            stalls: 3,
+            stall_time_us: 5_000,
+            stall_stops: 1,
+            stall_stop_time_us: 2_000,
+            ..Default::default()
+        };
+        let now = EngineMetrics {
+            stalls: 10,
+            stall_time_us: 40_000,
+            stall_stops: 4,
+            stall_stop_time_us: 30_000,
+            ..Default::default()
+        };
+        assert_eq!(
+            (now.stall_slowdowns(), now.stall_slowdown_time_us()),
+            (6, 10_000)
+        );
+        let d = now.since(&earlier);
+        assert_eq!((d.stalls, d.stall_time_us), (7, 35_000));
+        assert_eq!((d.stall_stops, d.stall_stop_time_us), (3, 28_000));
+        assert_eq!(
+            (d.stall_slowdowns(), d.stall_slowdown_time_us()),
+            (4, 7_000)
+        );
+        // Counters never run backwards, but a reopened engine starts over:
+        // the difference saturates instead of wrapping.
+        assert_eq!(earlier.since(&now).stall_stop_time_us, 0);
     }
 }

@@ -76,37 +76,43 @@ impl LazyLeveledPolicy {
         u128::from(self.params.size_ratio_t.max(2))
     }
 
-    fn choose(&self, version: &Version, newest: &[Arc<FileEntry>]) -> Option<Choice> {
-        let n = newest.len();
+    /// The rule that fires over `n` runs, `bytes(i)` being the size of the
+    /// `i`-th newest, above a level 1 of `last_level` bytes.
+    fn choose(&self, n: usize, last_level: u64, bytes: impl Fn(usize) -> u64) -> Option<Choice> {
         if n == 0 {
             return None;
         }
         if n >= self.params.max_runs.max(2) {
             return Some(Choice::Level(n));
         }
+        let bytes = |i| u128::from(bytes(i));
         let t = self.ratio();
-        let last_level = u128::from(version.level_bytes(1));
+        let last_level = u128::from(last_level);
         // Rule 2: oldest runs of the level above the largest.
         let mut count = 0;
         let mut total = 0u128;
-        for run in newest.iter().rev() {
-            let bytes = u128::from(run_bytes(run));
-            if bytes * t * t < last_level {
+        for i in (0..n).rev() {
+            let run = bytes(i);
+            if run * t * t < last_level {
                 break;
             }
             count += 1;
-            total += bytes;
+            total += run;
         }
         if count > 0 && total * t >= last_level {
             return Some(Choice::Level(count));
         }
         // Rule 3: the newest tier.
-        let unit = u128::from(run_bytes(&newest[0]));
-        let tier = newest
-            .iter()
-            .take_while(|r| u128::from(run_bytes(r)) < unit.max(1) * t)
-            .count();
+        let unit = bytes(0);
+        let tier = (0..n).take_while(|&i| bytes(i) < unit.max(1) * t).count();
         (tier as u128 >= t).then_some(Choice::Tier(tier))
+    }
+
+    /// [`LazyLeveledPolicy::choose`] over `version`'s runs.
+    fn choose_in(&self, version: &Version) -> Option<Choice> {
+        let runs = &version.files[0];
+        let n = runs.len();
+        self.choose(n, version.level_bytes(1), |i| run_bytes(&runs[n - 1 - i]))
     }
 
     /// Merges the oldest `count` runs with the level-1 files they overlap
@@ -162,7 +168,7 @@ impl CompactionPolicy for LazyLeveledPolicy {
 
     fn pick(&self, shape: &TreeShape<'_>) -> Option<CompactionTask> {
         let newest = newest_first(shape.version);
-        match self.choose(shape.version, &newest)? {
+        match self.choose_in(shape.version)? {
             Choice::Tier(n) => Some(merge_newest_into_level0(&newest, n, TaskReason::Size)),
             Choice::Level(n) => self.merge_into_last_level(shape, n, TaskReason::Size),
         }
@@ -187,6 +193,43 @@ impl CompactionPolicy for LazyLeveledPolicy {
         0
     }
 
+    /// The bytes the next merge rewrites: for a tier, its runs; for a
+    /// merge into level 1, the oldest runs it takes plus the level-1
+    /// files overlapping their key range (a single run moved over an empty
+    /// range rewrites nothing: 0). 0 when no rule fires. Counted without
+    /// allocating: it is sampled while a benchmark runs.
+    fn pending_compaction_bytes(&self, shape: &TreeShape<'_>) -> u64 {
+        let version = shape.version;
+        let runs = &version.files[0];
+        match self.choose_in(version) {
+            None => 0,
+            Some(Choice::Tier(count)) => runs[runs.len() - count..]
+                .iter()
+                .map(|r| run_bytes(r))
+                .sum(),
+            Some(Choice::Level(count)) => {
+                let oldest = &runs[..count];
+                let (Some(smallest), Some(largest)) = (
+                    oldest.iter().map(|f| f.smallest_user_key()).min(),
+                    oldest.iter().map(|f| f.largest_user_key()).max(),
+                ) else {
+                    return 0;
+                };
+                let below: u64 = version.files[1]
+                    .iter()
+                    .filter(|f| {
+                        f.largest_user_key() >= smallest && f.smallest_user_key() <= largest
+                    })
+                    .map(|f| run_bytes(f))
+                    .sum();
+                if count == 1 && below == 0 {
+                    return 0;
+                }
+                oldest.iter().map(|r| run_bytes(r)).sum::<u64>() + below
+            }
+        }
+    }
+
     /// RocksDB's `level0_slowdown_writes_trigger` default.
     fn l0_slowdown_trigger(&self) -> usize {
         20
@@ -200,7 +243,7 @@ impl CompactionPolicy for LazyLeveledPolicy {
     fn score(&self, shape: &TreeShape<'_>) -> f64 {
         let newest = newest_first(shape.version);
         let ratio = newest.len() as f64 / self.params.max_runs.max(2) as f64;
-        if self.choose(shape.version, &newest).is_some() {
+        if self.choose_in(shape.version).is_some() {
             ratio.max(1.0)
         } else {
             ratio.min(0.99)
@@ -302,6 +345,32 @@ mod tests {
             .pick_manual(&shape(&v), 0, None, None)
             .expect("manual");
         assert_eq!(numbers(&task), vec![1, 50, 51]);
+    }
+
+    #[test]
+    fn pending_bytes_are_what_the_next_merge_rewrites() {
+        let p = policy();
+        // A first run moves into the empty level 1: nothing is rewritten.
+        assert_eq!(p.pending_compaction_bytes(&shape(&level0(&[100]))), 0);
+        // Three small runs wait for a fourth: no rule fires.
+        let mut v = level0(&[100, 100, 100]);
+        v.files[1] = vec![file(50, "a", "m", 1600), file(51, "n", "z", 1600)];
+        assert_eq!(p.pending_compaction_bytes(&shape(&v)), 0);
+        // A full tier: its four runs.
+        v.files[0].push(file(4, "a", "z", 100));
+        assert_eq!(p.pending_compaction_bytes(&shape(&v)), 400);
+        // Into level 1: the two oldest runs plus both level-1 files.
+        let mut v = level0(&[200, 200, 50]);
+        v.files[1] = vec![file(50, "a", "m", 800), file(51, "n", "z", 800)];
+        assert_eq!(p.pending_compaction_bytes(&shape(&v)), 2000);
+        let task = p.pick(&shape(&v)).expect("leveling");
+        assert_eq!(task.input_bytes(), 2000);
+        // Only the level-1 files the runs overlap count.
+        let mut v = Version::empty();
+        v.files[0] = vec![file(1, "a", "c", 300), file(2, "b", "d", 300)];
+        v.files[1] = vec![file(50, "a", "m", 400), file(51, "n", "z", 400)];
+        assert_eq!(p.pending_compaction_bytes(&shape(&v)), 1000);
+        assert_eq!(p.pick(&shape(&v)).expect("leveling").input_bytes(), 1000);
     }
 
     #[test]

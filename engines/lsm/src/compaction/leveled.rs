@@ -319,6 +319,42 @@ impl CompactionPolicy for LeveledPolicy {
         level
     }
 
+    /// RocksDB's estimate for leveled trees, over LevelDB's triggers:
+    /// - once level 0 has [`L0_COMPACTION_TRIGGER`] files, all of level 0
+    ///   and all of level 1 (level 0 merges into the whole of level 1, its
+    ///   files spanning the key space);
+    /// - for each level L from 1 down, holding its own bytes plus what the
+    ///   level above pushes into it: the excess over its target moves to
+    ///   L+1 and rewrites as much of L+1 again in proportion, so it costs
+    ///   `excess × (bytes(L+1) / bytes(L) + 1)` (nothing when L+1 is empty:
+    ///   files move down without a rewrite), and the excess is pushed into
+    ///   L+1.
+    ///
+    /// Seek-triggered compactions are not counted: they are not backlog.
+    fn pending_compaction_bytes(&self, shape: &TreeShape<'_>) -> u64 {
+        let version = shape.version;
+        let mut pending = 0f64;
+        let mut pushed_down = 0f64;
+        if version.num_files(0) >= L0_COMPACTION_TRIGGER {
+            pushed_down = version.level_bytes(0) as f64;
+            pending = pushed_down + version.level_bytes(1) as f64;
+        }
+        for level in 1..NUM_LEVELS - 1 {
+            let bytes = version.level_bytes(level) as f64 + pushed_down;
+            let target = max_bytes_for_level(shape.level_base_bytes, level);
+            pushed_down = 0.0;
+            if bytes > target {
+                let excess = bytes - target;
+                let next = version.level_bytes(level + 1) as f64;
+                if next > 0.0 {
+                    pending += excess * (next / bytes + 1.0);
+                }
+                pushed_down = excess;
+            }
+        }
+        pending as u64
+    }
+
     fn score(&self, shape: &TreeShape<'_>) -> f64 {
         self.best_level(shape.version, shape.level_base_bytes).1
     }
@@ -472,6 +508,33 @@ mod tests {
             LeveledPolicy.pick(&shape).expect("live candidate").reason,
             TaskReason::Seek
         );
+    }
+
+    #[test]
+    fn pending_bytes_follow_the_level_targets() {
+        // Targets: level 1 10 MiB, level 2 100 MiB (shape_with's base).
+        const MIB: u64 = 1 << 20;
+        let mut v = Version::empty();
+        let pending = |v: &Version| LeveledPolicy.pending_compaction_bytes(&shape_with(v, &[]));
+        assert_eq!(pending(&v), 0);
+        // Three level-0 files: under the trigger; level 1 within target.
+        v.files[0] = (1..=3).map(|n| file(n, "a", "z", MIB)).collect();
+        v.files[1] = vec![file(10, "a", "z", 8 * MIB)];
+        assert_eq!(pending(&v), 0);
+        // A fourth: level 0 (4 MiB) merges into level 1 (8 MiB): 12 MiB,
+        // and level 1 then holds 12 MiB, 2 over its target, with nothing
+        // under it: pushed down without a rewrite.
+        v.files[0].push(file(4, "a", "z", MIB));
+        assert_eq!(pending(&v), 12 * MIB);
+        // With 50 MiB in level 2 the 2 MiB excess rewrites 2 × (50/12 + 1).
+        v.files[2] = vec![file(20, "a", "z", 50 * MIB)];
+        let expected = 12.0 * MIB as f64 + 2.0 * MIB as f64 * (50.0 / 12.0 + 1.0);
+        assert_eq!(pending(&v), expected as u64);
+        // Level 0 under the trigger again: only level 1's own excess.
+        v.files[0].clear();
+        v.files[1] = vec![file(10, "a", "z", 15 * MIB)];
+        let expected = 5.0 * MIB as f64 * (50.0 / 15.0 + 1.0);
+        assert_eq!(pending(&v), expected as u64);
     }
 
     #[test]

@@ -130,6 +130,12 @@ pub trait CompactionPolicy: Send + Sync {
     /// keys) goes to.
     fn flush_level(&self, shape: &TreeShape<'_>, smallest: &[u8], largest: &[u8]) -> usize;
 
+    /// Bytes compactions must still rewrite to bring the tree within the
+    /// policy's targets (RocksDB's `estimate-pending-compaction-bytes`);
+    /// each policy documents its estimate. Pure and cheap: no allocation,
+    /// it is sampled every second while a benchmark runs.
+    fn pending_compaction_bytes(&self, shape: &TreeShape<'_>) -> u64;
+
     /// Level-0 file count at which each write is delayed by 1 ms.
     fn l0_slowdown_trigger(&self) -> usize {
         8

@@ -72,25 +72,26 @@ pub struct TieredPolicy {
 
 impl TieredPolicy {
     /// How many of the newest runs rule 1, 2 or 3 merges, or `None`.
-    fn choose(&self, newest: &[Arc<FileEntry>]) -> Option<usize> {
+    /// There are `n` runs; `bytes(i)` is the size of the `i`-th newest.
+    fn choose(&self, n: usize, bytes: impl Fn(usize) -> u64) -> Option<usize> {
         let p = &self.params;
-        let n = newest.len();
         if n < p.run_trigger.max(2) {
             return None;
         }
+        let bytes = |i| u128::from(bytes(i));
         let min_width = p.min_merge_width.max(2);
         let max_width = p.max_merge_width.max(min_width);
         // Rule 1: space amplification, all runs.
-        let oldest = run_bytes(&newest[n - 1]) as u128;
-        let newer: u128 = newest[..n - 1].iter().map(|r| run_bytes(r) as u128).sum();
+        let oldest = bytes(n - 1);
+        let newer: u128 = (0..n - 1).map(bytes).sum();
         if newer * 100 >= oldest * p.max_space_amp_percent as u128 {
             return Some(n);
         }
         // Rule 2: size ratio from the newest run.
-        let mut accumulated = run_bytes(&newest[0]) as u128;
+        let mut accumulated = bytes(0);
         let mut count = 1;
         while count < n && count < max_width {
-            let next = run_bytes(&newest[count]) as u128;
+            let next = bytes(count);
             if accumulated * (100 + p.size_ratio_percent as u128) < next * 100 {
                 break;
             }
@@ -104,6 +105,11 @@ impl TieredPolicy {
         let reduce = (n + 1 - p.run_trigger.max(2)).min(max_width);
         (reduce >= min_width).then_some(reduce)
     }
+
+    /// [`TieredPolicy::choose`] over the runs of a list newest first.
+    fn choose_newest(&self, newest: &[Arc<FileEntry>]) -> Option<usize> {
+        self.choose(newest.len(), |i| run_bytes(&newest[i]))
+    }
 }
 
 impl CompactionPolicy for TieredPolicy {
@@ -113,7 +119,7 @@ impl CompactionPolicy for TieredPolicy {
 
     fn pick(&self, shape: &TreeShape<'_>) -> Option<CompactionTask> {
         let newest = newest_first(shape.version);
-        let count = self.choose(&newest)?;
+        let count = self.choose_newest(&newest)?;
         Some(merge_newest_into_level0(&newest, count, TaskReason::Size))
     }
 
@@ -142,6 +148,17 @@ impl CompactionPolicy for TieredPolicy {
         0
     }
 
+    /// The bytes of the runs the next merge takes (the merge rule 1, 2 or
+    /// 3 would start now), 0 below the trigger. Counted without
+    /// allocating: it is sampled while a benchmark runs.
+    fn pending_compaction_bytes(&self, shape: &TreeShape<'_>) -> u64 {
+        let runs = &shape.version.files[0];
+        let n = runs.len();
+        let newest = |i: usize| run_bytes(&runs[n - 1 - i]);
+        self.choose(n, newest)
+            .map_or(0, |count| (0..count).map(newest).sum())
+    }
+
     /// RocksDB's `level0_slowdown_writes_trigger` default.
     fn l0_slowdown_trigger(&self) -> usize {
         20
@@ -155,7 +172,7 @@ impl CompactionPolicy for TieredPolicy {
     fn score(&self, shape: &TreeShape<'_>) -> f64 {
         let newest = newest_first(shape.version);
         let ratio = newest.len() as f64 / self.params.run_trigger.max(2) as f64;
-        if self.choose(&newest).is_some() {
+        if self.choose_newest(&newest).is_some() {
             ratio.max(1.0)
         } else {
             ratio.min(0.99)
@@ -251,6 +268,28 @@ mod tests {
         let v = level0(&[1_000_000, 100_000, 10_000, 1000, 100, 10]);
         let task = policy().pick(&shape(&v)).expect("run count");
         assert_eq!(numbers(&task), vec![4, 5, 6]);
+    }
+
+    #[test]
+    fn pending_bytes_are_the_runs_of_the_next_merge() {
+        let p = policy();
+        // Below the trigger: nothing waits.
+        assert_eq!(
+            p.pending_compaction_bytes(&shape(&level0(&[100, 100, 100]))),
+            0
+        );
+        // Size ratio takes the four newest runs of 100 (not the big one).
+        let v = level0(&[10_000, 100, 100, 100, 100]);
+        assert_eq!(p.pending_compaction_bytes(&shape(&v)), 400);
+        // Space amplification takes everything.
+        let v = level0(&[100, 100, 100, 100]);
+        assert_eq!(p.pending_compaction_bytes(&shape(&v)), 400);
+        // Run count: the newest three of six growing runs.
+        let v = level0(&[1_000_000, 100_000, 10_000, 1000, 100, 10]);
+        assert_eq!(p.pending_compaction_bytes(&shape(&v)), 1110);
+        // It agrees with what pick would merge.
+        let task = p.pick(&shape(&v)).expect("run count");
+        assert_eq!(task.input_bytes(), p.pending_compaction_bytes(&shape(&v)));
     }
 
     #[test]

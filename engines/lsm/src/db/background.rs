@@ -59,7 +59,7 @@ pub(crate) fn run(inner: &Arc<DbInner>) {
     }
 }
 
-fn shape<'a>(
+pub(super) fn shape<'a>(
     inner: &DbInner,
     st: &'a DbState,
     version: &'a crate::version::Version,
@@ -74,8 +74,16 @@ fn shape<'a>(
 }
 
 fn has_work(inner: &DbInner, st: &DbState) -> bool {
+    #[cfg(test)]
+    if inner.hold.flushes.load(Ordering::Acquire) {
+        return false;
+    }
     if st.imm.is_some() || st.manual.as_ref().is_some_and(|m| !m.done) {
         return true;
+    }
+    #[cfg(test)]
+    if inner.hold.compactions.load(Ordering::Acquire) {
+        return false;
     }
     let version = st.versions.current();
     inner.policy.pick(&shape(inner, st, &version)).is_some()

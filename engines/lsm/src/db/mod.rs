@@ -3,13 +3,14 @@
 //! - [`write`]: group commit: concurrent writers queue behind one leader,
 //!   who appends their batches to the WAL as one record, syncs once if any
 //!   asked, and applies them to the memtable; memtable switches and write
-//!   stalls (slowdown at 8 level-0 files, stop at 12).
+//!   stalls (slowdown at 8 level-0 files, stop at 12, for `leveled`; 20
+//!   and 36 for the policies keeping runs in level 0), counted and timed.
 //! - [`read`]: point lookups (memtable, immutable memtable, tables) and
 //!   cursors.
 //! - [`background`]: the one background thread: flushes and compactions.
 //! - [`recovery`]: open: `LOCK`, `CURRENT` → MANIFEST, then every WAL newer
 //!   than the log number.
-//! - [`properties`]: `leveldb.*` properties and metrics.
+//! - [`properties`]: `leveldb.*` properties, metrics and the tree's state.
 
 mod background;
 mod properties;
@@ -22,6 +23,8 @@ mod write;
 mod tests;
 #[cfg(test)]
 mod tests_faults;
+#[cfg(test)]
+mod tests_stalls;
 
 use crate::compaction::CompactionPolicy;
 use crate::options::DbOptions;
@@ -34,8 +37,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use strata_api::{
-    Engine, EngineMetrics, FileLock, KvIterator, ReadOptions, Result, Snapshot, WriteBatch,
-    WriteOptions,
+    Engine, EngineMetrics, EngineState, FileLock, KvIterator, ReadOptions, Result, Snapshot,
+    WriteBatch, WriteOptions,
 };
 
 pub use recovery::destroy_db;
@@ -62,9 +65,26 @@ pub(crate) struct DbInner {
     pub(crate) has_imm: AtomicBool,
     pub(crate) shutting_down: AtomicBool,
     pub(crate) counters: Counters,
+    /// Tests hold background work back with it, to build a tree shape or
+    /// force a stall deterministically.
+    #[cfg(test)]
+    pub(crate) hold: HoldBackground,
     pub(crate) _lock: FileLock,
     /// Opened with [`Db::open_read_only`]: writes and compactions refused.
     pub(crate) read_only: bool,
+}
+
+/// Test hook: background work the background thread must not start (work
+/// already started finishes). Set before the work is queued; after
+/// clearing, call `maybe_schedule`.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct HoldBackground {
+    /// No flush starts: a full memtable stops writers.
+    pub(crate) flushes: AtomicBool,
+    /// No compaction chosen by the policy starts (flushes go on): level 0
+    /// grows.
+    pub(crate) compactions: AtomicBool,
 }
 
 /// strata's LSM database. Open with [`Db::open`]; closes (waiting for the
@@ -204,6 +224,10 @@ impl Engine for Db {
 
     fn metrics(&self) -> EngineMetrics {
         self.inner.metrics()
+    }
+
+    fn state(&self) -> EngineState {
+        self.inner.state()
     }
 
     fn wait_for_background(&self) -> Result<()> {

@@ -1,10 +1,10 @@
-//! `leveldb.*` properties and `EngineMetrics`.
+//! `leveldb.*` properties, `EngineMetrics` and `EngineState`.
 
 use super::DbInner;
 use crate::version::edit::NUM_LEVELS;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
-use strata_api::EngineMetrics;
+use strata_api::{EngineMetrics, EngineState};
 
 impl DbInner {
     /// See `Engine::property`.
@@ -54,11 +54,14 @@ impl DbInner {
 
     /// See `Engine::metrics`.
     pub(crate) fn metrics(&self) -> EngineMetrics {
-        let (live, manifest_bytes) = {
+        let (live, manifest_bytes, stalls, stops, (slowdown_us, stop_us)) = {
             let st = self.state.lock();
             (
                 st.versions.current().total_bytes(),
                 st.versions.manifest_bytes_written,
+                st.stalls.slowdowns + st.stalls.stops,
+                st.stalls.stops,
+                st.stalls.time_us_now(),
             )
         };
         let c = &self.counters;
@@ -77,9 +80,69 @@ impl DbInner {
             compaction_time_us: get(&c.compaction_time_us),
             compaction_bytes_read: get(&c.compaction_bytes_read),
             compaction_bytes_written: get(&c.compaction_bytes_written),
-            stall_time_us: get(&c.stall_time_us),
-            stalls: get(&c.stalls),
+            stall_time_us: slowdown_us + stop_us,
+            stalls,
+            stall_stops: stops,
+            stall_stop_time_us: stop_us,
             live_table_bytes: live,
+        }
+    }
+}
+
+impl DbInner {
+    /// See `Engine::state`. Holds the state lock for a few reads: no I/O,
+    /// no allocation but the returned list.
+    ///
+    /// - `level0_files`: files in level 0 (for `tiered` and `lazy_leveled`,
+    ///   each is one sorted run).
+    /// - `level_bytes`: under `leveled`, the bytes of every level, level 0
+    ///   first (always [`NUM_LEVELS`] entries). Under the policies that keep
+    ///   sorted runs in level 0 (`tiered`, `lazy_leveled`), one entry per
+    ///   sorted run, newest first: each level-0 file, then each non-empty
+    ///   deeper level as one run (`lazy_leveled`'s level 1; `tiered` never
+    ///   has one).
+    /// - `memtable_bytes`: memory held by the mutable memtable and the
+    ///   immutable one waiting for its flush (arena and node overhead
+    ///   included, as `write_buffer_size` counts it).
+    /// - `pending_compaction_bytes`: the policy's estimate
+    ///   (`CompactionPolicy::pending_compaction_bytes`).
+    /// - `compactions_running`: 1 while the one background thread runs a
+    ///   flush or a compaction step, else 0.
+    pub(crate) fn state(&self) -> EngineState {
+        let st = self.state.lock();
+        let version = st.versions.current();
+        let level_bytes = if self.options.compaction.keeps_runs_in_level0() {
+            let mut runs = Vec::with_capacity(version.num_files(0) + NUM_LEVELS - 1);
+            runs.extend(
+                version.files[0]
+                    .iter()
+                    .rev()
+                    .map(|f| f.meta.file_size_bytes),
+            );
+            runs.extend(
+                (1..NUM_LEVELS)
+                    .map(|level| version.level_bytes(level))
+                    .filter(|&bytes| bytes > 0),
+            );
+            runs
+        } else {
+            (0..NUM_LEVELS)
+                .map(|level| version.level_bytes(level))
+                .collect()
+        };
+        let memtable_bytes = st.mem.approximate_memory_usage()
+            + st.imm
+                .as_ref()
+                .map_or(0, |imm| imm.approximate_memory_usage());
+        let pending = self
+            .policy
+            .pending_compaction_bytes(&super::background::shape(self, &st, &version));
+        EngineState {
+            level0_files: Some(version.num_files(0) as u64),
+            level_bytes,
+            memtable_bytes: Some(memtable_bytes as u64),
+            pending_compaction_bytes: Some(pending),
+            compactions_running: Some(u64::from(st.bg_running)),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Opening a database: `LOCK`, `CURRENT` → MANIFEST, WAL replay; and
 //! destroying one.
 
-use super::state::{Counters, DbState, LevelStats};
+use super::state::{Counters, DbState, LevelStats, StallStats};
 use super::DbInner;
 use crate::compaction::executor::{flush_memtable, ExecContext};
 use crate::format::filename::{
@@ -173,6 +173,7 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
             completed_groups: 0,
             failed_from_group: None,
             leader_buf: WriteBatch::new(),
+            stalls: StallStats::default(),
         }),
         bg_cv: Condvar::new(),
         done_cv: Condvar::new(),
@@ -181,6 +182,8 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
         has_imm: AtomicBool::new(false),
         shutting_down: AtomicBool::new(false),
         counters: Counters::default(),
+        #[cfg(test)]
+        hold: super::HoldBackground::default(),
         _lock: lock,
         read_only,
         options,

@@ -7,6 +7,7 @@ use crate::wal::writer::LogWriter;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Instant;
 use strata_api::{Error, WriteBatch};
 
 /// Per-level compaction statistics (LevelDB's `CompactionStats`).
@@ -58,6 +59,68 @@ pub(crate) struct DbState {
     pub(crate) failed_from_group: Option<(u64, Error)>,
     /// The leader's reused buffer.
     pub(crate) leader_buf: WriteBatch,
+    /// Write stalls so far (only the write leader stalls, with this lock
+    /// held around the bookkeeping).
+    pub(crate) stalls: StallStats,
+}
+
+/// Why a writer is stalled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StallKind {
+    /// Delayed once by 1 ms: level 0 reached the slowdown trigger.
+    Slowdown,
+    /// Waiting for the background thread: the memtable is full while the
+    /// previous one is unflushed, or level 0 reached the stop trigger.
+    Stop,
+}
+
+/// Write-stall counters. Kept under the state mutex (not atomics) so that
+/// a stall in progress is counted consistently with the finished ones.
+#[derive(Debug, Default)]
+pub(crate) struct StallStats {
+    pub(crate) slowdowns: u64,
+    pub(crate) slowdown_time_us: u64,
+    pub(crate) stops: u64,
+    pub(crate) stop_time_us: u64,
+    /// The stall in progress: when it began and why.
+    pub(crate) current: Option<(Instant, StallKind)>,
+}
+
+impl StallStats {
+    /// Counts a stall beginning now.
+    pub(crate) fn begin(&mut self, kind: StallKind) {
+        debug_assert!(self.current.is_none(), "stalls do not nest");
+        match kind {
+            StallKind::Slowdown => self.slowdowns += 1,
+            StallKind::Stop => self.stops += 1,
+        }
+        self.current = Some((Instant::now(), kind));
+    }
+
+    /// Adds the time of the stall in progress, if any, and ends it.
+    pub(crate) fn end(&mut self) {
+        if let Some((start, kind)) = self.current.take() {
+            let us = start.elapsed().as_micros() as u64;
+            match kind {
+                StallKind::Slowdown => self.slowdown_time_us += us,
+                StallKind::Stop => self.stop_time_us += us,
+            }
+        }
+    }
+
+    /// (slowdown, stop) time so far, microseconds, the stall in progress
+    /// included up to now.
+    pub(crate) fn time_us_now(&self) -> (u64, u64) {
+        let (mut slow, mut stop) = (self.slowdown_time_us, self.stop_time_us);
+        if let Some((start, kind)) = self.current {
+            let us = start.elapsed().as_micros() as u64;
+            match kind {
+                StallKind::Slowdown => slow += us,
+                StallKind::Stop => stop += us,
+            }
+        }
+        (slow, stop)
+    }
 }
 
 /// Counters behind `EngineMetrics`, updated without the mutex.
@@ -73,6 +136,4 @@ pub(crate) struct Counters {
     pub(crate) compaction_time_us: AtomicU64,
     pub(crate) compaction_bytes_read: AtomicU64,
     pub(crate) compaction_bytes_written: AtomicU64,
-    pub(crate) stall_time_us: AtomicU64,
-    pub(crate) stalls: AtomicU64,
 }

@@ -1,14 +1,14 @@
 //! The write path: group commit, WAL append, memtable insert, memtable
 //! switches and write stalls.
 
-use super::state::DbState;
+use super::state::{DbState, StallKind};
 use super::DbInner;
 use crate::format::filename::log_file_name;
 use crate::format::internal_key::{ValueType, MAX_SEQUENCE_NUMBER};
 use crate::wal::writer::LogWriter;
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use strata_api::{BatchOp, Error, Result, WriteBatch, WriteOptions};
 
 /// Largest group a leader writes as one WAL record (LevelDB: 1 MiB).
@@ -222,50 +222,76 @@ impl DbInner {
 
     /// LevelDB's `MakeRoomForWrite`: delays or stops the writer while
     /// level 0 is too deep, switches the memtable when it is full.
+    ///
+    /// Write stalls are counted here, the one place a writer waits for
+    /// the background thread (only the write leader gets here; writers
+    /// queued behind it wait inside its stall and are not counted again):
+    /// - a slowdown: level 0 has at least the policy's slowdown trigger of
+    ///   files, and the write sleeps 1 ms, once;
+    /// - a stop: the memtable is full and either the previous one is not
+    ///   flushed yet or level 0 has at least the stop trigger of files;
+    ///   one stop lasts from the first wait until the writer may go on,
+    ///   however many times it is woken in between.
+    ///
+    /// A `force`d switch (`flush`, `compact_range`) is not a write and
+    /// its waits are not counted.
     pub(crate) fn make_room_for_write(
         &self,
         st: &mut MutexGuard<'_, DbState>,
         mut force: bool,
     ) -> Result<()> {
+        let counted = !force;
         let mut allow_delay = !force;
-        loop {
+        let mut stopped = false;
+        let outcome = loop {
             if let Some(e) = &st.bg_error {
-                return Err(e.clone());
+                break Err(e.clone());
             }
             let l0_files = st.versions.current().num_files(0);
+            let full = force
+                || !(st.mem.is_empty()
+                    || st.mem.approximate_memory_usage() <= self.options.write_buffer_size);
+            let must_wait = full && (st.imm.is_some() || l0_files >= self.policy.l0_stop_trigger());
+            if stopped && !must_wait {
+                st.stalls.end();
+                stopped = false;
+            }
             if allow_delay && l0_files >= self.policy.l0_slowdown_trigger() {
                 // Spread the delay over many writes instead of one long stop.
-                let start = Instant::now();
+                // (Reached while stopped only if level 0 deepened during
+                // the stop: the sleep is then part of the stop.)
+                if !stopped {
+                    st.stalls.begin(StallKind::Slowdown);
+                }
                 MutexGuard::unlocked(st, || std::thread::sleep(Duration::from_millis(1)));
-                self.note_stall(start);
+                if !stopped {
+                    st.stalls.end();
+                }
                 allow_delay = false;
-            } else if !force
-                && (st.mem.is_empty()
-                    || st.mem.approximate_memory_usage() <= self.options.write_buffer_size)
-            {
+            } else if !full {
                 // An empty memtable always takes the write: a memtable whose
                 // fixed overhead exceeds a tiny write buffer must not be
                 // switched (and flushed empty) forever.
-                return Ok(());
-            } else if st.imm.is_some() || l0_files >= self.policy.l0_stop_trigger() {
+                break Ok(());
+            } else if must_wait {
                 // The previous memtable is still being flushed, or level 0
                 // is too deep: wait for the background thread.
-                let start = Instant::now();
+                if counted && !stopped {
+                    st.stalls.begin(StallKind::Stop);
+                    stopped = true;
+                }
                 self.maybe_schedule();
                 self.done_cv.wait(st);
-                self.note_stall(start);
+            } else if let Err(e) = self.switch_memtable(st) {
+                break Err(e);
             } else {
-                self.switch_memtable(st)?;
                 force = false;
             }
+        };
+        if stopped {
+            st.stalls.end();
         }
-    }
-
-    fn note_stall(&self, start: Instant) {
-        self.counters.stalls.fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .stall_time_us
-            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        outcome
     }
 
     /// Starts a new WAL and memtable; the old memtable becomes immutable.
