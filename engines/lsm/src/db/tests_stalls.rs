@@ -103,7 +103,7 @@ fn state_matches_properties(db: &Db, compaction: CompactionKind, what: &str) -> 
     assert_eq!(state.level0_files, Some(levels[0].len() as u64), "{what}");
     let expected: Vec<u64> = if compaction.keeps_runs_in_level0() {
         let mut runs = levels[0].clone();
-        runs.sort_by(|a, b| b.0.cmp(&a.0));
+        runs.sort_by_key(|&(number, _)| std::cmp::Reverse(number));
         let mut bytes: Vec<u64> = runs.iter().map(|&(_, size)| size).collect();
         bytes.extend(
             levels[1..]
