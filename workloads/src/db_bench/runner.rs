@@ -9,7 +9,7 @@ use crate::db_bench::suite::Benchmark;
 use crate::db_bench::values::ValueGenerator;
 use crate::measure::interval::{self, IntervalProbe, SamplerStop};
 use crate::measure::EngineHost;
-use crate::measure::Stats;
+use crate::measure::{CpuTime, Stats};
 use indicatif::ProgressBar;
 use parking_lot::{Condvar, Mutex};
 use std::panic::AssertUnwindSafe;
@@ -166,7 +166,7 @@ pub(crate) fn run_threads(
         ctx.db.lock().clone()
     };
     let stop = SamplerStop::new();
-    let (results, intervals) = std::thread::scope(|scope| {
+    let (results, intervals, cpu) = std::thread::scope(|scope| {
         let handles: Vec<_> = seed_counters
             .iter()
             .enumerate()
@@ -200,6 +200,7 @@ pub(crate) fn run_threads(
                 })
             })
             .collect();
+        let cpu_before = CpuTime::now();
         ctx.shared.open_gate();
         let start = Instant::now();
         let sampler = interval.map(|every| {
@@ -207,6 +208,7 @@ pub(crate) fn run_threads(
             scope.spawn(move || interval::sample(every, start, probes, engine, stop))
         });
         ctx.shared.wait_for_all_done();
+        let cpu = CpuTime::now().since(cpu_before);
         stop.stop();
         let intervals = sampler.and_then(|h| h.join().ok()).unwrap_or_default();
         let results: Vec<Result<Stats>> = handles
@@ -216,7 +218,7 @@ pub(crate) fn run_threads(
                     .unwrap_or_else(|_| Err(Error::Unavailable("benchmark thread panicked".into())))
             })
             .collect();
-        (results, intervals)
+        (results, intervals, cpu)
     });
     let mut merged: Option<Stats> = None;
     for result in results {
@@ -228,6 +230,7 @@ pub(crate) fn run_threads(
     }
     let mut merged = merged
         .ok_or_else(|| Error::InvalidArgument("a benchmark needs at least one thread".into()))?;
+    merged.set_cpu(cpu);
     // A benchmark that ended within its first interval has no series.
     if intervals.len() >= 2 {
         merged.set_intervals(intervals);

@@ -10,7 +10,7 @@
 use super::config::FsWorkloadConfig;
 use super::model::{Clock, TreeModel};
 use super::FsBenchmark;
-use crate::measure::Stats;
+use crate::measure::{CpuTime, Stats};
 use crate::measure::{EngineHost, Report, RunError};
 use crate::ycsb::generator::stream;
 use rand::RngCore;
@@ -224,9 +224,11 @@ impl<'a> FsRun<'a> {
     ) -> Result<FsResult, RunError> {
         let before = self.engine.metrics();
         let mut s = Stats::new(latencies, None);
+        let cpu_before = CpuTime::now();
         s.start();
         body(self, &mut s, rng)?;
         s.stop();
+        s.set_cpu(CpuTime::now().since(cpu_before));
         let metrics = self.engine.metrics().since(&before);
         let store = stats(self.engine.as_ref()).map_err(|e| fs_error(name, e))?;
         Ok(FsResult {

@@ -3,11 +3,13 @@
 //! [`stats`] (per-operation timing, db_bench's report line, latency
 //! percentiles from an HDR histogram).
 
+pub mod cpu;
 mod error;
 mod host;
 pub mod interval;
 pub mod stats;
 
+pub use cpu::CpuTime;
 pub use error::RunError;
 pub use host::EngineHost;
 pub use interval::{IntervalProbe, IntervalSample};

@@ -2,6 +2,7 @@
 //! time, latency histograms per operation type; merged across threads into
 //! one [`Report`] with `db_bench`'s formulas and line.
 
+use super::cpu::CpuTime;
 use super::interval::{IntervalProbe, IntervalSample};
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
@@ -78,6 +79,7 @@ pub struct Stats {
     progress_pending: u64,
     probe: Option<Arc<IntervalProbe>>,
     intervals: Vec<IntervalSample>,
+    cpu: Option<CpuTime>,
 }
 
 impl Stats {
@@ -99,7 +101,14 @@ impl Stats {
             progress_pending: 0,
             probe: None,
             intervals: Vec::new(),
+            cpu: None,
         }
+    }
+
+    /// Attaches the process's CPU time over the benchmark (all threads,
+    /// background ones included) to these (merged) stats.
+    pub fn set_cpu(&mut self, cpu: CpuTime) {
+        self.cpu = Some(cpu);
     }
 
     /// Attaches the benchmark's time series (the sampler's output) to
@@ -257,6 +266,7 @@ impl Stats {
             latencies,
             all_latency: all.as_ref().map(LatencySummary::of),
             intervals: self.intervals.clone(),
+            cpu: self.cpu,
         }
     }
 }
@@ -365,6 +375,9 @@ pub struct Report {
     /// interval; empty when not sampled or when the benchmark ended
     /// before the first interval did.
     pub intervals: Vec<IntervalSample>,
+    /// The process's CPU time during the benchmark (every thread,
+    /// background work included); `None` where not measured.
+    pub cpu: Option<CpuTime>,
 }
 
 impl Report {
@@ -417,6 +430,7 @@ mod tests {
             latencies: Vec::new(),
             all_latency: None,
             intervals: Vec::new(),
+            cpu: None,
         };
         assert_eq!(
             r.line(),

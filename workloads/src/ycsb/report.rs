@@ -3,7 +3,7 @@
 //! `db_bench`-style line.
 
 use super::workload::OpType;
-use crate::measure::LatencySummary;
+use crate::measure::{CpuTime, LatencySummary};
 use hdrhistogram::Histogram;
 use std::fmt::Write as _;
 
@@ -86,6 +86,9 @@ pub struct YcsbReport {
     pub latencies: Vec<(OpType, LatencySummary)>,
     /// Latencies of all operations together.
     pub all_latency: Option<LatencySummary>,
+    /// The process's CPU time during the run phase (every thread,
+    /// background work included).
+    pub cpu: Option<CpuTime>,
 }
 
 impl YcsbReport {

@@ -7,7 +7,7 @@ use super::generator::{stream, OpGenerator, Operation};
 use super::record::{fill_record, key_of, FIELD_BYTES, RECORD_BYTES};
 use super::report::{Latencies, YcsbReport};
 use super::workload::{OpType, Workload};
-use crate::measure::{EngineHost, RunError};
+use crate::measure::{CpuTime, EngineHost, RunError};
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::io::Write;
@@ -146,6 +146,7 @@ pub fn run_workload(
     let mut generator = OpGenerator::new(workload, config, stream(config.seed, base));
     let mut latencies = Latencies::default();
     let before = engine.metrics();
+    let cpu_before = CpuTime::now();
     let start = Instant::now();
     for _ in 0..config.operations {
         let operation = generator.next_op();
@@ -155,6 +156,7 @@ pub fn run_workload(
         latencies.record(operation.op, nanos);
     }
     let elapsed_s = start.elapsed().as_secs_f64();
+    let cpu = CpuTime::now().since(cpu_before);
     let metrics = engine.metrics().since(&before);
     let (per_type, all) = latencies.summaries();
     let mut counts = [0u64; 5];
@@ -174,6 +176,7 @@ pub fn run_workload(
         logical_bytes: exec.logical_bytes,
         latencies: per_type,
         all_latency: all,
+        cpu: Some(cpu),
     };
     drop(exec);
     drop(engine);
