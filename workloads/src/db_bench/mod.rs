@@ -10,6 +10,7 @@ pub mod codecs;
 pub mod config;
 pub mod header;
 pub mod keys;
+pub mod live;
 mod misc;
 pub mod random;
 mod reads;
@@ -22,7 +23,7 @@ mod writes;
 use crate::measure::{stats, EngineHost, Report, RunError};
 pub use config::{Config, ConfigError};
 pub use random::{KeyRng, LevelDbRandom, RngKind};
-pub use session::Session;
+pub use session::{Boundary, Session};
 pub use suite::{parse_list, seed_schedule, BenchPlan, Benchmark, UnknownBenchmark};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -46,9 +47,11 @@ pub struct BenchResult {
     pub metrics: Option<EngineMetrics>,
     /// Database size on disk after the benchmark.
     pub db_size_bytes: u64,
-    /// Key + value bytes of every live pair after the benchmark, measured
-    /// by an untimed full scan after benchmarks that change the data
-    /// (`None` after the others).
+    /// Key + value bytes of every live pair after the benchmark, after
+    /// benchmarks that change the data (`None` after the others, and when
+    /// unknown). Worked out from the keys the list writes
+    /// ([`live::live_bytes_after`]), never by reading the database: nothing
+    /// touches the engine between two benchmarks.
     pub logical_bytes: Option<u64>,
 }
 
@@ -60,22 +63,6 @@ impl BenchResult {
             .filter(|&l| l > 0)
             .map(|l| self.db_size_bytes as f64 / l as f64)
     }
-}
-
-/// Key + value bytes of every live pair in `engine` (a full scan).
-fn logical_bytes(engine: &dyn Engine) -> strata_api::Result<u64> {
-    let mut it = engine.iter(&strata_api::ReadOptions {
-        fill_cache: false,
-        ..strata_api::ReadOptions::default()
-    })?;
-    let mut total = 0u64;
-    it.seek_to_first();
-    while it.valid() {
-        total += (it.key().len() + it.value().len()) as u64;
-        it.next();
-    }
-    it.status()?;
-    Ok(total)
 }
 
 fn engine_error(benchmark: &str) -> impl FnOnce(strata_api::Error) -> RunError + '_ {
@@ -147,7 +134,9 @@ impl Suite {
     }
 
     /// One benchmark of the list: measured on `db` (opened by `host`),
-    /// its lines written to `out`.
+    /// its lines written to `out`, its own work (threads or property
+    /// print) between `observe(Begin)` and `observe(End)`. The result's
+    /// `logical_bytes` is left for the session to fill in.
     fn run_at(
         &self,
         position: usize,
@@ -155,6 +144,7 @@ impl Suite {
         db: &Mutex<Option<Arc<dyn Engine>>>,
         host: &Mutex<&mut dyn EngineHost>,
         out: &mut dyn Write,
+        observe: &mut dyn FnMut(Boundary),
     ) -> Result<Option<BenchResult>, RunError> {
         let benchmark = self.benchmarks[position];
         let plan = BenchPlan::new(benchmark, &self.config);
@@ -172,16 +162,19 @@ impl Suite {
         let before = current.as_ref().map(|e| e.metrics());
         let report = match benchmark.prints_property() {
             Some(property) => {
-                let text = current
-                    .as_ref()
-                    .and_then(|e| e.property(property))
-                    .unwrap_or_else(|| "(failed)".to_string());
+                observe(Boundary::Begin(position));
+                let text = current.as_ref().and_then(|e| e.property(property));
+                observe(Boundary::End(position));
+                let text = text.unwrap_or_else(|| "(failed)".to_string());
                 write!(out, "\n{text}\n")?;
                 stats::Stats::new(false, None).report(name)
             }
             None => {
                 drop(current);
-                let report = self.run_one(&plan, seeds, db, host)?;
+                observe(Boundary::Begin(position));
+                let report = self.run_one(&plan, seeds, db, host);
+                observe(Boundary::End(position));
+                let report = report?;
                 writeln!(out, "{}", report.line())?;
                 if self.config.histogram {
                     writeln!(out, "{}", report.histogram_text())?;
@@ -195,12 +188,6 @@ impl Suite {
             (Some(b), Some(a)) if benchmark != Benchmark::Open => Some(a.metrics().since(b)),
             _ => None,
         };
-        let logical_bytes = match (&after, benchmark.changes_data()) {
-            (Some(engine), true) => {
-                Some(logical_bytes(engine.as_ref()).map_err(engine_error(name))?)
-            }
-            _ => None,
-        };
         drop(after);
         let db_size_bytes = host.lock().db_size_bytes();
         Ok(Some(BenchResult {
@@ -209,7 +196,7 @@ impl Suite {
             report,
             metrics,
             db_size_bytes,
-            logical_bytes,
+            logical_bytes: None,
         }))
     }
 

@@ -119,8 +119,8 @@ impl Benchmark {
     }
 
     /// True for benchmarks that change what the database holds or how it
-    /// is laid out: after them the suite measures the logical size (for
-    /// space amplification).
+    /// is laid out: their results carry the live bytes (for space
+    /// amplification).
     pub fn changes_data(self) -> bool {
         self.fresh_db()
             || matches!(

@@ -60,6 +60,28 @@ impl Codecs for CountingCodecs {
     }
 }
 
+impl Store {
+    /// Key + value bytes of every pair, by a full scan through the
+    /// `Engine` interface (the test's own check, after a run).
+    pub fn scan_live_bytes(self: &Arc<Self>) -> u64 {
+        let engine = MapEngine {
+            store: Arc::clone(self),
+            user_bytes_written: AtomicU64::new(0),
+            gets: AtomicU64::new(0),
+        };
+        let mut it = engine
+            .iter(&ReadOptions::default())
+            .expect("the map's iterator cannot fail");
+        let mut total = 0u64;
+        it.seek_to_first();
+        while it.valid() {
+            total += (it.key().len() + it.value().len()) as u64;
+            it.next();
+        }
+        total
+    }
+}
+
 /// A handle on the store.
 pub struct MapEngine {
     store: Arc<Store>,
