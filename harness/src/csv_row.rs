@@ -124,6 +124,78 @@ pub struct ResultRow {
     /// sharded); a shard runs the cells with `cell % N == I`.
     #[serde(default)]
     pub shard: String,
+    /// User-mode CPU seconds of the whole process during the benchmark's
+    /// timed section (every thread: the benchmark's and the engine's
+    /// background ones); empty where not measured.
+    #[serde(default)]
+    pub cpu_user_s: Option<f64>,
+    /// Kernel-mode CPU seconds of the process during the timed section.
+    #[serde(default)]
+    pub cpu_system_s: Option<f64>,
+    /// Write stalls (slowdowns and stops) during the benchmark; empty for
+    /// engines that do not expose them (the wrapped peers).
+    #[serde(default)]
+    pub stall_count: Option<u64>,
+    /// Microseconds writers spent stalled during the benchmark (summed
+    /// over writers).
+    #[serde(default)]
+    pub stall_us: Option<u64>,
+    /// stall_us / elapsed_us × 100 (RocksDB's `stall%`; above 100 when
+    /// several writers stall at once).
+    #[serde(default)]
+    pub stall_percent: Option<f64>,
+}
+
+/// One interval of one benchmark's time series
+/// (`results/<run-id>.intervals.csv`, `--stats_interval_seconds`). Other
+/// tools read these columns by name; add columns at the end.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntervalRow {
+    /// The run (the results CSV's `run_id`).
+    pub run_id: String,
+    /// The engine spec, canonical form.
+    pub engine_spec: String,
+    /// The benchmark.
+    pub benchmark: String,
+    /// Repetition, 0-based.
+    pub repetition: u32,
+    /// The plan cell (the results CSV's `cell`).
+    pub cell: u64,
+    /// Position of the benchmark in the list, 0-based (names repeat).
+    pub position: u64,
+    /// The interval's index within the benchmark, 0-based.
+    pub interval: u32,
+    /// Seconds since the benchmark's threads started, at the interval's
+    /// start.
+    pub start_s: f64,
+    /// Seconds since the start, at its end.
+    pub end_s: f64,
+    /// Operations finished in the interval (all threads).
+    pub ops: u64,
+    /// Operations per second in the interval.
+    pub ops_per_s: f64,
+    /// Median latency in the interval, µs (empty without `--histogram=1`).
+    pub latency_us_p50: Option<f64>,
+    /// 99th percentile latency in the interval, µs.
+    pub latency_us_p99: Option<f64>,
+    /// Largest latency in the interval, µs.
+    pub latency_us_max: Option<f64>,
+    /// Level-0 files (sorted runs for tiered) at the interval's end; empty
+    /// when unknown and for the last, short interval (the benchmark had
+    /// ended: the engine is not touched between benchmarks).
+    pub level0_files: Option<u64>,
+    /// Bytes per level (or per sorted run), level 0 first, `;`-separated.
+    pub level_bytes: String,
+    /// Bytes in the memtables.
+    pub memtable_bytes: Option<u64>,
+    /// Bytes compactions must still rewrite.
+    pub pending_compaction_bytes: Option<u64>,
+    /// Flushes and compactions running at the interval's end.
+    pub compactions_running: Option<u64>,
+    /// Write stalls since the benchmark started, at the interval's end.
+    pub stall_count: Option<u64>,
+    /// Microseconds stalled since the benchmark started, at the end.
+    pub stall_us: Option<u64>,
 }
 
 /// Display names that tell repeated benchmark names apart: the k-th row

@@ -4,7 +4,7 @@
 //! crate's defaults ([`EngineColumns`]), the same string `Engine::spec()`
 //! returns.
 
-use crate::csv_row::ResultRow;
+use crate::csv_row::{IntervalRow, ResultRow};
 use crate::engines::EngineColumns;
 use crate::machine::{peak_rss_bytes, Machine};
 use crate::plan::{Cell, Plan, Shard};
@@ -12,7 +12,7 @@ use strata_api::EngineMetrics;
 use strata_workloads::db_bench::keys::KEY_BYTES;
 use strata_workloads::db_bench::BenchResult;
 use strata_workloads::fs::FsResult;
-use strata_workloads::measure::{LatencySummary, Report};
+use strata_workloads::measure::{IntervalSample, LatencySummary, Report};
 use strata_workloads::ycsb::record::RECORD_BYTES;
 use strata_workloads::ycsb::{OpType, YcsbResult};
 use strata_workloads::Outcome;
@@ -42,6 +42,8 @@ pub struct Record {
     /// True for a timed result that belongs in the `--repeat` summary
     /// (not a property print, not a YCSB per-operation-type row).
     pub timed: bool,
+    /// The benchmark's time series (on its first row only).
+    pub intervals: Vec<IntervalRow>,
 }
 
 /// The rows of `outcome`, measured in `cell` at list position `position`.
@@ -61,12 +63,15 @@ pub fn records(
         position,
         line,
         timed,
+        intervals: Vec::new(),
     };
     match outcome {
         Outcome::DbBench(result) => {
             // Property printers (stats, sstables) time nothing.
             let timed = result.plan.benchmark.prints_property().is_none();
-            vec![record(db_bench_row(plan, base, result), timed, line)]
+            let mut one = record(db_bench_row(plan, base, result), timed, line);
+            one.intervals = interval_rows(&one.row, position, &result.report.intervals);
+            vec![one]
         }
         Outcome::Ycsb(result) => ycsb_rows(plan, base, result)
             .into_iter()
@@ -140,10 +145,52 @@ fn report_row(base: ResultRow, report: &Report) -> ResultRow {
         mb_per_s: report.mb_per_s,
         found: report.found,
         message: report.message.clone(),
+        cpu_user_s: report.cpu.map(|c| c.user_s),
+        cpu_system_s: report.cpu.map(|c| c.system_s),
         ..base
     };
     fill_latency(&mut row, report.all_latency);
     row
+}
+
+/// The time series of the benchmark whose row is `row`.
+fn interval_rows(row: &ResultRow, position: usize, samples: &[IntervalSample]) -> Vec<IntervalRow> {
+    samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let state = s.state.as_ref();
+            IntervalRow {
+                run_id: row.run_id.clone(),
+                engine_spec: row.engine_spec.clone(),
+                benchmark: row.benchmark.clone(),
+                repetition: row.repetition,
+                cell: row.cell,
+                position: position as u64,
+                interval: i as u32,
+                start_s: s.start_s,
+                end_s: s.end_s,
+                ops: s.ops,
+                ops_per_s: s.ops_per_s(),
+                latency_us_p50: s.p50_us,
+                latency_us_p99: s.p99_us,
+                latency_us_max: s.max_us,
+                level0_files: state.and_then(|st| st.level0_files),
+                level_bytes: state.map_or_else(String::new, |st| {
+                    st.level_bytes
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(";")
+                }),
+                memtable_bytes: state.and_then(|st| st.memtable_bytes),
+                pending_compaction_bytes: state.and_then(|st| st.pending_compaction_bytes),
+                compactions_running: state.and_then(|st| st.compactions_running),
+                stall_count: s.stalls,
+                stall_us: s.stall_us,
+            }
+        })
+        .collect()
 }
 
 /// The rows of one YCSB workload: first the workload's own (all
@@ -178,6 +225,8 @@ fn ycsb_rows(plan: &Plan, mut base: ResultRow, result: &YcsbResult) -> Vec<Resul
             .then_some(report.found),
         space_amplification: result.space_amplification(),
         message: report.message(),
+        cpu_user_s: report.cpu.map(|c| c.user_s),
+        cpu_system_s: report.cpu.map(|c| c.system_s),
         ..base.clone()
     };
     fill_latency(&mut overall, report.all_latency);
@@ -267,6 +316,10 @@ fn fill_engine_counters(row: &mut ResultRow, metrics: &EngineMetrics) {
     row.write_amplification = (counted && metrics.user_bytes_written > 0)
         .then(|| metrics.disk_bytes_written as f64 / metrics.user_bytes_written as f64);
     row.read_amplification = (counted && metrics.gets > 0).then(|| metrics.read_amplification());
+    row.stall_count = counted.then_some(metrics.stalls);
+    row.stall_us = counted.then_some(metrics.stall_time_us);
+    row.stall_percent = (counted && row.elapsed_us > 0)
+        .then(|| metrics.stall_time_us as f64 * 100.0 / row.elapsed_us as f64);
 }
 #[cfg(test)]
 mod tests {

@@ -3,8 +3,9 @@
 //!
 //! `strata plot` draws from a results CSV: `throughput`,
 //! `latency_<benchmark>` (one per benchmark with latency columns),
-//! `amplification_{write,read,space}` (when present), each as `.svg` and
-//! `.png`, plus `index.md` and `index.html`. `strata sim` draws
+//! `amplification_{write,read,space}` (when present), `timeline_<n>_<benchmark>`
+//! (throughput over time from `<results stem>.intervals.csv`, when it
+//! exists), each as `.svg` and `.png`, plus `index.md` and `index.html`. `strata sim` draws
 //! [`sim::draw_amplification`], `strata reproduce` [`ratios::draw_ratios`].
 
 mod amplification;
@@ -18,6 +19,7 @@ pub mod ratios;
 pub mod sim;
 mod style;
 mod throughput;
+mod timeline;
 
 use crate::error::HarnessError;
 use index_page::ChartRef;
@@ -66,6 +68,28 @@ pub fn plot_results(csv_path: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, Har
             charts.push(ChartRef {
                 title: chart.title.clone(),
                 stem: kind.stem.to_string(),
+            });
+        }
+    }
+    let series = crate::report::intervals_path(csv_path);
+    if series.exists() {
+        for chart in timeline::charts(&timeline::read(&series)?) {
+            let stem = unique_stem(
+                &mut stems,
+                &format!(
+                    "timeline_{}_{}",
+                    chart.position + 1,
+                    file_safe(&chart.benchmark)
+                ),
+            );
+            written.extend(style::render_svg_and_png(&chart, out_dir, &stem)?);
+            charts.push(ChartRef {
+                title: format!(
+                    "Throughput over time: {} (#{})",
+                    chart.benchmark,
+                    chart.position + 1
+                ),
+                stem,
             });
         }
     }

@@ -7,11 +7,13 @@
 mod collect;
 mod console;
 mod csv_file;
+mod intervals_file;
 mod summary;
 
 pub use collect::Collected;
 pub use console::Console;
 pub use csv_file::CsvFile;
+pub use intervals_file::{path_beside as intervals_path, IntervalsFile};
 pub use summary::Summary;
 
 use crate::error::HarnessError;

@@ -79,6 +79,7 @@ mod tests {
             position,
             line: 0,
             timed,
+            intervals: Vec::new(),
         }
     }
 

@@ -18,7 +18,7 @@ use crate::machine::Machine;
 use crate::plan::{EnginePlan, Plan, Shard};
 use crate::plot::ratios::{draw_ratios, RatioBar};
 use crate::record::RunFacts;
-use crate::report::{Collected, Console, CsvFile, Reporter};
+use crate::report::{Collected, Console, CsvFile, IntervalsFile, Reporter};
 use std::path::{Path, PathBuf};
 use strata_workloads::db_bench::Config;
 use strata_workloads::fs::FsWorkloadConfig;
@@ -123,6 +123,7 @@ pub fn execute(run: &ReproduceRun) -> Result<(), HarnessError> {
     };
     let csv_path = PathBuf::from("results").join(format!("reproduce-{}.csv", run.run_id));
     let mut csv = CsvFile::create(&csv_path)?;
+    let mut intervals = IntervalsFile::beside(&csv_path);
     let mut collected = Collected::default();
     eprintln!(
         "Run:        {} ({} repetitions)",
@@ -134,7 +135,11 @@ pub fn execute(run: &ReproduceRun) -> Result<(), HarnessError> {
         Shard::ALL,
         &facts,
         &mut console,
-        &mut [&mut csv as &mut dyn Reporter, &mut collected],
+        &mut [
+            &mut csv as &mut dyn Reporter,
+            &mut intervals,
+            &mut collected,
+        ],
     );
     if run.db_root_is_temp {
         // Ours alone (a fresh per-process path): remove it, failed run or not.

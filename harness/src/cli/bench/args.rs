@@ -83,6 +83,18 @@ pub struct BenchArgs {
         allow_negative_numbers = true
     )]
     pub compression_ratio: f64,
+    /// Seconds between samples of the time series (RocksDB's flag): per
+    /// interval the ops, ops/s, P50/P99/max latency (with --histogram=1)
+    /// and the engine's state, into results/<run-id>.intervals.csv and a
+    /// throughput-over-time chart; 0 turns it off. Benchmarks shorter than
+    /// one interval have no series.
+    #[arg(
+        long = "stats_interval_seconds",
+        default_value_t = 1.0,
+        allow_negative_numbers = true,
+        value_name = "S"
+    )]
+    pub stats_interval_seconds: f64,
     /// 1: print latency percentiles (P50 … P99.99, max) per operation type.
     #[arg(long = "histogram", default_value = "0", num_args = 0..=1,
           default_missing_value = "1", value_parser = parse_01, value_name = "0|1")]

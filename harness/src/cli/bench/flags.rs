@@ -217,6 +217,7 @@ fn config_of(args: &BenchArgs) -> Result<Config, HarnessError> {
             RngArg::Xoshiro => RngKind::Xoshiro,
         },
         progress: true,
+        stats_interval_seconds: args.stats_interval_seconds,
         ..Config::default()
     };
     config

@@ -16,7 +16,7 @@ pub use args::BenchArgs;
 use crate::error::HarnessError;
 use crate::machine::Machine;
 use crate::record::RunFacts;
-use crate::report::{Console, CsvFile, Reporter, Summary};
+use crate::report::{Console, CsvFile, IntervalsFile, Reporter, Summary};
 use flags::BenchRun;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +41,7 @@ fn execute(run: &BenchRun) -> Result<(), HarnessError> {
     };
     print_environment(run, &facts.machine);
     let mut csv = CsvFile::create(&run.out)?;
+    let mut intervals = IntervalsFile::beside(&run.out);
     let mut summary = Summary::default();
     let mut console = Console::new(Box::new(std::io::stdout()));
     let outcome = crate::runner::run(
@@ -48,7 +49,7 @@ fn execute(run: &BenchRun) -> Result<(), HarnessError> {
         run.shard,
         &facts,
         &mut console,
-        &mut [&mut csv as &mut dyn Reporter, &mut summary],
+        &mut [&mut csv as &mut dyn Reporter, &mut intervals, &mut summary],
     );
     if run.db_root_is_temp {
         // Ours alone (a fresh per-process path): remove it, failed run or not.
@@ -62,6 +63,13 @@ fn execute(run: &BenchRun) -> Result<(), HarnessError> {
         print!("{}", summary.render(run.plan.repeat));
     }
     eprintln!("results:    {} ({} rows)", run.out.display(), csv.rows());
+    if intervals.rows() > 0 {
+        eprintln!(
+            "intervals:  {} ({} rows)",
+            intervals.path().display(),
+            intervals.rows()
+        );
+    }
     if run.plot && csv.rows() > 0 {
         let dir = PathBuf::from("reports").join(&run.run_id);
         let files = crate::plot::plot_results(&run.out, &dir)?;
