@@ -125,7 +125,7 @@ impl Chart for TimelineChart {
                 self.benchmark,
                 self.position + 1
             ),
-            "ops/s per interval (solid, left axis); level-0 files (dashed, right axis); \
+            "ops/s per interval (solid, left axis); level-0 files (dots, dashed, right axis); \
              shaded: intervals with write stalls. First repetition of each engine.",
         )?;
         let all = || self.lines.iter().flat_map(|l| l.rows.iter());
@@ -191,6 +191,12 @@ impl Chart for TimelineChart {
                 .iter()
                 .filter_map(|r| r.level0_files.map(|n| (r.end_s, n as f64)))
                 .collect();
+            chart
+                .draw_secondary_series(
+                    l0.iter()
+                        .map(|&(x, y)| Circle::new((x, y), 4, color.filled())),
+                )
+                .map_err(draw_err)?;
             if l0.len() >= 2 {
                 chart
                     .draw_secondary_series(DashedLineSeries::new(l0, 8, 5, color.stroke_width(2)))
