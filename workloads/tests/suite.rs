@@ -232,3 +232,43 @@ fn checksum_and_compression_benchmarks_time_the_engines_own_codecs() {
         64 + 64 + 1 + 64
     );
 }
+
+#[test]
+fn a_build_without_the_engines_own_codecs_says_so_on_every_codec_row() {
+    let suite = Suite::new(
+        small(100),
+        parse_list("crc32c,snappycomp,snappyuncomp").expect("list"),
+    )
+    .expect("suite");
+    let mut host = MapHost::default();
+    *host.store.codecs_missing.write() = Some(strata_api::codecs::CodecsUnavailable {
+        own: "LevelDB 1.23's crc32c and libsnappy".into(),
+        reason: "no libleveldb.a".into(),
+    });
+    let mut out = Vec::new();
+    let mut results = Vec::new();
+    suite
+        .run(&mut host, &mut out, &mut |r| {
+            results.push(r.clone());
+            Ok(())
+        })
+        .expect("run");
+    let out = String::from_utf8(out).expect("utf-8");
+    let note = "timed strata's crc32c/snap crates, not LevelDB 1.23's crc32c and libsnappy: no libleveldb.a";
+    assert_eq!(results.len(), 3);
+    for result in &results {
+        assert!(result.report.message.contains(note), "{:?}", result.report);
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{:<12} :", result.report.name)))
+            .expect("line");
+        assert!(line.contains(note), "console says so too: {line}");
+    }
+    assert_eq!(
+        host.store
+            .codec_calls
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "the engine's codecs were not there to call"
+    );
+}

@@ -11,8 +11,8 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use strata_api::{
-    BatchOp, Codecs, Engine, EngineMetrics, KvIterator, ReadOptions, Result, Snapshot, WriteBatch,
-    WriteOptions,
+    codecs::CodecsUnavailable, BatchOp, Codecs, Engine, EngineMetrics, KvIterator, ReadOptions,
+    Result, Snapshot, WriteBatch, WriteOptions,
 };
 use strata_workloads::db_bench::codecs::CrateCodecs;
 use strata_workloads::EngineHost;
@@ -25,6 +25,9 @@ pub struct Store {
     map: RwLock<Arc<Map>>,
     /// Calls into the engine's own codecs (crc32c, Snappy).
     pub codec_calls: Arc<AtomicU64>,
+    /// When set, the engine says its own codecs are not in this build
+    /// (as the LevelDB wrapper does without Debian's libleveldb.a).
+    pub codecs_missing: RwLock<Option<CodecsUnavailable>>,
 }
 
 /// The engine's own codecs: the crates, counting every call.
@@ -94,7 +97,14 @@ impl Engine for MapEngine {
         "test-map".into()
     }
 
+    fn codecs_unavailable(&self) -> Option<CodecsUnavailable> {
+        self.store.codecs_missing.read().clone()
+    }
+
     fn codecs(&self) -> Option<Box<dyn Codecs>> {
+        if self.store.codecs_missing.read().is_some() {
+            return None;
+        }
         Some(Box::new(CountingCodecs {
             inner: CrateCodecs::default(),
             calls: Arc::clone(&self.store.codec_calls),
