@@ -1,7 +1,11 @@
-//! The pure part of `strata compare`: rows → per-benchmark medians and
-//! ratios (from [`crate::analysis`]) → Markdown.
+//! The pure part of `strata compare RESULTS.csv`: rows → per-benchmark
+//! medians, ratios and their bootstrap intervals (from
+//! [`crate::analysis`]) → Markdown.
 
-use crate::analysis::{groups_by, ratio, Grid};
+use super::{canonical, interval_text, times_nothing, Cell};
+use crate::analysis::{
+    groups_by, ratio, ratio_interval, Grid, BOOTSTRAP_RESAMPLES, MIN_REPETITIONS,
+};
 use crate::csv_row::ResultRow;
 use std::fmt::{self, Write as _};
 
@@ -49,6 +53,10 @@ pub struct EngineLine {
     pub write_amplification: Option<f64>,
     /// Repetitions the medians are taken over.
     pub repetitions: usize,
+    /// The ratio's 95 % interval and verdict, or why there is none
+    /// ([`Cell::Baseline`] on the baseline's own line, [`Cell::Missing`]
+    /// when the baseline did not run this benchmark).
+    pub interval: Cell,
 }
 
 /// One benchmark's table.
@@ -73,12 +81,6 @@ pub struct Comparison {
     pub untimed: Vec<String>,
 }
 
-/// A spec in canonical form when it parses (so key order and spacing do
-/// not matter), else as given: a file may name kinds this build lacks.
-fn canonical(spec: &str) -> String {
-    crate::engines::parse_spec(spec).map_or_else(|_| spec.trim().to_string(), |s| s.to_string())
-}
-
 /// Groups `rows` by benchmark and engine (specs in canonical form) and
 /// compares every engine to `baseline` (default: the file's first engine).
 ///
@@ -100,15 +102,16 @@ pub fn compare(rows: &[ResultRow], baseline: Option<&str>) -> Result<Comparison,
     let mut untimed = Vec::new();
     for (b, name) in grid.benchmarks.iter().enumerate() {
         let engines = 0..grid.engines.len();
-        if engines
-            .clone()
-            .flat_map(|e| grid.rows(b, e))
-            .all(|r| r.ops == 0 && r.micros_per_op <= 0.0)
-        {
+        if times_nothing(
+            engines
+                .clone()
+                .flat_map(|e| grid.rows(b, e).iter().copied()),
+        ) {
             untimed.push(name.clone());
             continue;
         }
         let base_micros = grid.spread(b, base, micros).map(|s| s.median);
+        let base_values = grid.cell(b, base).map(micros_of);
         let lines = engines
             .filter_map(|e| {
                 let group = grid.cell(b, e)?;
@@ -123,6 +126,11 @@ pub fn compare(rows: &[ResultRow], baseline: Option<&str>) -> Result<Comparison,
                     ratio: base_micros.and_then(|base| ratio(micros_per_op, base)),
                     write_amplification: median_of(|r| r.write_amplification),
                     repetitions: group.rows.len(),
+                    interval: match &base_values {
+                        _ if e == base => Cell::Baseline,
+                        None => Cell::Missing,
+                        Some(base) => Cell::from(ratio_interval(&micros_of(group), base)),
+                    },
                 })
             })
             .collect();
@@ -136,6 +144,11 @@ pub fn compare(rows: &[ResultRow], baseline: Option<&str>) -> Result<Comparison,
         tables,
         untimed,
     })
+}
+
+/// Micros/op of every repetition of a group, in file order.
+fn micros_of(group: &crate::analysis::Group<'_>) -> Vec<f64> {
+    group.rows.iter().map(|r| r.micros_per_op).collect()
 }
 
 /// The comparison as Markdown: one explanatory paragraph, then a
@@ -152,7 +165,11 @@ pub fn render(c: &Comparison) -> String {
         out,
         "Baseline: `{}`. Values are medians over {most_repetitions} repetition{}. \
          Ratio = engine micros/op / baseline micros/op: below 1 is faster than \
-         the baseline, above 1 slower.",
+         the baseline, above 1 slower. Interval: 95 % percentile bootstrap of the \
+         ratio of medians ({BOOTSTRAP_RESAMPLES} resamples of each side's \
+         repetitions, fixed seed); the verdict is faster or slower only when the \
+         whole interval is below or above 1, and needs at least {MIN_REPETITIONS} \
+         repetitions on each side.",
         c.baseline,
         if most_repetitions == 1 {
             ""
@@ -164,9 +181,11 @@ pub fn render(c: &Comparison) -> String {
         let with_wa = t.lines.iter().any(|l| l.write_amplification.is_some());
         let _ = writeln!(out, "\n### {}\n", t.name);
         out.push_str("| engine | micros/op (median) | ops/s | ratio |");
-        out.push_str(if with_wa { " write amp |\n" } else { "\n" });
+        out.push_str(if with_wa { " write amp |" } else { "" });
+        out.push_str(" 95 % interval | verdict |\n");
         out.push_str("|---|---:|---:|---:|");
-        out.push_str(if with_wa { "---:|\n" } else { "\n" });
+        out.push_str(if with_wa { "---:|" } else { "" });
+        out.push_str("---:|---|\n");
         for l in &t.lines {
             let marker = if l.spec == c.baseline {
                 " (baseline)"
@@ -190,7 +209,11 @@ pub fn render(c: &Comparison) -> String {
                     .map_or("–".to_string(), |w| format!("{w:.2}"));
                 let _ = write!(out, " {wa} |");
             }
-            out.push('\n');
+            let (interval, verdict) = match &l.interval {
+                Cell::Interval(r) => (interval_text(r), r.verdict.to_string()),
+                other => ("–".to_string(), other.to_string()),
+            };
+            let _ = writeln!(out, " {interval} | {verdict} |");
         }
     }
     if !c.untimed.is_empty() {
@@ -265,6 +288,54 @@ mod tests {
         assert_eq!(c.baseline, "lsm");
         assert_eq!(c.tables[1].lines[1].ratio, Some(0.5));
         assert_eq!(c.tables[3].lines[1].ratio, Some(0.5));
+    }
+
+    #[test]
+    fn lines_carry_interval_and_verdict_or_why_not() {
+        let mut rows = Vec::new();
+        for (rep, noise) in [1.0, 1.04, 0.97, 1.02, 0.99].into_iter().enumerate() {
+            let rep = rep as u32;
+            rows.push(row("lsm", "fillseq", rep, 10.0 * noise));
+            rows.push(row("lsm:memtable=btree", "fillseq", rep, 20.0 * noise));
+            rows.push(row("lsm:memtable=vector", "fillseq", rep, 5.0 * noise));
+            rows.push(row("lsm:compression=none", "fillseq", rep, 10.0 / noise));
+            if rep < 2 {
+                rows.push(row("lsm:bloom_bits=0", "fillseq", rep, 10.0));
+            }
+        }
+        let c = compare(&rows, None).expect("compare");
+        let verdicts: Vec<String> = c.tables[0]
+            .lines
+            .iter()
+            .map(|l| l.interval.to_string())
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                "baseline",
+                "slower",
+                "faster",
+                "no significant difference",
+                "needs ≥ 3 repetitions (has 2 against 5)",
+            ]
+        );
+        let slow = c.tables[0].lines[1].interval.interval().expect("interval");
+        assert_eq!(Some(slow.ratio), c.tables[0].lines[1].ratio);
+        assert!(slow.low > 1.0, "{slow:?}");
+        let text = render(&c);
+        assert!(
+            text.contains(&format!(
+                "| `lsm:memtable=btree` | 20.000 | 50000 | 2.000 | [{:.3}, {:.3}] | slower |",
+                slow.low, slow.high
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("| 0.500 | [") && text.contains("] | faster |\n"),
+            "{text}"
+        );
+        assert!(text.contains("| – | needs ≥ 3 repetitions (has 2 against 5) |"));
+        assert_eq!(render(&compare(&rows, None).expect("again")), text);
     }
 
     #[test]
@@ -344,7 +415,10 @@ mod tests {
         );
         assert!(!text.contains("### stats"), "{text}");
         assert!(
-            text.contains("### compact\n\n| engine | micros/op (median) | ops/s | ratio |\n"),
+            text.contains(
+                "### compact\n\n| engine | micros/op (median) | ops/s | ratio | 95 % interval \
+                 | verdict |\n"
+            ),
             "{text}"
         );
         assert!(
