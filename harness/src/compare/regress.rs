@@ -215,9 +215,10 @@ pub fn render_regressions(r: &Regressions, old_name: &str, new_name: &str) -> St
          percentile bootstrap of the ratio of medians ({BOOTSTRAP_RESAMPLES} resamples \
          of each side's repetitions, fixed seed), at least {MIN_REPETITIONS} repetitions \
          on each side. A regression is a benchmark whose whole interval is above \
-         1 + {threshold}/100.",
+         {:.3} (1 + {threshold} %).",
         r.old_revs.join(", "),
         r.new_revs.join(", "),
+        1.0 + threshold / 100.0,
     );
     for e in &r.engines {
         let _ = writeln!(out, "\n### `{}`\n", e.spec);
