@@ -10,6 +10,11 @@ use strata_api::{KvIterator, Result, Snapshot};
 /// copy); they stay good until the cursor moves, as the trait requires.
 pub struct LevelDbIter {
     it: *mut ffi::leveldb_iterator_t,
+    /// `leveldb_iter_valid` as of the last move (validity changes only when
+    /// the cursor moves), so that `valid`, `key`, `value` and the guards of
+    /// `next`/`prev` cost no call into the library: one call per step
+    /// instead of four.
+    valid: bool,
     /// Keeps the snapshot the cursor reads at alive while it exists.
     _snapshot: Option<Snapshot>,
     /// Keeps the database open while the cursor exists (dropped after `it`
@@ -29,8 +34,11 @@ impl LevelDbIter {
         snapshot: Option<Snapshot>,
         handle: Arc<Handle>,
     ) -> Self {
+        // SAFETY: `it` is a fresh live iterator (invalid until positioned).
+        let valid = unsafe { ffi::leveldb_iter_valid(it) != 0 };
         LevelDbIter {
             it,
+            valid,
             _snapshot: snapshot,
             handle,
         }
@@ -50,46 +58,54 @@ unsafe fn borrowed<'a>(ptr: *const libc::c_char, len: usize) -> &'a [u8] {
     }
 }
 
+impl LevelDbIter {
+    /// Runs a move on the cursor, then records whether it is valid.
+    fn moved(&mut self, step: impl FnOnce(*mut ffi::leveldb_iterator_t)) {
+        step(self.it);
+        // SAFETY: `it` is a live iterator.
+        self.valid = unsafe { ffi::leveldb_iter_valid(self.it) != 0 };
+    }
+}
+
 impl KvIterator for LevelDbIter {
     fn valid(&self) -> bool {
-        // SAFETY: `it` is a live iterator.
-        unsafe { ffi::leveldb_iter_valid(self.it) != 0 }
+        self.valid
     }
 
     fn seek_to_first(&mut self) {
         // SAFETY: `it` is a live iterator.
-        unsafe { ffi::leveldb_iter_seek_to_first(self.it) }
+        self.moved(|it| unsafe { ffi::leveldb_iter_seek_to_first(it) })
     }
 
     fn seek_to_last(&mut self) {
         // SAFETY: `it` is a live iterator.
-        unsafe { ffi::leveldb_iter_seek_to_last(self.it) }
+        self.moved(|it| unsafe { ffi::leveldb_iter_seek_to_last(it) })
     }
 
     fn seek(&mut self, target: &[u8]) {
         // SAFETY: `it` is live; LevelDB copies what it needs of `target`.
-        unsafe { ffi::leveldb_iter_seek(self.it, target.as_ptr().cast(), target.len()) }
+        self.moved(|it| unsafe { ffi::leveldb_iter_seek(it, target.as_ptr().cast(), target.len()) })
     }
 
     // LevelDB only asserts (in debug builds) that the cursor is valid before
     // next/prev/key/value; the guards turn misuse into a no-op instead of
     // undefined behaviour in the release build Debian ships.
     fn next(&mut self) {
-        if self.valid() {
+        if self.valid {
             // SAFETY: `it` is live and valid.
-            unsafe { ffi::leveldb_iter_next(self.it) }
+            self.moved(|it| unsafe { ffi::leveldb_iter_next(it) })
         }
     }
 
     fn prev(&mut self) {
-        if self.valid() {
+        if self.valid {
             // SAFETY: `it` is live and valid.
-            unsafe { ffi::leveldb_iter_prev(self.it) }
+            self.moved(|it| unsafe { ffi::leveldb_iter_prev(it) })
         }
     }
 
     fn key(&self) -> &[u8] {
-        if !self.valid() {
+        if !self.valid {
             return &[];
         }
         let mut len = 0usize;
@@ -102,7 +118,7 @@ impl KvIterator for LevelDbIter {
     }
 
     fn value(&self) -> &[u8] {
-        if !self.valid() {
+        if !self.valid {
             return &[];
         }
         let mut len = 0usize;
