@@ -25,18 +25,37 @@
 //! those minimums.
 //!
 //! What the C API costs on top of the C++ one, and so what this baseline
-//! pays that a C++ `db_bench` does not:
-//! - every `get` returns a `malloc`'d copy of the value, which the wrapper
-//!   copies into the caller's buffer and frees with `leveldb_free` (one
-//!   allocation, two copies and a free per hit where C++ fills a
-//!   `std::string`);
-//! - a `WriteBatch` is replayed op by op into a `leveldb_writebatch_t` (one
-//!   more copy of the batch) because the C API cannot adopt LevelDB's
-//!   encoding directly; `put` and `delete` call `leveldb_put`/`leveldb_delete`
-//!   directly;
+//! pays that a C++ `db_bench` does not (measured by
+//! `benches/c_api_overhead.rs`; figures in the README):
+//! - every `get` returns a `malloc`'d copy of the value (`leveldb_get`
+//!   fills a temporary `std::string`, then copies it), which the wrapper
+//!   copies into the caller's reused buffer and frees at once with
+//!   `leveldb_free`;
+//! - a `WriteBatch` is appended op by op, straight from strata's encoding,
+//!   to a `leveldb_writebatch_t` that each thread keeps and clears between
+//!   writes (as db_bench's `DoWrite` keeps one `WriteBatch`): no batch is
+//!   created or destroyed per write, but the C API cannot adopt LevelDB's
+//!   encoding, so the updates are copied once more than in C++; `put` and
+//!   `delete` call `leveldb_put`/`leveldb_delete` (C++ `DB::Put`/`Delete`);
 //! - reads with non-default `ReadOptions` create and free a
 //!   `leveldb_readoptions_t` per call (default reads share one);
-//! - iterator `key`/`value` borrow LevelDB's buffers with no copy.
+//! - iterator `key`/`value` borrow LevelDB's buffers with no copy; each
+//!   step is one call per C function (`next`, then `valid`, cached until
+//!   the next move), where C++ makes the same virtual calls.
+//!
+//! State (`Engine::state`, sampled by the time series): level-0 files from
+//! `leveldb.num-files-at-level0`, bytes of each of the 7 levels from
+//! `leveldb.stats`, which prints whole MiB (each level within 0.5 MiB; a
+//! level under 0.5 MiB reads 0). Memtable bytes, pending compaction bytes
+//! and running compactions are not exposed (`approximate-memory-usage`
+//! includes the block cache), so they stay unknown.
+//!
+//! Codecs: db_bench's `crc32c`, `snappycomp` and `snappyuncomp` time
+//! LevelDB's own CRC-32C (taken from Debian's `libleveldb.a`) and
+//! libsnappy. A build without that archive has no LevelDB codecs:
+//! `Engine::codecs` is `None` and `Engine::codecs_unavailable` says why, so
+//! those rows say they timed strata's crates (build with
+//! `STRATA_LEVELDB_SKIP_CRC32C=1` to make such a build on purpose).
 //!
 //! Metrics: LevelDB's C API exposes no counters, so only what the wrapper
 //! sees is counted: `user_bytes_written` (key plus value bytes of puts,
@@ -64,8 +83,10 @@
 //! when a seek-triggered compaction fires during a `get`). Its iterator has
 //! no `seek_to_last`, so the wrapper's `seek_to_last` scans forward (linear
 //! time) and `compact_range` with an open end first finds the last key the
-//! same way. It exposes no properties (`property` returns `None`) and no
-//! counters besides what the wrapper sees (`user_bytes_written`, `gets`).
+//! same way. It exposes no properties (`property` returns `None`), no
+//! counters besides what the wrapper sees (`user_bytes_written`, `gets`)
+//! and nothing of its tree's shape (its version set is private), so
+//! `Engine::state` knows nothing.
 //!
 //! Known upstream defects of rusty-leveldb 3.0.3 this wrapper does not hide:
 //! backward iteration (`prev`, and so `seek_to_last` followed by `prev`)

@@ -317,7 +317,7 @@ impl Engine for LevelDb {
 
     /// Level 0's file count from `leveldb.num-files-at-level0` (exact) and
     /// bytes per level (all 7) from `leveldb.stats`, whose sizes are whole
-    /// MiB (see [`stats::level_bytes`]: each level is within 0.5 MiB, a level
+    /// MiB (each level within 0.5 MiB, see `stats.rs`; a level
     /// under 0.5 MiB reads 0). Memtable bytes stay unknown: the C API's
     /// `leveldb.approximate-memory-usage` adds the block cache's usage to the
     /// memtables'. Pending compaction bytes and running compactions are not
