@@ -22,7 +22,10 @@
 //! a slow repetition is much slower, a fast one only a little faster) and
 //! its interval is on the ratio itself, the number the tables print;
 //! with 3 repetitions per side it calls a difference only when every
-//! repetition of one side is slower than every repetition of the other.
+//! repetition of one side is slower than every repetition of the other,
+//! which two samples of one distribution do 1 time in 20 each way (the
+//! interval is then nearer 90 % than 95 %; from 5 repetitions on, equal
+//! distributions get a verdict in under 5 % of trials).
 
 use crate::csv_row::{occurrence_names, ResultRow};
 use std::collections::HashMap;

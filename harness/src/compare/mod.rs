@@ -17,7 +17,7 @@ use crate::analysis::{RatioInterval, Refusal};
 use std::fmt;
 
 /// What a table prints in its interval and verdict columns.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     /// The ratio's interval and verdict.
     Interval(RatioInterval),
@@ -27,6 +27,9 @@ pub enum Cell {
     Baseline,
     /// The baseline did not run this benchmark.
     Missing,
+    /// The two sides ran with different settings (`num 1000 against
+    /// 2000`): their times are not comparable.
+    DifferentSettings(String),
 }
 
 impl Cell {
@@ -53,6 +56,7 @@ impl fmt::Display for Cell {
             Cell::Refused(why) => write!(f, "{why}"),
             Cell::Baseline => f.write_str("baseline"),
             Cell::Missing => f.write_str("no baseline run"),
+            Cell::DifferentSettings(what) => write!(f, "not comparable: {what}"),
         }
     }
 }

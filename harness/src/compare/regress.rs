@@ -168,30 +168,60 @@ pub fn regressions(old: &[ResultRow], new: &[ResultRow], threshold_percent: f64)
     }
 }
 
-/// NEW over OLD for one benchmark occurrence of one spec.
+/// NEW over OLD for one benchmark occurrence of one spec; no interval
+/// when the two ran with different settings.
 fn change(old: &Group<'_>, new: &Group<'_>) -> Change {
     let micros = |g: &Group<'_>| -> Vec<f64> { g.rows.iter().map(|r| r.micros_per_op).collect() };
     let (old_micros, new_micros) = (micros(old), micros(new));
     let median = |v: &[f64]| Spread::of(v.iter().copied()).map_or(f64::NAN, |s| s.median);
+    let cell = match different_settings(old, new) {
+        Some(what) => Cell::DifferentSettings(what),
+        None => Cell::from(ratio_interval(&new_micros, &old_micros)),
+    };
     Change {
         benchmark: new.benchmark.clone(),
         old_micros_per_op: median(&old_micros),
         new_micros_per_op: median(&new_micros),
         old_repetitions: old.rows.len(),
         new_repetitions: new.rows.len(),
-        cell: Cell::from(ratio_interval(&new_micros, &old_micros)),
+        cell,
     }
+}
+
+/// The first workload setting (`num`, `reads`, `threads`, key and value
+/// size, `rng`) whose values differ between the two groups, as `name OLD
+/// against NEW`; `None` when every setting agrees.
+fn different_settings(old: &Group<'_>, new: &Group<'_>) -> Option<String> {
+    type Setting = (&'static str, fn(&ResultRow) -> String);
+    const SETTINGS: [Setting; 6] = [
+        ("num", |r| r.num.to_string()),
+        ("reads", |r| r.reads.to_string()),
+        ("threads", |r| r.threads.to_string()),
+        ("key_size_bytes", |r| r.key_size_bytes.to_string()),
+        ("value_size_bytes", |r| r.value_size_bytes.to_string()),
+        ("rng", |r| r.rng.clone()),
+    ];
+    SETTINGS.iter().find_map(|(name, value)| {
+        let values = |g: &Group<'_>| first_appearances_owned(g.rows.iter().map(|r| value(r)));
+        let (o, n) = (values(old), values(new));
+        (o != n).then(|| format!("{name} {} against {}", o.join("/"), n.join("/")))
+    })
+}
+
+/// Distinct owned items in order of first appearance.
+fn first_appearances_owned(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// Distinct items in order of first appearance.
 fn first_appearances<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for item in items {
-        if !out.iter().any(|o| o == item) {
-            out.push(item.to_string());
-        }
-    }
-    out
+    first_appearances_owned(items.map(str::to_string))
 }
 
 /// Items of `from` not in `other`.
@@ -415,6 +445,30 @@ mod tests {
         assert_eq!(r.outcome(), Outcome::Clean);
         let text = render_regressions(&r, "o", "n");
         assert!(text.contains("No regression: 2 benchmarks compared, none significantly slower by more than 60 % (1 significantly slower by less)."), "{text}");
+    }
+
+    #[test]
+    fn different_settings_are_not_compared() {
+        let old = run("a", "lsm", &[("fillseq", &BASE), ("readrandom", &BASE)]);
+        let mut new = run(
+            "b",
+            "lsm",
+            &[("fillseq", &scaled(3.0)), ("readrandom", &BASE)],
+        );
+        for r in new.iter_mut().filter(|r| r.benchmark == "fillseq") {
+            r.num = 2000;
+        }
+        let r = regressions(&old, &new, 5.0);
+        assert_eq!(
+            r.engines[0].changes[0].cell,
+            Cell::DifferentSettings("num 0 against 2000".into())
+        );
+        assert_eq!(r.outcome(), Outcome::Clean, "readrandom still compares");
+        let text = render_regressions(&r, "o", "n");
+        assert!(
+            text.contains("| – | not comparable: num 0 against 2000 | 5/5 |"),
+            "{text}"
+        );
     }
 
     #[test]
