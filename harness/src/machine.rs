@@ -1,7 +1,6 @@
 //! What the run ran on: CPU, cores, the strata build's git revision, and
 //! the process's peak memory. Recorded in every CSV row.
 
-use std::process::Command;
 
 /// The machine and build of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,30 +41,13 @@ fn cpuinfo_field(text: &str, key: &str) -> Option<String> {
         .next_back()
 }
 
-/// The revision of the tree strata was built from (the manifest's folder,
-/// not the caller's working directory), read when the run starts, with
-/// `-dirty` when tracked files differ from it (a run of uncommitted code
-/// must not pass for the commit).
+/// The revision of the tree this binary was built from, recorded by the
+/// build script (`-dirty` when tracked files differed from the commit: a
+/// run of uncommitted code must not pass for the commit; `unknown` outside
+/// a git checkout). Read at build time, so an old binary run later still
+/// names the code it was built from.
 fn git_rev() -> String {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-    };
-    let Some(rev) = git(&["rev-parse", "--short", "HEAD"])
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-    else {
-        return "unknown".into();
-    };
-    match git(&["status", "--porcelain", "--untracked-files=no"]) {
-        Some(changes) if !changes.trim().is_empty() => format!("{rev}-dirty"),
-        _ => rev,
-    }
+    env!("STRATA_BUILD_GIT_REV").to_string()
 }
 
 /// Peak resident set size of this process so far, bytes (`VmHWM` of
