@@ -251,41 +251,58 @@ pub fn render_regressions(r: &Regressions, old_name: &str, new_name: &str) -> St
         1.0 + threshold / 100.0,
     );
     for e in &r.engines {
-        let _ = writeln!(out, "\n### `{}`\n", e.spec);
-        out.push_str(
-            "| benchmark | OLD micros/op | NEW micros/op | change | 95 % interval | verdict | \
-             repetitions (OLD/NEW) |\n|---|---:|---:|---:|---:|---|---:|\n",
-        );
-        for c in &e.changes {
-            let (change, interval, mut verdict) = match &c.cell {
-                Cell::Interval(i) => (
-                    format!("{:.3}", i.ratio),
-                    interval_text(i),
-                    i.verdict.to_string(),
-                ),
-                other => (
-                    format!("{:.3}", c.new_micros_per_op / c.old_micros_per_op),
-                    "–".to_string(),
-                    other.to_string(),
-                ),
-            };
-            if r.is_regression(c) {
-                let _ = write!(verdict, ": regression (> {threshold} %)");
-            }
-            let _ = writeln!(
-                out,
-                "| {} | {:.3} | {:.3} | {change} | {interval} | {verdict} | {}/{} |",
-                c.benchmark,
-                c.old_micros_per_op,
-                c.new_micros_per_op,
-                c.old_repetitions,
-                c.new_repetitions
-            );
-        }
-        if e.changes.is_empty() {
-            out.push_str("| (no benchmark in both files) | | | | | | |\n");
-        }
+        render_engine(&mut out, r, e);
     }
+    let not_compared = not_compared(r);
+    if !not_compared.is_empty() {
+        let _ = writeln!(out, "\nNot compared: {}", not_compared.join("; "));
+    }
+    out.push('\n');
+    out.push_str(&finding(r));
+    out
+}
+
+/// One spec's table: a row per benchmark compared.
+fn render_engine(out: &mut String, r: &Regressions, e: &EngineChanges) {
+    let threshold = r.threshold_percent;
+    let _ = writeln!(out, "\n### `{}`\n", e.spec);
+    out.push_str(
+        "| benchmark | OLD micros/op | NEW micros/op | change | 95 % interval | verdict | \
+         repetitions (OLD/NEW) |\n|---|---:|---:|---:|---:|---|---:|\n",
+    );
+    for c in &e.changes {
+        let (change, interval, mut verdict) = match &c.cell {
+            Cell::Interval(i) => (
+                format!("{:.3}", i.ratio),
+                interval_text(i),
+                i.verdict.to_string(),
+            ),
+            other => (
+                format!("{:.3}", c.new_micros_per_op / c.old_micros_per_op),
+                "–".to_string(),
+                other.to_string(),
+            ),
+        };
+        if r.is_regression(c) {
+            let _ = write!(verdict, ": regression (> {threshold} %)");
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {:.3} | {:.3} | {change} | {interval} | {verdict} | {}/{} |",
+            c.benchmark,
+            c.old_micros_per_op,
+            c.new_micros_per_op,
+            c.old_repetitions,
+            c.new_repetitions
+        );
+    }
+    if e.changes.is_empty() {
+        out.push_str("| (no benchmark in both files) | | | | | | |\n");
+    }
+}
+
+/// Specs and benchmarks in only one file, and untimed benchmarks.
+fn not_compared(r: &Regressions) -> Vec<String> {
     let mut not_compared: Vec<String> = Vec::new();
     for (specs, file) in [(&r.only_in_old, "OLD"), (&r.only_in_new, "NEW")] {
         for s in specs {
@@ -302,10 +319,12 @@ pub fn render_regressions(r: &Regressions, old_name: &str, new_name: &str) -> St
     for b in &r.untimed {
         not_compared.push(format!("{b} (no timed operations)"));
     }
-    if !not_compared.is_empty() {
-        let _ = writeln!(out, "\nNot compared: {}", not_compared.join("; "));
-    }
-    out.push('\n');
+    not_compared
+}
+
+/// The last line: the regressions, or none, or nothing compared.
+fn finding(r: &Regressions) -> String {
+    let threshold = r.threshold_percent;
     match r.outcome() {
         Outcome::Regressed => {
             let found: Vec<String> = r
@@ -316,11 +335,10 @@ pub fn render_regressions(r: &Regressions, old_name: &str, new_name: &str) -> St
                     format!("`{spec}` {} ×{ratio:.3} {i}", c.benchmark)
                 })
                 .collect();
-            let _ = writeln!(
-                out,
-                "Regressions (significantly slower by more than {threshold} %): {}",
+            format!(
+                "Regressions (significantly slower by more than {threshold} %): {}\n",
                 found.join("; ")
-            );
+            )
         }
         Outcome::Clean => {
             let slower = r
@@ -333,10 +351,9 @@ pub fn render_regressions(r: &Regressions, old_name: &str, new_name: &str) -> St
                         .is_some_and(|i| i.verdict == Verdict::Slower)
                 })
                 .count();
-            let _ = writeln!(
-                out,
+            format!(
                 "No regression: {} benchmark{} compared, none significantly slower by more \
-                 than {threshold} %{}.",
+                 than {threshold} %{}.\n",
                 r.compared(),
                 if r.compared() == 1 { "" } else { "s" },
                 if slower > 0 {
@@ -344,17 +361,13 @@ pub fn render_regressions(r: &Regressions, old_name: &str, new_name: &str) -> St
                 } else {
                     String::new()
                 }
-            );
+            )
         }
-        Outcome::NothingCompared => {
-            let _ = writeln!(
-                out,
-                "Nothing compared: no engine spec ran a timed benchmark in both files with \
-                 at least {MIN_REPETITIONS} repetitions."
-            );
-        }
+        Outcome::NothingCompared => format!(
+            "Nothing compared: no engine spec ran a timed benchmark in both files with \
+             at least {MIN_REPETITIONS} repetitions.\n"
+        ),
     }
-    out
 }
 
 #[cfg(test)]
