@@ -186,7 +186,10 @@ mod tests {
             "/x/y.csv",
             std::io::Error::from(std::io::ErrorKind::PermissionDenied),
         );
-        assert!(io.to_string().starts_with("cannot create /x/y.csv: "), "{io}");
+        assert!(
+            io.to_string().starts_with("cannot create /x/y.csv: "),
+            "{io}"
+        );
         assert_eq!(io.exit_status(), EXIT_FAILED);
         let input = HarnessError::input("a.csv", "line 3: no column 'engine_spec'");
         assert_eq!(input.to_string(), "a.csv: line 3: no column 'engine_spec'");

@@ -1,7 +1,6 @@
 //! What the run ran on: CPU, cores, the strata build's git revision, and
 //! the process's peak memory. Recorded in every CSV row.
 
-
 /// The machine and build of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Machine {

@@ -12,13 +12,13 @@ mod error;
 mod fs_cmd;
 mod host;
 mod machine;
+mod merge;
 mod plan;
+mod plot;
 mod record;
 mod report;
-mod runner;
-mod merge;
-mod plot;
 mod reproduce;
+mod runner;
 mod sim;
 mod stress;
 

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use strata_api::{Engine, EngineSpec, Env, MemEnv};
 use strata_lsm::{destroy_db, Db, DbOptions};
-use strata_workloads::EngineHost;
 use strata_workloads::fs::{FsBenchmark, FsResult, FsRun, FsWorkloadConfig};
+use strata_workloads::EngineHost;
 
 /// The LSM engine of `spec` in one directory of an in-memory Env.
 struct MemHost {
