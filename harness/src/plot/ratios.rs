@@ -4,8 +4,8 @@
 //! the common style (`ratios.svg` and `ratios.png`).
 
 use super::style::{
-    draw_err, render_svg_and_png, series_color, style_mesh, text, Chart, DrawError, AXIS_DESC_PX,
-    CHART_SIZE_PX, LEGEND_PX, TICK_PX, TITLE_PX,
+    draw_err, render_svg_and_png, series_color, style_legend, style_mesh, text, Chart, DrawError,
+    AXIS_DESC_PX, CHART_SIZE_PX, TICK_PX, TITLE_PX,
 };
 use crate::error::HarnessError;
 use plotters::coord::Shift;
@@ -188,14 +188,13 @@ impl Chart for RatioChart<'_> {
             .map_err(draw_err)?
             .label("1.0: as fast as LevelDB")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], BLACK.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(text(LEGEND_PX))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(draw_err)?;
+        style_legend(
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight),
+        )
+        .draw()
+        .map_err(draw_err)?;
         // Category labels, rotated to read bottom to top under each group.
         for (g, bar) in bars.iter().enumerate() {
             let (x, y) = chart.backend_coord(&(g as f64 + 0.5, axis.lo));

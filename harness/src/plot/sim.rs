@@ -3,8 +3,8 @@
 //! style (`amplification.svg` and `amplification.png`).
 
 use super::style::{
-    draw_err, draw_header, render_svg_and_png, series_color, style_mesh, text, Chart, DrawError,
-    HEADER_PX, LEGEND_PX,
+    draw_err, draw_header, render_svg_and_png, series_color, style_legend, style_mesh, text, Chart,
+    DrawError, HEADER_PX,
 };
 use crate::error::HarnessError;
 use plotters::coord::Shift;
@@ -126,14 +126,13 @@ fn draw_panel<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(text(LEGEND_PX))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(draw_err)
+    style_legend(
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft),
+    )
+    .draw()
+    .map_err(draw_err)
 }
 
 /// Draws `amplification.svg` and `amplification.png` into `dir` (which

@@ -3,8 +3,9 @@
 //! and PNG.
 
 use crate::error::HarnessError;
-use plotters::chart::MeshStyle;
+use plotters::chart::{MeshStyle, SeriesLabelStyle};
 use plotters::coord::ranged1d::Ranged;
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 use std::fmt;
@@ -187,6 +188,18 @@ pub fn style_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
         .axis_desc_style(axis_desc)
         .light_line_style(WHITE)
         .bold_line_style(GRID_RGB)
+}
+
+/// Gives a chart's series legend the common look: entries at
+/// [`LEGEND_PX`] in the embedded font on a mostly opaque white box with a
+/// black border. Returns `legend` for `.draw()`.
+pub fn style_legend<'m, 'a, 'b, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    legend: &'m mut SeriesLabelStyle<'a, 'b, DB, CT>,
+) -> &'m mut SeriesLabelStyle<'a, 'b, DB, CT> {
+    legend
+        .label_font(text(LEGEND_PX))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
 }
 
 /// Draws the title and, below it, the subtitle saying what the marks mean.

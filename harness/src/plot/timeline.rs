@@ -6,8 +6,8 @@
 
 use super::data::short_labels;
 use super::style::{
-    compact_number, draw_err, draw_header, series_color, style_mesh, text, Chart, DrawError,
-    CHART_SIZE_PX, HEADER_PX, LEGEND_PX,
+    compact_number, draw_err, draw_header, series_color, style_legend, style_mesh, text, Chart,
+    DrawError, CHART_SIZE_PX, HEADER_PX,
 };
 use crate::csv_row::IntervalRow;
 use crate::error::HarnessError;
@@ -203,14 +203,13 @@ impl Chart for TimelineChart {
                     .map_err(draw_err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(text(LEGEND_PX))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(draw_err)
+        style_legend(
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight),
+        )
+        .draw()
+        .map_err(draw_err)
     }
 }
 

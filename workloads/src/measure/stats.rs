@@ -327,7 +327,9 @@ impl LatencySummary {
         }
     }
 
-    fn render(&self, out: &mut String) {
+    /// Appends db_bench's latency block (count, average, stddev, min,
+    /// median, max, percentiles, a rule) to `out`.
+    pub fn render(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "Count: {}  Average: {:.4}  StdDev: {:.2}",

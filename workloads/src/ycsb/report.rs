@@ -123,22 +123,7 @@ impl YcsbReport {
         let mut out = String::new();
         for (op, s) in &self.latencies {
             let _ = writeln!(out, "Microseconds per op ({}):", op.label());
-            let _ = writeln!(
-                out,
-                "Count: {}  Average: {:.4}  StdDev: {:.2}",
-                s.count, s.mean_us, s.stddev_us
-            );
-            let _ = writeln!(
-                out,
-                "Min: {:.4}  Median: {:.4}  Max: {:.4}",
-                s.min_us, s.p50_us, s.max_us
-            );
-            let _ = writeln!(
-                out,
-                "Percentiles: P50: {:.2} P75: {:.2} P90: {:.2} P99: {:.2} P99.9: {:.2} P99.99: {:.2}",
-                s.p50_us, s.p75_us, s.p90_us, s.p99_us, s.p999_us, s.p9999_us
-            );
-            out.push_str("------------------------------------------------------\n");
+            s.render(&mut out);
         }
         out
     }
