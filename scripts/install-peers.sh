@@ -20,7 +20,7 @@ die() {
   exit 1
 }
 
-peers_dir="${STRATA_PEERS_DIR:-$HOME/.local/share/strata/peers}"
+peers_dir="${STRATA_PEERS_DIR:-${HOME:?is unset: set it or STRATA_PEERS_DIR}/.local/share/strata/peers}"
 ldb_dir="$peers_dir/leveldb-1.23"
 ldb_bin="$ldb_dir/db_bench"
 ldb_stamp="$ldb_dir/BUILD-RECIPE"
@@ -53,16 +53,14 @@ ldb_current() {
   [ -x "$ldb_bin" ] && [ -f "$ldb_stamp" ] && [ "$(head -n1 "$ldb_stamp")" = "recipe $recipe_hash" ]
 }
 pkg_installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
 
-apt_updated=0
 apt_update() {
   say "apt-get update"
   # A mirror can fail for a moment: three tries, then fail loudly.
   for attempt in 1 2 3; do
     if $sudo apt-get update -q >/dev/null; then
-      apt_updated=1
       return 0
     fi
     [ "$attempt" = 3 ] && die "apt-get update failed three times"
@@ -83,7 +81,8 @@ apt_install() {
 
 # Adds deb-src beside deb for Debian's own sources, in whichever form the image
 # has them: deb822 (/etc/apt/sources.list.d/debian.sources, bookworm and
-# later images) or one-line (/etc/apt/sources.list). Idempotent.
+# later images: `deb-src` added to each `Types:`) or one-line
+# (/etc/apt/sources.list: a `deb-src` twin of each `deb` line). Idempotent.
 debsrc_changed=0
 enable_deb_src() {
   local f=/etc/apt/sources.list.d/debian.sources
@@ -94,24 +93,23 @@ enable_deb_src() {
   fi
   f=/etc/apt/sources.list
   if [ -f "$f" ]; then
-    local line src added=""
-    while IFS= read -r line; do
-      case "$line" in
-        "deb "*)
-          src="deb-src ${line#deb }"
-          if ! grep -Fxq "$src" "$f"; then added+="$src"$'\n'; fi
-          ;;
-      esac
-    done <"$f"
+    # A deb line's twin: the same line with deb-src, unless a deb-src line
+    # for the same URI, suite and components (whatever its options) exists.
+    local added
+    added=$(awk '
+      function key(l) { sub(/^[ \t]*deb(-src)?[ \t]+(\[[^]]*\][ \t]+)?/, "", l); gsub(/[ \t]+/, " ", l); return l }
+      NR == FNR { if ($1 == "deb-src") have[key($0)] = 1; next }
+      $1 == "deb" && !(key($0) in have) { have[key($0)] = 1; l = $0; sub(/^[ \t]*deb/, "deb-src", l); print l }
+    ' "$f" "$f")
     if [ -n "$added" ]; then
       say "enabling deb-src in $f"
-      printf '%s' "$added" | $sudo tee -a "$f" >/dev/null
+      printf '%s\n' "$added" | $sudo tee -a "$f" >/dev/null
       debsrc_changed=1
     fi
   fi
 }
 leveldb_source_known() {
-  apt-cache showsrc leveldb 2>/dev/null | grep -q '^Package: leveldb$'
+  grep -q '^Package: leveldb$' <<<"$(apt-cache showsrc leveldb 2>/dev/null)"
 }
 
 # --- Packages. ---------------------------------------------------------------
@@ -129,8 +127,13 @@ missing=()
 for p in "${packages[@]}"; do
   pkg_installed "$p" || missing+=("$p")
 done
-if ((${#missing[@]})); then
+# One apt-get update at most: for packages to install, or for the source
+# lists when deb-src was just enabled (or apt has never read them).
+if ((build)); then enable_deb_src; fi
+if ((${#missing[@]} || debsrc_changed)) || { ((build)) && ! leveldb_source_known; }; then
   apt_update
+fi
+if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 else
   say "apt packages already installed: ${packages[*]}"
@@ -139,10 +142,6 @@ fi
 
 # --- LevelDB 1.23's db_bench. ------------------------------------------------
 if ((build)); then
-  enable_deb_src
-  if ((debsrc_changed)) || ! leveldb_source_known; then
-    apt_update
-  fi
   leveldb_source_known || die "apt knows no source package leveldb: add a deb-src line for a Debian mirror"
 
   work=$(mktemp -d "${TMPDIR:-/tmp}/strata-peers.XXXXXX")
