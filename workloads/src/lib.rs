@@ -7,6 +7,7 @@
 //! through an [`EngineHost`] that the caller provides.
 
 pub mod db_bench;
+pub mod external;
 pub mod fs;
 pub mod measure;
 pub mod registry;

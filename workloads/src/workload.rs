@@ -22,6 +22,8 @@ pub enum Outcome {
     /// One line of a filesystem benchmark (`fs_import` and `fs_bigfile`
     /// print more than one).
     Fs(FsResult),
+    /// A db_bench benchmark as a peer's own binary measured it.
+    Peer(crate::external::PeerResult),
 }
 
 /// One family's benchmarks running on one database.
