@@ -63,9 +63,21 @@ impl Drop for Running {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
-        if let Some(t) = self.stderr_thread.take() {
-            let _ = t.join();
-        }
+        join_stderr(&self.stderr, self.stderr_thread.take());
+    }
+}
+
+/// How long to wait for the peer's stderr to close once it has exited: a
+/// process it started may hold the pipe open, and then the reading thread
+/// is left to end on its own.
+const STDERR_CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+fn join_stderr(log: &StderrLog, thread: Option<JoinHandle<()>>) {
+    let Some(thread) = thread else {
+        return;
+    };
+    if log.wait_eof(STDERR_CLOSE_WAIT) {
+        let _ = thread.join();
     }
 }
 
@@ -190,9 +202,7 @@ impl PeerWorkload {
                 None
             }
         };
-        if let Some(t) = running.stderr_thread.take() {
-            let _ = t.join();
-        }
+        join_stderr(&running.stderr, running.stderr_thread.take());
         let quote = quote(&running.recent, &running.stderr.tail());
         let status = status.map_or(String::new(), |s| format!(" ({s})"));
         self.error(
@@ -306,9 +316,7 @@ impl PeerWorkload {
             return Ok(());
         };
         let status = running.child.wait();
-        if let Some(t) = running.stderr_thread.take() {
-            let _ = t.join();
-        }
+        join_stderr(&running.stderr, running.stderr_thread.take());
         match status {
             Ok(s) if s.success() => {
                 self.running = None;
@@ -533,6 +541,18 @@ impl StderrLog {
                 break;
             }
         }
+    }
+
+    /// Waits until stderr closed or `limit` passed; true when closed.
+    fn wait_eof(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        let mut state = self.state.lock();
+        while !state.eof {
+            if self.changed.wait_until(&mut state, deadline).timed_out() {
+                break;
+            }
+        }
+        state.eof
     }
 
     fn head(&self) -> Vec<String> {
