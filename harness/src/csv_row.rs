@@ -144,6 +144,18 @@ pub struct ResultRow {
     /// several writers stall at once).
     #[serde(default)]
     pub stall_percent: Option<f64>,
+    /// For a peer's own db_bench (`db_bench:…` engines): the binary that
+    /// ran; empty for in-process engines.
+    #[serde(default)]
+    pub peer_binary: String,
+    /// For a peer's own db_bench: its version line as it printed it
+    /// (`LevelDB:    version 1.23`); empty for in-process engines.
+    #[serde(default)]
+    pub peer_version: String,
+    /// For a peer's own db_bench: the header it printed (its CPU, keys,
+    /// values, entries lines and warnings), ` | `-separated.
+    #[serde(default)]
+    pub peer_header: String,
 }
 
 /// One interval of one benchmark's time series

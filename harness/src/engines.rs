@@ -5,13 +5,15 @@
 //! `lsm` is strata's own engine (over the given `Env`). The baselines
 //! (`leveldb`, `rusty-leveldb`) are compiled in only with their cargo
 //! features and always use the real file system; their specs parse and
-//! check either way.
+//! check either way. `db_bench` names a peer's own db_bench binary: not an
+//! in-process engine, it runs as a process ([`peer_of`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use strata_api::{Engine, EngineSpec, Env, Error, Result, SpecSchema};
 use strata_baselines::BaselineOptions;
 use strata_lsm::{Db, DbOptions};
+use strata_workloads::external::{Flavour, Peer, PeerOptions};
 
 /// Every kind of engine a spec may name, with its keys, in the order
 /// error messages list them.
@@ -19,6 +21,7 @@ pub const KINDS: &[SpecSchema] = &[
     strata_lsm::spec::SCHEMA,
     strata_baselines::spec::LEVELDB,
     strata_baselines::spec::RUSTY_LEVELDB,
+    strata_baselines::spec::DB_BENCH,
 ];
 
 /// The schema of engine kind `kind`, if strata has such a kind.
@@ -88,6 +91,70 @@ impl EngineColumns {
     }
 }
 
+/// True for specs that run as a peer's own db_bench process.
+pub fn is_peer(spec: &EngineSpec) -> bool {
+    spec.kind() == "db_bench"
+}
+
+/// Where `scripts/install-peers.sh` puts the peers it builds:
+/// `$STRATA_PEERS_DIR`, else `$HOME/.local/share/strata/peers`.
+pub fn peers_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STRATA_PEERS_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+    home.join(".local/share/strata/peers")
+}
+
+/// The binary a `db_bench:` spec runs: its `path`, else the installed one
+/// of its flavour (LevelDB 1.23's under [`peers_dir`], Debian's
+/// `/usr/bin/db_bench` for RocksDB).
+pub fn peer_binary(spec: &EngineSpec) -> PathBuf {
+    if let Some(path) = spec.get("path") {
+        return PathBuf::from(path);
+    }
+    match spec.get_or("flavour", "leveldb") {
+        "rocksdb" => PathBuf::from("/usr/bin/db_bench"),
+        _ => peers_dir().join("leveldb-1.23").join("db_bench"),
+    }
+}
+
+/// The peer a `db_bench:` spec names, with the options it sets (the rest
+/// are the binary's own defaults).
+///
+/// # Errors
+/// `InvalidArgument` for a spec of another kind or a bad value; `NotFound`
+/// when the binary is not there (naming the install script).
+pub fn peer_of(spec: &EngineSpec) -> Result<(Peer, PeerOptions)> {
+    if !is_peer(spec) {
+        return Err(Error::InvalidArgument(format!(
+            "{spec} is not a db_bench spec"
+        )));
+    }
+    spec.validate(&strata_baselines::spec::DB_BENCH)?;
+    let flavour = match spec.get_or("flavour", "leveldb") {
+        "rocksdb" => Flavour::RocksDb,
+        _ => Flavour::LevelDb,
+    };
+    let binary = peer_binary(spec);
+    if !binary.is_file() {
+        return Err(Error::NotFound(format!(
+            "{spec}: no binary at {} (run scripts/install-peers.sh, or give path=)",
+            binary.display()
+        )));
+    }
+    let options = PeerOptions {
+        write_buffer_size: spec.number("write_buffer_size"),
+        max_file_size: spec.number("max_file_size"),
+        block_size: spec.number("block_size"),
+        cache_size: spec.number("cache_size"),
+        bloom_bits: spec.number("bloom_bits"),
+        open_files: spec.number("open_files"),
+        compression: spec.get("compression").map(|c| c == "snappy"),
+    };
+    Ok((Peer { binary, flavour }, options))
+}
+
 /// Opens (creating if missing) the engine `spec` names in `dir`.
 ///
 /// # Errors
@@ -102,6 +169,10 @@ pub fn open_engine(spec: &EngineSpec, dir: &Path, env: Arc<dyn Env>) -> Result<A
         }
         "leveldb" => open_leveldb(spec, dir),
         "rusty-leveldb" => open_rusty(spec, dir),
+        "db_bench" => Err(Error::InvalidArgument(format!(
+            "{spec} is a peer's own db_bench binary, run as a separate process by \
+             `strata bench`; it has no engine strata can open"
+        ))),
         other => Err(Error::InvalidArgument(format!(
             "no engine of kind '{other}'"
         ))),

@@ -79,6 +79,17 @@ pub fn records(
             .map(|(i, row)| record(row, i == 0, i))
             .collect(),
         Outcome::Fs(result) => vec![record(fs_row(plan, base, result), true, line)],
+        Outcome::Peer(peer) => {
+            let result = &peer.result;
+            let timed = result.plan.benchmark.prints_property().is_none();
+            let row = ResultRow {
+                peer_binary: peer.binary.display().to_string(),
+                peer_version: peer.version.clone(),
+                peer_header: peer.header.join(" | "),
+                ..db_bench_row(plan, base, result)
+            };
+            vec![record(row, timed, line)]
+        }
     }
 }
 

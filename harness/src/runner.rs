@@ -3,7 +3,7 @@
 //! database; every result becomes records ([`crate::record`]) handed to
 //! every reporter at once. Only the cells of the given shard run.
 
-use crate::engines::EngineColumns;
+use crate::engines::{is_peer, peer_of, EngineColumns};
 use crate::error::HarnessError;
 use crate::host::DirHost;
 use crate::plan::{scratch_dir, Block, Plan, Shard, Step};
@@ -11,6 +11,7 @@ use crate::record::{records, RunFacts};
 use crate::report::{Console, Reporter};
 use std::collections::BTreeMap;
 use std::io::Write;
+use strata_workloads::external::PeerWorkload;
 use strata_workloads::{BenchmarkId, Family, Workload};
 
 /// Runs the cells of `plan` that belong to `shard`: db_bench's lines to
@@ -68,10 +69,15 @@ fn run_block(
         .map(|&c| DirHost::new(engine.spec.clone(), plan.cells[c].dir.clone()))
         .collect();
     let mut workloads: BTreeMap<usize, Box<dyn Workload + '_>> = BTreeMap::new();
+    let peer = is_peer(&engine.spec);
     for (host, &c) in hosts.iter_mut().zip(&cell_ids) {
         let cell = &plan.cells[c];
-        let scratch = scratch_dir(&cell.dir);
-        workloads.insert(c, plan.settings.open(cell.part, host, &scratch));
+        let workload: Box<dyn Workload + '_> = if peer {
+            Box::new(peer_workload(plan, &engine.spec, &cell.dir)?)
+        } else {
+            plan.settings.open(cell.part, host, &scratch_dir(&cell.dir))
+        };
+        workloads.insert(c, workload);
     }
     let snappy = EngineColumns::of(&engine.spec).compression == "snappy";
     let mut headed: Vec<Family> = Vec::new();
@@ -85,7 +91,8 @@ fn run_block(
             continue; // another shard's cell
         };
         let family = step.benchmark.family();
-        if !headed.contains(&family) {
+        // A peer prints its own header.
+        if !peer && !headed.contains(&family) {
             headed.push(family);
             write!(console.out(), "{}", plan.settings.header(family, snappy))
                 .map_err(|e| run_error(&spec_text, e.into()))?;
@@ -104,6 +111,28 @@ fn run_block(
         }
     }
     Ok(())
+}
+
+/// The peer process that runs the db_bench part of the list for the
+/// `db_bench:` engine `spec`, in `dir`.
+fn peer_workload(
+    plan: &Plan,
+    spec: &strata_api::EngineSpec,
+    dir: &std::path::Path,
+) -> Result<PeerWorkload, HarnessError> {
+    let (peer, options) = peer_of(spec).map_err(|source| HarnessError::Engine {
+        engine: spec.to_string(),
+        source,
+    })?;
+    let suite = &plan.settings.db_bench;
+    PeerWorkload::new(
+        peer,
+        suite.config().clone(),
+        &options,
+        suite.benchmarks().to_vec(),
+        dir.to_path_buf(),
+    )
+    .map_err(|e| HarnessError::flag("--engine", e))
 }
 
 /// The line of a step skipped because the database must be kept

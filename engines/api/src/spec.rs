@@ -1,7 +1,10 @@
 //! `EngineSpec`: which engine, and with what parts and options, parsed from
 //! strings such as `lsm:memtable=skiplist,compaction=leveled,bloom_bits=10`.
 //!
-//! The grammar is `KIND[:KEY=VALUE[,KEY=VALUE]*]`. This module knows the
+//! The grammar is `KIND[:KEY=VALUE[,KEY=VALUE]*]`; a kind whose schema
+//! names a *positional* key also takes that key's value bare as the first
+//! item (`db_bench:rocksdb` is `db_bench:flavour=rocksdb`), and prints it
+//! that way. This module knows the
 //! grammar only: which kinds exist and which keys each accepts is data an
 //! engine crate supplies as a [`SpecSchema`] (strata-lsm's `spec::SCHEMA`,
 //! strata-baselines' `spec::LEVELDB`, ...), and the harness lists them. A
@@ -23,6 +26,8 @@ pub enum ValueKind {
     Number,
     /// A non-negative decimal number such as `1.5`.
     Decimal,
+    /// Any non-empty text without `,` (a path, say).
+    Text,
 }
 
 /// One key a kind of engine accepts.
@@ -48,6 +53,9 @@ pub struct SpecSchema {
     pub kind: &'static str,
     /// Every key of the kind, in the order error messages list them.
     pub keys: &'static [KeySchema],
+    /// The key whose value may be written bare as the first item (and is
+    /// printed so), if any.
+    pub positional: Option<&'static str>,
 }
 
 impl SpecSchema {
@@ -64,6 +72,8 @@ pub const BOOLS: &[&str] = &["true", "false"];
 pub struct EngineSpec {
     kind: String,
     params: BTreeMap<String, String>,
+    /// The kind's positional key (from its schema), printed bare first.
+    positional: Option<&'static str>,
 }
 
 impl EngineSpec {
@@ -110,19 +120,26 @@ impl EngineSpec {
         rest: Option<&str>,
         schema: Option<&SpecSchema>,
     ) -> Result<Self> {
+        let positional = schema.and_then(|s| s.positional);
         let mut spec = EngineSpec {
             kind: kind.to_string(),
             params: BTreeMap::new(),
+            positional,
         };
-        for pair in rest
+        for (i, pair) in rest
             .unwrap_or("")
             .split(',')
             .filter(|p| !p.trim().is_empty())
+            .enumerate()
         {
-            let Some((key, value)) = pair.split_once('=') else {
-                return Err(Error::InvalidArgument(format!(
-                    "'{pair}' in spec '{text}' is not KEY=VALUE"
-                )));
+            let (key, value) = match (pair.split_once('='), positional) {
+                (Some(kv), _) => kv,
+                (None, Some(key)) if i == 0 => (key, pair),
+                (None, _) => {
+                    return Err(Error::InvalidArgument(format!(
+                        "'{pair}' in spec '{text}' is not KEY=VALUE"
+                    )))
+                }
             };
             spec = match schema {
                 Some(schema) => spec.with_checked(key.trim(), value.trim(), schema)?,
@@ -257,6 +274,7 @@ fn check_value(kind: &str, schema: &SpecSchema, key: &str, value: &str) -> Resul
             .parse::<f64>()
             .map(|v| v >= 0.0 && v.is_finite())
             .unwrap_or(false),
+        ValueKind::Text => !value.is_empty() && !value.contains(','),
     };
     if ok {
         return Ok(());
@@ -265,6 +283,7 @@ fn check_value(kind: &str, schema: &SpecSchema, key: &str, value: &str) -> Resul
         ValueKind::OneOf(words) => words.join(", "),
         ValueKind::Number => "a non-negative integer, optionally with K, M or G".to_string(),
         ValueKind::Decimal => "a non-negative decimal number".to_string(),
+        ValueKind::Text => "non-empty text without ','".to_string(),
     };
     Err(Error::InvalidArgument(format!(
         "bad value '{value}' for '{key}' of engine '{kind}'; allowed: {allowed}"
@@ -274,8 +293,18 @@ fn check_value(kind: &str, schema: &SpecSchema, key: &str, value: &str) -> Resul
 impl fmt::Display for EngineSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.kind)?;
-        for (i, (k, v)) in self.params.iter().enumerate() {
-            f.write_str(if i == 0 { ":" } else { "," })?;
+        let bare = self
+            .positional
+            .and_then(|key| self.params.get(key).map(|v| (key, v)));
+        if let Some((_, value)) = bare {
+            write!(f, ":{value}")?;
+        }
+        let rest = self
+            .params
+            .iter()
+            .filter(|(k, _)| bare.is_none_or(|(key, _)| k.as_str() != key));
+        for (i, (k, v)) in rest.enumerate() {
+            f.write_str(if i == 0 && bare.is_none() { ":" } else { "," })?;
             write!(f, "{k}={v}")?;
         }
         Ok(())
@@ -329,12 +358,53 @@ mod tests {
                 default: None,
             },
         ],
+        positional: None,
     };
     const OTHER: SpecSchema = SpecSchema {
         kind: "other",
         keys: &[],
+        positional: None,
     };
-    const KINDS: &[SpecSchema] = &[TOY, OTHER];
+    /// A kind with a positional key, as `db_bench:rocksdb`.
+    const RUNNER: SpecSchema = SpecSchema {
+        kind: "runner",
+        keys: &[
+            KeySchema {
+                name: "flavour",
+                values: ValueKind::OneOf(COLOURS),
+                doc: "which one",
+                default: Some("red"),
+            },
+            KeySchema {
+                name: "path",
+                values: ValueKind::Text,
+                doc: "a path",
+                default: None,
+            },
+        ],
+        positional: Some("flavour"),
+    };
+    const KINDS: &[SpecSchema] = &[TOY, OTHER, RUNNER];
+
+    #[test]
+    fn a_positional_key_is_written_and_printed_bare() {
+        let bare = EngineSpec::parse_for("runner:green", KINDS).expect("bare");
+        assert_eq!(bare.get("flavour"), Some("green"));
+        assert_eq!(bare.to_string(), "runner:green");
+        let named = EngineSpec::parse_for("runner:path=/x/y,flavour=green", KINDS).expect("named");
+        assert_eq!(named.to_string(), "runner:green,path=/x/y");
+        assert_eq!(named, EngineSpec::parse_for(&named.to_string(), KINDS).expect("again"));
+        let only_path = EngineSpec::parse_for("runner:path=/usr/bin/x", KINDS).expect("path");
+        assert_eq!(only_path.to_string(), "runner:path=/usr/bin/x");
+        let e = EngineSpec::parse_for("runner:blue", KINDS).expect_err("not a flavour");
+        assert!(e.to_string().contains("'blue'"), "{e}");
+        let e = EngineSpec::parse_for("runner:path=/x,green", KINDS).expect_err("bare not first");
+        assert!(e.to_string().contains("is not KEY=VALUE"), "{e}");
+        let e = EngineSpec::parse_for("toy:green", KINDS).expect_err("toy has none");
+        assert!(e.to_string().contains("is not KEY=VALUE"), "{e}");
+        let e = EngineSpec::parse_for("runner:path=", KINDS).expect_err("empty text");
+        assert!(e.to_string().contains("non-empty text"), "{e}");
+    }
 
     #[test]
     fn parses_and_prints_canonically() {

@@ -72,17 +72,70 @@ pub const KEYS: &[KeySchema] = &[
 pub const LEVELDB: SpecSchema = SpecSchema {
     kind: "leveldb",
     keys: KEYS,
+    positional: None,
 };
 
 /// The schema of a `rusty-leveldb:` spec (the pure-Rust port).
 pub const RUSTY_LEVELDB: SpecSchema = SpecSchema {
     kind: "rusty-leveldb",
     keys: KEYS,
+    positional: None,
+};
+
+/// The db_bench flavours a `db_bench:` spec names.
+pub const FLAVOURS: &[&str] = &["leveldb", "rocksdb"];
+
+/// The option keys of a `db_bench:` spec: the same names as the in-process
+/// peers', but no defaults here: a key left out is the peer binary's own
+/// default (LevelDB's or RocksDB's db_bench), which strata does not pass.
+const PEER_OPTION_KEYS: [KeySchema; 7] = {
+    let mut keys = [KEYS[0]; 7];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = KeySchema {
+            default: None,
+            ..KEYS[i]
+        };
+        i += 1;
+    }
+    keys
+};
+
+/// Every key of a `db_bench:` spec.
+const DB_BENCH_KEYS: &[KeySchema] = &[
+    KeySchema {
+        name: "flavour",
+        values: ValueKind::OneOf(FLAVOURS),
+        doc: "whose db_bench: leveldb (LevelDB 1.23's, installed by scripts/install-peers.sh) or rocksdb (Debian's rocksdb-tools)",
+        default: Some("leveldb"),
+    },
+    KeySchema {
+        name: "path",
+        values: ValueKind::Text,
+        doc: "the binary (default: the installed one of the flavour)",
+        default: None,
+    },
+    PEER_OPTION_KEYS[0],
+    PEER_OPTION_KEYS[1],
+    PEER_OPTION_KEYS[2],
+    PEER_OPTION_KEYS[3],
+    PEER_OPTION_KEYS[4],
+    PEER_OPTION_KEYS[5],
+    PEER_OPTION_KEYS[6],
+];
+
+/// The schema of a `db_bench:` spec: a peer's own db_bench binary, run as
+/// its users run it (`db_bench:leveldb`, `db_bench:rocksdb`,
+/// `db_bench:flavour=leveldb,path=/x/db_bench`).
+pub const DB_BENCH: SpecSchema = SpecSchema {
+    kind: "db_bench",
+    keys: DB_BENCH_KEYS,
+    positional: Some("flavour"),
 };
 
 /// The schema of baseline `kind`, if it is one.
 pub fn schema(kind: &str) -> Option<&'static SpecSchema> {
-    [&LEVELDB, &RUSTY_LEVELDB]
+    [&LEVELDB, &RUSTY_LEVELDB, &DB_BENCH]
         .into_iter()
         .find(|s| s.kind == kind)
 }
@@ -214,5 +267,32 @@ mod tests {
         let spec = EngineSpec::parse("leveldb:bloom_bits=8G").expect("spec");
         let e = BaselineOptions::from_spec(&spec, "leveldb").expect_err("bloom");
         assert!(e.to_string().contains("bloom_bits"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod db_bench_tests {
+    use super::*;
+
+    #[test]
+    fn db_bench_specs_name_a_flavour_bare_and_leave_options_to_the_peer() {
+        let kinds = [LEVELDB, RUSTY_LEVELDB, DB_BENCH];
+        let rocks = EngineSpec::parse_for("db_bench:rocksdb", &kinds).expect("rocksdb");
+        assert_eq!(rocks.get("flavour"), Some("rocksdb"));
+        assert_eq!(rocks.to_string(), "db_bench:rocksdb");
+        let custom = EngineSpec::parse_for(
+            "db_bench:path=/opt/zig/db_bench,flavour=leveldb,bloom_bits=10",
+            &kinds,
+        )
+        .expect("custom");
+        assert_eq!(
+            custom.to_string(),
+            "db_bench:leveldb,bloom_bits=10,path=/opt/zig/db_bench"
+        );
+        let bare = EngineSpec::parse_for("db_bench", &kinds).expect("bare");
+        let full = resolved(&bare);
+        assert_eq!(full.to_string(), "db_bench:leveldb", "only the flavour defaults");
+        assert!(EngineSpec::parse_for("db_bench:wiredtiger", &kinds).is_err());
+        assert!(DB_BENCH_KEYS[2..].iter().all(|k| k.default.is_none()));
     }
 }

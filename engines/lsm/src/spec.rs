@@ -194,6 +194,7 @@ pub const KEYS: &[KeySchema] = &[
 pub const SCHEMA: SpecSchema = SpecSchema {
     kind: "lsm",
     keys: KEYS,
+    positional: None,
 };
 
 /// The least value of each size key (LevelDB clamps instead; strata refuses).

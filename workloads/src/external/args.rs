@@ -24,13 +24,19 @@ use std::path::Path;
 
 /// RocksDB 7.8's db_bench lacks these (checked against the binary: it
 /// stops with `unknown benchmark`).
-const ROCKSDB_LACKS: &[Benchmark] = &[
+pub const ROCKSDB_LACKS: &[Benchmark] = &[
     Benchmark::ReadHot,
     Benchmark::SeekOrdered,
     Benchmark::SnappyComp,
     Benchmark::SnappyUncomp,
     Benchmark::Open,
 ];
+
+/// True when `flavour`'s db_bench has no `benchmark` (RocksDB's lacks
+/// [`ROCKSDB_LACKS`]; LevelDB 1.23's has every one strata runs).
+pub fn lacks(flavour: Flavour, benchmark: Benchmark) -> bool {
+    flavour == Flavour::RocksDb && ROCKSDB_LACKS.contains(&benchmark)
+}
 
 /// A setting or benchmark the peer cannot express.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,16 +77,14 @@ pub fn args(
         peer: peer.to_string(),
         reason,
     };
-    if peer.flavour == Flavour::RocksDb {
-        if let Some(b) = benchmarks.iter().find(|b| ROCKSDB_LACKS.contains(b)) {
-            return Err(refuse(
-                "--benchmarks",
-                format!("RocksDB's db_bench has no benchmark '{b}'"),
-            ));
-        }
-    }
     check_run_settings(peer.flavour, config).map_err(|(flag, reason)| refuse(flag, reason))?;
-    let names: Vec<&str> = benchmarks.iter().map(|b| b.name()).collect();
+    // Benchmarks the peer lacks are left out of its list: the workload
+    // says so on the console in their place (see `lacks`).
+    let names: Vec<&str> = benchmarks
+        .iter()
+        .filter(|b| !lacks(peer.flavour, **b))
+        .map(|b| b.name())
+        .collect();
     let mut out = vec![
         format!("--benchmarks={}", names.join(",")),
         format!("--num={}", config.num),

@@ -19,7 +19,7 @@ mod args;
 pub mod parse;
 mod run;
 
-pub use args::{args, UnsupportedFlag};
+pub use args::{args, lacks, UnsupportedFlag, ROCKSDB_LACKS};
 pub use run::PeerWorkload;
 
 use crate::db_bench::BenchResult;

@@ -2,7 +2,7 @@
 //! read one benchmark at a time.
 
 use super::parse::{self, OutputReader, ReadError, Section};
-use super::{args, Flavour, Peer, PeerOptions, PeerResult, UnsupportedFlag};
+use super::{args, lacks, Flavour, Peer, PeerOptions, PeerResult, UnsupportedFlag};
 use crate::db_bench::live::live_bytes_after;
 use crate::db_bench::{seed_schedule, BenchPlan, BenchResult, Benchmark, Config};
 use crate::measure::RunError;
@@ -338,8 +338,22 @@ impl Workload for PeerWorkload {
         if self.failed {
             return Err(self.error(benchmark, "the peer failed before".into()));
         }
+        if lacks(self.peer.flavour, benchmark) {
+            // Not in the peer's list: said in its place, no row.
+            writeln!(
+                out,
+                "{:<12} : skipped ({}'s db_bench has no such benchmark)",
+                benchmark.name(),
+                self.peer.flavour
+            )?;
+            return Ok(Vec::new());
+        }
+        let first_runnable = self
+            .benchmarks
+            .iter()
+            .position(|b| !lacks(self.peer.flavour, *b));
         if self.running.is_none() {
-            if position > 0 {
+            if Some(position) != first_runnable {
                 return Err(self.error(benchmark, "the peer has already exited".into()));
             }
             self.start(benchmark)?;
@@ -355,7 +369,10 @@ impl Workload for PeerWorkload {
             .as_ref()
             .map(|r| (r.version.clone().unwrap_or_default(), r.header.clone()))
             .unwrap_or_default();
-        if position + 1 == self.benchmarks.len() {
+        let last_runnable = !self.benchmarks[position + 1..]
+            .iter()
+            .any(|b| !lacks(self.peer.flavour, *b));
+        if last_runnable {
             self.finish(benchmark)?;
         }
         let plan = BenchPlan::new(benchmark, &self.config);

@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use strata_api::{EngineSpec, SpecSchema};
 use strata_workloads::db_bench::config::MAX_NUM;
 use strata_workloads::db_bench::{Config, RngKind};
+use strata_workloads::external::PeerWorkload;
 use strata_workloads::fs::{check_order, FsWorkloadConfig};
 use strata_workloads::registry::parse_list;
 use strata_workloads::ycsb::YcsbConfig;
-use strata_workloads::{BenchmarkId, Settings};
+use strata_workloads::{BenchmarkId, Family, Settings};
 
 /// Most repetitions a run may ask for.
 const MAX_REPEAT: i64 = 1000;
@@ -95,6 +96,7 @@ pub fn plan(
     if out.is_dir() {
         return bad("--out", format!("{} is a directory", out.display()));
     }
+    check_peers(&engines, &list, &settings)?;
     let plan = Plan::new(settings, list, engines, repeat, args.interleave);
     Ok(BenchRun {
         plan,
@@ -106,6 +108,39 @@ pub fn plan(
         run_id,
         start_time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
+}
+
+/// A peer's own db_bench (`db_bench:…`) runs db_bench's benchmarks only,
+/// and must be installed.
+fn check_peers(
+    engines: &[EnginePlan],
+    list: &[BenchmarkId],
+    settings: &Settings,
+) -> Result<(), HarnessError> {
+    for engine in engines.iter().filter(|e| engines::is_peer(&e.spec)) {
+        if let Some(other) = list.iter().find(|b| b.family() != Family::DbBench) {
+            return bad(
+                "--engine",
+                format!(
+                    "{} runs db_bench's own benchmarks only; {other} is strata's",
+                    engine.spec
+                ),
+            );
+        }
+        let (peer, options) = engines::peer_of(&engine.spec).or_else(|e| bad("--engine", e))?;
+        // The peer's command line, checked now: a setting it cannot
+        // express fails here, before anything runs.
+        let suite = &settings.db_bench;
+        PeerWorkload::new(
+            peer,
+            suite.config().clone(),
+            &options,
+            suite.benchmarks().to_vec(),
+            engine.dir.clone(),
+        )
+        .or_else(|e| bad(&format!("--{}", e.flag.trim_start_matches("--")), e))?;
+    }
+    Ok(())
 }
 
 /// `I/N` with `0 <= I < N`.
