@@ -46,11 +46,17 @@ ldlibs=(-lsnappy -lpthread)
 # benchmarks, the Windows env, leveldbutil (it has its own main).
 sources_rule='db/*.cc table/*.cc util/*.cc helpers/memenv/memenv.cc benchmarks/db_bench.cc
 minus *_test.cc *_bench.cc(but db_bench.cc) env_windows.cc testharness.cc leveldbutil.cc'
-recipe_hash=$(printf '%s\n' "leveldb 1.23" "$port_config" "${cxxflags[*]}" "${ldlibs[*]}" "$sources_rule" |
-  sha256sum | cut -d' ' -f1)
+# A second binary, the same but without Snappy (HAVE_SNAPPY 0), for runs
+# with compression off (`strata reproduce`: the seed ran Snappy off, and
+# LevelDB 1.23's db_bench has no flag to turn it off).
+port_config_nosnappy=${port_config/HAVE_SNAPPY 1/HAVE_SNAPPY 0}
+ldb_bin_nosnappy="$ldb_dir/db_bench_nosnappy"
+recipe_hash=$(printf '%s\n' "leveldb 1.23" "$port_config" "$port_config_nosnappy" "${cxxflags[*]}" \
+  "${ldlibs[*]}" "$sources_rule" | sha256sum | cut -d' ' -f1)
 
 ldb_current() {
-  [ -x "$ldb_bin" ] && [ -f "$ldb_stamp" ] && [ "$(head -n1 "$ldb_stamp")" = "recipe $recipe_hash" ]
+  [ -x "$ldb_bin" ] && [ -x "$ldb_bin_nosnappy" ] && [ -f "$ldb_stamp" ] &&
+    [ "$(head -n1 "$ldb_stamp")" = "recipe $recipe_hash" ]
 }
 pkg_installed() {
   [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
@@ -160,7 +166,6 @@ if ((build)); then
     die "Debian's source package leveldb $deb_version is not LevelDB 1.23"
 
   cd "$src"
-  printf '%s\n' "$port_config" >port/port_config.h
   mapfile -t files < <(
     {
       find db table util -maxdepth 1 -name '*.cc' \
@@ -171,19 +176,31 @@ if ((build)); then
     } | LC_ALL=C sort
   )
   jobs=$(nproc 2>/dev/null || echo 2)
-  say "compiling ${#files[@]} files of leveldb $deb_version (g++ ${cxxflags[*]}, $jobs jobs)"
-  mkdir -p obj
-  printf '%s\n' "${files[@]}" |
-    xargs -P "$jobs" -I{} sh -c 'f=$1; shift; exec "$0" "$@" -c "$f" -o "obj/$(echo "$f" | tr / _).o"' \
-      g++ {} "${cxxflags[@]}" ||
-    die "compiling LevelDB failed"
-  say "linking db_bench (${ldlibs[*]})"
-  g++ -O2 obj/*.o -o db_bench "${ldlibs[@]}" || die "linking db_bench failed"
+  # build_variant NAME PORT_CONFIG LIBS...: compiles every file into
+  # obj-NAME/ and links db_bench-NAME.
+  build_variant() {
+    local name=$1 config=$2
+    shift 2
+    printf '%s\n' "$config" >port/port_config.h
+    say "compiling ${#files[@]} files of leveldb $deb_version ($name; g++ ${cxxflags[*]}, $jobs jobs)"
+    mkdir -p "obj-$name"
+    printf '%s\n' "${files[@]}" |
+      OBJ="obj-$name" xargs -P "$jobs" -I{} sh -c 'f=$1; shift; exec "$0" "$@" -c "$f" -o "$OBJ/$(echo "$f" | tr / _).o"' \
+        g++ {} "${cxxflags[@]}" ||
+      die "compiling LevelDB ($name) failed"
+    say "linking db_bench ($name: $*)"
+    g++ -O2 "obj-$name"/*.o -o "db_bench-$name" "$@" || die "linking db_bench ($name) failed"
+  }
+  build_variant snappy "$port_config" "${ldlibs[@]}"
+  build_variant nosnappy "$port_config_nosnappy" -lpthread
+  mv -f db_bench-snappy db_bench
 
   say "installing $ldb_bin"
   mkdir -p "$ldb_dir"
   install -m 0755 db_bench "$ldb_bin.tmp"
   mv -f "$ldb_bin.tmp" "$ldb_bin"
+  install -m 0755 db_bench-nosnappy "$ldb_bin_nosnappy.tmp"
+  mv -f "$ldb_bin_nosnappy.tmp" "$ldb_bin_nosnappy"
   install -m 0644 LICENSE "$ldb_dir/LICENSE"
   {
     echo "recipe $recipe_hash"
@@ -191,7 +208,7 @@ if ((build)); then
     echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(g++ --version | head -n1)"
     echo "cxxflags: ${cxxflags[*]}"
     echo "ldlibs: ${ldlibs[*]}"
-    echo "port/port_config.h:"
+    echo "port/port_config.h (db_bench; db_bench_nosnappy has HAVE_SNAPPY 0):"
     echo "$port_config"
     echo "sources:"
     printf '  %s\n' "${files[@]}"
@@ -211,5 +228,12 @@ grep -q '^LevelDB: *version 1\.23$' <<<"$ldb_out" || die "$ldb_bin is not LevelD
 if grep -q 'Snappy compression is not enabled' <<<"$ldb_out"; then
   die "$ldb_bin was built without Snappy"
 fi
+nosnappy_db=$(mktemp -d "${TMPDIR:-/tmp}/strata-peers-probe.XXXXXX")
+nosnappy_out=$("$ldb_bin_nosnappy" --benchmarks=crc32c --num=1 --db="$nosnappy_db/leveldb" 2>&1) ||
+  die "$ldb_bin_nosnappy does not run: $(echo "$nosnappy_out" | tail -n 3)"
+rm -rf "$nosnappy_db"
+grep -q 'Snappy compression is not enabled' <<<"$nosnappy_out" ||
+  die "$ldb_bin_nosnappy was built with Snappy"
 say "leveldb: $ldb_bin (LevelDB ${ldb_version#LevelDB:*version }, Snappy on)"
+say "leveldb: $ldb_bin_nosnappy (the same, Snappy off)"
 say "rocksdb: $rocks_bin ($rocks_version)"

@@ -205,3 +205,55 @@ fn peers_refuse_what_they_cannot_run_with_exit_2() {
         assert!(stderr.contains("--seed"), "{stderr}");
     }
 }
+
+#[test]
+fn compression_off_needs_a_leveldb_built_without_snappy() {
+    let snappy = leveldb_peer();
+    let nosnappy = snappy.with_file_name("db_bench_nosnappy");
+    if !have(&snappy) || !have(&nosnappy) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = strata(
+        dir.path(),
+        &[
+            "bench",
+            "--no-plot",
+            "--engine=db_bench:leveldb,compression=none",
+            "--benchmarks=fillseq",
+            "--num=100",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("compression=none was asked for, but this binary compresses with Snappy"),
+        "{stderr}"
+    );
+    let spec = format!(
+        "--engine=db_bench:leveldb,compression=none,path={}",
+        nosnappy.display()
+    );
+    let (_, rows) = bench(
+        dir.path(),
+        &[
+            spec.as_str(),
+            "--engine=lsm:compression=none",
+            "--benchmarks=fillrandom,readrandom",
+            "--num=2000",
+        ],
+    );
+    let found: Vec<Option<u64>> = rows
+        .iter()
+        .filter(|r| r.benchmark == "readrandom")
+        .map(|r| r.found)
+        .collect();
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0], found[1], "{rows:?}");
+    assert!(
+        rows[0]
+            .peer_header
+            .contains("Snappy compression is not enabled"),
+        "{rows:?}"
+    );
+}

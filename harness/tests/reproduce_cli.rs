@@ -63,10 +63,11 @@ fn quick_reproduce_writes_the_report_or_names_the_feature() {
     let out = strata(tmp.path(), &["reproduce", "--num", "2000", "--repeat", "1"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    if stderr.contains("not compiled in") {
+    if stderr.contains("--leveldb: no LevelDB") {
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
         assert!(stderr.contains("--features leveldb"), "{stderr}");
+        assert!(stderr.contains("install-peers.sh"), "{stderr}");
         assert!(stdout.is_empty(), "{stdout}");
         assert!(!tmp.path().join("results").exists(), "nothing written");
         return;
@@ -124,9 +125,16 @@ fn quick_reproduce_writes_the_report_or_names_the_feature() {
     assert!(engines[..SEED_LIST.len()]
         .iter()
         .all(|e| *e == "lsm:compression=none"));
-    assert!(engines[SEED_LIST.len()..]
-        .iter()
-        .all(|e| *e == "leveldb:compression=none"));
+    // LevelDB's own db_bench (built without Snappy) when installed, else
+    // the C API engine; the report says which.
+    let leveldb = engines[SEED_LIST.len()];
+    assert!(
+        leveldb == "leveldb:compression=none"
+            || leveldb.starts_with("db_bench:leveldb,compression=none,path="),
+        "{leveldb}"
+    );
+    assert!(engines[SEED_LIST.len()..].iter().all(|e| *e == leveldb));
+    assert!(stderr.contains("LevelDB:    LevelDB 1.23"), "{stderr}");
     assert_eq!(&records[13][bench_col], "crc32c");
     // LevelDB's C API hides its I/O: its amplification is unknown (empty),
     // never 0; strata's own engine counts it.
@@ -138,12 +146,9 @@ fn quick_reproduce_writes_the_report_or_names_the_feature() {
             .find(|r| &r[bench_col] == "fillrandom" && r[engine_col].starts_with(engine))
             .expect("fillrandom row")
     };
-    assert_eq!(&fillrandom("leveldb")[wa], "");
+    assert_eq!(&fillrandom(leveldb)[wa], "");
     assert!(fillrandom("lsm")[wa].parse::<f64>().is_ok_and(|w| w > 1.0));
-    for r in records
-        .iter()
-        .filter(|r| r[engine_col].starts_with("leveldb"))
-    {
+    for r in records.iter().filter(|r| &r[engine_col] == leveldb) {
         assert_eq!((&r[wa], &r[ra]), ("", ""), "{}", &r[bench_col]);
     }
 
@@ -161,6 +166,7 @@ fn quick_reproduce_writes_the_report_or_names_the_feature() {
         index.contains("ratios.svg") && index.contains("--num 2000"),
         "{index}"
     );
+    assert!(index.contains("LevelDB: LevelDB 1.23"), "{index}");
     for chart in ["ratios.svg", "ratios.png"] {
         let bytes = std::fs::metadata(run_dir.join(chart)).expect(chart).len();
         assert!(bytes > 1000, "{chart}: {bytes} bytes");
@@ -185,8 +191,27 @@ fn bad_flags_exit_2_in_one_line() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
-            stderr.contains(args[0]) || stderr.contains("--features leveldb"),
+            stderr.contains(args[0]) || stderr.contains("--leveldb: no LevelDB"),
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn a_missing_native_leveldb_is_a_flag_error_naming_the_install_script() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .current_dir(tmp.path())
+        .env("STRATA_PEERS_DIR", tmp.path().join("no-peers"))
+        .args(["reproduce", "--num", "100", "--leveldb", "native"])
+        .output()
+        .expect("run strata");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("--leveldb: native: no ") && stderr.contains("install-peers.sh"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("results").exists(), "nothing written");
 }

@@ -457,14 +457,6 @@ fn flags_for_leveldb() {
         (
             Config::default(),
             PeerOptions {
-                compression: Some(false),
-                ..PeerOptions::default()
-            },
-            "compression",
-        ),
-        (
-            Config::default(),
-            PeerOptions {
                 cache_size: Some(4 << 30),
                 ..PeerOptions::default()
             },

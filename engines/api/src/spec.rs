@@ -393,7 +393,10 @@ mod tests {
         assert_eq!(bare.to_string(), "runner:green");
         let named = EngineSpec::parse_for("runner:path=/x/y,flavour=green", KINDS).expect("named");
         assert_eq!(named.to_string(), "runner:green,path=/x/y");
-        assert_eq!(named, EngineSpec::parse_for(&named.to_string(), KINDS).expect("again"));
+        assert_eq!(
+            named,
+            EngineSpec::parse_for(&named.to_string(), KINDS).expect("again")
+        );
         let only_path = EngineSpec::parse_for("runner:path=/usr/bin/x", KINDS).expect("path");
         assert_eq!(only_path.to_string(), "runner:path=/usr/bin/x");
         let e = EngineSpec::parse_for("runner:blue", KINDS).expect_err("not a flavour");

@@ -291,7 +291,11 @@ mod db_bench_tests {
         );
         let bare = EngineSpec::parse_for("db_bench", &kinds).expect("bare");
         let full = resolved(&bare);
-        assert_eq!(full.to_string(), "db_bench:leveldb", "only the flavour defaults");
+        assert_eq!(
+            full.to_string(),
+            "db_bench:leveldb",
+            "only the flavour defaults"
+        );
         assert!(EngineSpec::parse_for("db_bench:wiredtiger", &kinds).is_err());
         assert!(DB_BENCH_KEYS[2..].iter().all(|k| k.default.is_none()));
     }

@@ -51,8 +51,43 @@ pub const SEED_BENCHMARKS: &[&str] = &[
 pub const SEED_NUM: u32 = 1_000_000;
 /// strata's engine with Snappy off, as in the seed's run.
 pub const STRATA_SPEC: &str = "lsm:compression=none";
-/// LevelDB 1.23 with Snappy off.
-pub const LEVELDB_SPEC: &str = "leveldb:compression=none";
+/// LevelDB 1.23 through its C API in strata's process, Snappy off.
+pub const LEVELDB_C_API_SPEC: &str = "leveldb:compression=none";
+
+/// Which LevelDB the table sets strata beside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LevelDbPeer {
+    /// LevelDB 1.23's own db_bench, built without Snappy (the binary).
+    Native(PathBuf),
+    /// LevelDB 1.23 through its C API, inside strata's process.
+    CApi,
+}
+
+impl LevelDbPeer {
+    /// Its engine spec.
+    pub fn spec(&self) -> String {
+        match self {
+            LevelDbPeer::Native(path) => {
+                format!("db_bench:leveldb,compression=none,path={}", path.display())
+            }
+            LevelDbPeer::CApi => LEVELDB_C_API_SPEC.to_string(),
+        }
+    }
+
+    /// What it is, in words, for the console and the report.
+    pub fn describe(&self) -> String {
+        match self {
+            LevelDbPeer::Native(path) => format!(
+                "LevelDB 1.23's own db_bench, unmodified, built without Snappy ({})",
+                path.display()
+            ),
+            LevelDbPeer::CApi => {
+                "LevelDB 1.23 through its C API inside strata's process (Debian's libleveldb)"
+                    .to_string()
+            }
+        }
+    }
+}
 
 /// A validated `strata reproduce` run.
 pub struct ReproduceRun {
@@ -60,6 +95,8 @@ pub struct ReproduceRun {
     pub plan: Plan,
     /// The published figures to set beside.
     pub published: PublishedPair,
+    /// Which LevelDB was measured.
+    pub leveldb: LevelDbPeer,
     /// Where the databases live.
     pub db_root: PathBuf,
     /// True when `db_root` is ours: removed at the end.
@@ -80,6 +117,7 @@ impl ReproduceRun {
         config: Config,
         repeat: u32,
         published: PublishedPair,
+        leveldb: LevelDbPeer,
         db_root: (PathBuf, bool),
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<ReproduceRun, HarnessError> {
@@ -93,15 +131,17 @@ impl ReproduceRun {
         )
         .map_err(|e| HarnessError::flag(e.flag, e.reason))?;
         let mut engines = Vec::new();
-        for (text, folder) in [(STRATA_SPEC, "0-lsm"), (LEVELDB_SPEC, "1-leveldb")] {
+        let leveldb_spec = leveldb.spec();
+        for (text, folder) in [(STRATA_SPEC, "0-lsm"), (leveldb_spec.as_str(), "1-leveldb")] {
             engines.push(EnginePlan {
-                spec: parse_spec(text).map_err(|e| HarnessError::flag("--engine", e))?,
+                spec: parse_spec(text).map_err(|e| HarnessError::flag("--leveldb", e))?,
                 dir: db_root.0.join(folder),
             });
         }
         Ok(ReproduceRun {
             plan: Plan::new(settings, list, engines, repeat, true),
             published,
+            leveldb,
             db_root: db_root.0,
             db_root_is_temp: db_root.1,
             run_id: now.format("%Y%m%d-%H%M%S").to_string(),
@@ -129,6 +169,7 @@ pub fn execute(run: &ReproduceRun) -> Result<(), HarnessError> {
         "Run:        {} ({} repetitions)",
         run.run_id, run.plan.repeat
     );
+    eprintln!("LevelDB:    {}", run.leveldb.describe());
     let mut console = Console::new(Box::new(std::io::stderr()));
     let outcome = crate::runner::run(
         &run.plan,
@@ -198,6 +239,7 @@ fn index_page(run: &ReproduceRun, machine: &Machine, csv_path: &Path, table_text
          The seed's db_bench setup: {num} entries, 16-byte keys, 100-byte values \
          (compression ratio {ratio}), Snappy off on both engines \
          (`{strata}` and `{leveldb}`), db_bench 1.23's list as the seed ran it. \
+         LevelDB: {leveldb_what}. \
          {repeat} repetitions, interleaved (strata, LevelDB, strata, ...); \
          measured cells give the median and (min–max) micros/op.\n\n\
          Machine: {cores} × {cpu}; strata git {git}; started {start}.\n\
@@ -211,7 +253,8 @@ fn index_page(run: &ReproduceRun, machine: &Machine, csv_path: &Path, table_text
         run_id = run.run_id,
         ratio = config.compression_ratio,
         strata = STRATA_SPEC,
-        leveldb = LEVELDB_SPEC,
+        leveldb = run.leveldb.spec(),
+        leveldb_what = run.leveldb.describe(),
         repeat = run.plan.repeat,
         cores = machine.cpu_cores,
         cpu = machine.cpu_model,

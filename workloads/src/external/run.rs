@@ -307,6 +307,15 @@ impl PeerWorkload {
                 "compression=snappy was asked for, but it warns that Snappy is not enabled".into(),
             ));
         }
+        if self.peer.flavour == Flavour::LevelDb && self.compression == Some(false) && !snappy_off {
+            return Err(self.failure(
+                benchmark,
+                "compression=none was asked for, but this binary compresses with Snappy (LevelDB \
+                 1.23's db_bench has no flag to turn it off: give path= a build without Snappy, \
+                 such as scripts/install-peers.sh's db_bench_nosnappy)"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
