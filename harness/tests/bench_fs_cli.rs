@@ -30,23 +30,7 @@ struct Row {
 }
 
 fn bench(dir: &Path, args: &[&str]) -> (String, Vec<Row>) {
-    let db_arg = format!("--db={}", dir.join("db").display());
-    let out = dir.join("out.csv");
-    let out_arg = format!("--out={}", out.display());
-    let mut argv = vec!["bench", "--no-plot", db_arg.as_str(), out_arg.as_str()];
-    argv.extend_from_slice(args);
-    let output = strata(dir, &argv);
-    assert!(
-        output.status.success(),
-        "strata {argv:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rows = csv::Reader::from_path(&out)
-        .expect("results")
-        .deserialize::<Row>()
-        .map(|r| r.expect("row deserialises"))
-        .collect();
-    (String::from_utf8(output.stdout).expect("utf8"), rows)
+    common::bench_rows(dir, args)
 }
 
 fn source_tree(dir: &Path) {

@@ -53,23 +53,7 @@ fn have(binary: &Path) -> bool {
 }
 
 fn bench(dir: &Path, args: &[&str]) -> (String, Vec<Row>) {
-    let out = dir.join("out.csv");
-    let db = format!("--db={}", dir.join("db").display());
-    let out_arg = format!("--out={}", out.display());
-    let mut argv = vec!["bench", "--no-plot", db.as_str(), out_arg.as_str()];
-    argv.extend_from_slice(args);
-    let output = strata(dir, &argv);
-    assert!(
-        output.status.success(),
-        "strata {argv:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rows = csv::Reader::from_path(&out)
-        .expect("results")
-        .deserialize::<Row>()
-        .map(|r| r.expect("row"))
-        .collect();
-    (String::from_utf8(output.stdout).expect("utf-8"), rows)
+    common::bench_rows(dir, args)
 }
 
 #[test]

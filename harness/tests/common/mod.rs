@@ -11,3 +11,28 @@ pub fn strata(cwd: &Path, args: &[&str]) -> Output {
         .output()
         .expect("run strata")
 }
+
+/// Runs `strata bench --no-plot` in `dir` with its database in `dir/db`
+/// and its CSV in `dir/out.csv`, plus `args`; asserts it succeeded and
+/// returns its stdout and the CSV's rows as `T`. (Not every test crate
+/// that shares this module runs benches.)
+#[allow(dead_code)]
+pub fn bench_rows<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> (String, Vec<T>) {
+    let db_arg = format!("--db={}", dir.join("db").display());
+    let out = dir.join("out.csv");
+    let out_arg = format!("--out={}", out.display());
+    let mut argv = vec!["bench", "--no-plot", db_arg.as_str(), out_arg.as_str()];
+    argv.extend_from_slice(args);
+    let output = strata(dir, &argv);
+    assert!(
+        output.status.success(),
+        "strata {argv:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = csv::Reader::from_path(&out)
+        .expect("results")
+        .deserialize::<T>()
+        .map(|r| r.expect("row deserialises"))
+        .collect();
+    (String::from_utf8(output.stdout).expect("utf8"), rows)
+}
