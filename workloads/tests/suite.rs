@@ -19,15 +19,21 @@ fn small(num: u32) -> Config {
 fn run(config: Config, list: &str) -> (Vec<BenchResult>, String, MapHost) {
     let suite = Suite::new(config, parse_list(list).expect("list")).expect("suite");
     let mut host = MapHost::default();
+    let (results, out) = run_on(&suite, &mut host);
+    (results, out, host)
+}
+
+/// Runs `suite` on `host`: every result and the console text.
+fn run_on(suite: &Suite, host: &mut MapHost) -> (Vec<BenchResult>, String) {
     let mut out = Vec::new();
     let mut results = Vec::new();
     suite
-        .run(&mut host, &mut out, &mut |r| {
+        .run(host, &mut out, &mut |r| {
             results.push(r.clone());
             Ok(())
         })
         .expect("run");
-    (results, String::from_utf8(out).expect("utf-8"), host)
+    (results, String::from_utf8(out).expect("utf-8"))
 }
 
 #[test]
@@ -145,15 +151,7 @@ fn use_existing_db_skips_fresh_benchmarks_and_keeps_data() {
         ..small(100)
     };
     let suite = Suite::new(keep, parse_list("fillrandom,readrandom").expect("list")).expect("s");
-    let mut out = Vec::new();
-    let mut results = Vec::new();
-    suite
-        .run(&mut host, &mut out, &mut |r| {
-            results.push(r.clone());
-            Ok(())
-        })
-        .expect("run");
-    let out = String::from_utf8(out).expect("utf-8");
+    let (results, out) = run_on(&suite, &mut host);
     assert!(out.contains("fillrandom   : skipped (--use_existing_db is true)"));
     assert_eq!(results.len(), 1);
     assert_eq!(results[0].report.found, Some(100));
@@ -245,15 +243,7 @@ fn a_build_without_the_engines_own_codecs_says_so_on_every_codec_row() {
         own: "LevelDB 1.23's crc32c and libsnappy".into(),
         reason: "no libleveldb.a".into(),
     });
-    let mut out = Vec::new();
-    let mut results = Vec::new();
-    suite
-        .run(&mut host, &mut out, &mut |r| {
-            results.push(r.clone());
-            Ok(())
-        })
-        .expect("run");
-    let out = String::from_utf8(out).expect("utf-8");
+    let (results, out) = run_on(&suite, &mut host);
     let note = "timed strata's crc32c/snap crates, not LevelDB 1.23's crc32c and libsnappy: no libleveldb.a";
     assert_eq!(results.len(), 3);
     for result in &results {
