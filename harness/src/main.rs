@@ -1,6 +1,7 @@
 //! The strata command: `strata bench` (LevelDB's db_bench over a matrix of
-//! engines, CSV and charts), `strata plot` (charts from a results CSV) and
-//! `strata fs` (the blobfs filesystem's commands).
+//! engines, CSV and charts), `strata plot` (charts from a results CSV),
+//! `strata fs` (the blobfs filesystem's commands) and `strata serve` (web
+//! pages).
 
 mod analysis;
 mod cli;
@@ -19,6 +20,7 @@ mod record;
 mod report;
 mod reproduce;
 mod runner;
+mod serve;
 mod sim;
 mod stress;
 
@@ -53,6 +55,8 @@ enum Command {
     Stress(Box<cli::stress::StressArgs>),
     /// Merge the CSVs of a sharded run (`strata bench --shard I/N`) into one, checking they are one plan's shards.
     Merge(cli::merge::MergeArgs),
+    /// Web pages (read-only): the runs, a run's charts, comparisons, a live run, a blobfs store through time.
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Reproduce(args) => cli::reproduce::run(args),
         Command::Stress(args) => cli::stress::run(*args),
         Command::Merge(args) => cli::merge::run(args),
+        Command::Serve(args) => cli::serve::run(args),
     }
 }
 

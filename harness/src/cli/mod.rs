@@ -7,5 +7,6 @@ pub mod fs;
 pub mod merge;
 pub mod plot;
 pub mod reproduce;
+pub mod serve;
 pub mod sim;
 pub mod stress;

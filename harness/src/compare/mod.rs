@@ -11,7 +11,7 @@ mod regress;
 mod table;
 
 pub use regress::{regressions, render_regressions, Outcome};
-pub use table::{compare, render, CompareError};
+pub use table::{compare, render, CompareError, Comparison};
 
 use crate::analysis::{RatioInterval, Refusal};
 use std::fmt;

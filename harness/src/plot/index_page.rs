@@ -87,7 +87,7 @@ fn three_digits(value: f64) -> String {
 
 /// Every table body row: benchmark, engine label, repetitions, then the
 /// formatted medians of [`COLUMNS`]. Cells no engine ran are left out.
-fn table_rows(data: &Dataset) -> Vec<Vec<String>> {
+pub(crate) fn table_rows(data: &Dataset) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for (b, bench) in data.benchmarks.iter().enumerate() {
         for (e, engine) in data.engines.iter().enumerate() {
@@ -110,7 +110,7 @@ fn table_rows(data: &Dataset) -> Vec<Vec<String>> {
     rows
 }
 
-fn headers() -> Vec<&'static str> {
+pub(crate) fn headers() -> Vec<&'static str> {
     let mut headers = vec!["benchmark", "engine", "reps"];
     headers.extend(COLUMNS.iter().map(|c| c.header));
     headers

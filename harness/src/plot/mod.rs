@@ -10,16 +10,16 @@
 
 mod amplification;
 mod axis;
-mod bars;
-mod data;
-mod index_page;
+pub(crate) mod bars;
+pub(crate) mod data;
+pub(crate) mod index_page;
 mod latency;
-mod legend;
+pub(crate) mod legend;
 pub mod ratios;
 pub mod sim;
-mod style;
+pub(crate) mod style;
 mod throughput;
-mod timeline;
+pub(crate) mod timeline;
 
 use crate::error::HarnessError;
 use index_page::ChartRef;

@@ -252,7 +252,7 @@ pub fn render_svg_and_png(
 }
 
 /// Draws `chart` on a white `root` and writes it out.
-fn render<DB: DrawingBackend>(
+pub(crate) fn render<DB: DrawingBackend>(
     chart: &impl Chart,
     root: &DrawingArea<DB, plotters::coord::Shift>,
 ) -> Result<(), DrawError> {

@@ -8,12 +8,14 @@ mod collect;
 mod console;
 mod csv_file;
 mod intervals_file;
+mod progress;
 mod summary;
 
 pub use collect::Collected;
 pub use console::Console;
 pub use csv_file::CsvFile;
 pub use intervals_file::{path_beside as intervals_path, IntervalsFile};
+pub use progress::Progress;
 pub use summary::Summary;
 
 use crate::error::HarnessError;

@@ -141,6 +141,19 @@ impl SamplerStop {
     }
 }
 
+/// A watcher of samples as they are taken (not at the benchmark's end).
+pub type SampleObserver = dyn Fn(&IntervalSample) + Send + Sync;
+
+static OBSERVER: std::sync::OnceLock<Box<SampleObserver>> = std::sync::OnceLock::new();
+
+/// Makes `observer` see every sample of this process as the sampler takes
+/// it, on the sampler's thread (a live display: `strata bench --serve`).
+/// Once per process; false (and `observer` dropped) when one is set. The
+/// benchmark threads never call it: it costs them nothing.
+pub fn observe_samples(observer: Box<SampleObserver>) -> bool {
+    OBSERVER.set(observer).is_ok()
+}
+
 /// The sampler's loop: from `start` (the moment the threads were released)
 /// every `interval` until `stop`, one sample of `probes` and `engine`.
 /// `engine` is the database the benchmark runs on (`None`: no state).
@@ -182,7 +195,7 @@ pub fn sample(
         };
         let ops = done.saturating_sub(last_done);
         if !(stopped && ops == 0 && end_s - last_s < interval.as_secs_f64() / 10.0) {
-            samples.push(IntervalSample {
+            let sample = IntervalSample {
                 start_s: last_s,
                 end_s,
                 ops,
@@ -192,7 +205,11 @@ pub fn sample(
                 state,
                 stalls,
                 stall_us,
-            });
+            };
+            if let Some(observer) = OBSERVER.get() {
+                observer(&sample);
+            }
+            samples.push(sample);
         }
         if stopped {
             return samples;

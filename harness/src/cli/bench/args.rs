@@ -220,4 +220,14 @@ pub struct BenchArgs {
     /// modified: its changed copy goes beside the database).
     #[arg(long = "fs_source", value_name = "DIR")]
     pub fs_source: Option<PathBuf>,
+    /// Serve `strata serve`'s pages at ADDR (e.g. 127.0.0.1:8080) while
+    /// the run lasts, with its progress live at /live (server-sent
+    /// events); after the run, go on serving until Ctrl-C.
+    #[arg(long = "serve", value_name = "ADDR")]
+    pub serve: Option<String>,
+    /// Serve only the run's live progress (/live and its events) on
+    /// 127.0.0.1:PORT while the run lasts; `strata serve --progress-port
+    /// PORT` shows it.
+    #[arg(long = "progress-port", value_name = "PORT")]
+    pub progress_port: Option<u16>,
 }

@@ -16,7 +16,8 @@ pub use args::BenchArgs;
 use crate::error::HarnessError;
 use crate::machine::Machine;
 use crate::record::RunFacts;
-use crate::report::{Console, CsvFile, IntervalsFile, Reporter, Summary};
+use crate::report::{Console, CsvFile, IntervalsFile, Progress, Reporter, Summary};
+use crate::serve::BenchServer;
 use flags::BenchRun;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,14 +27,33 @@ use strata_workloads::Family;
 /// Runs `strata bench`: exit 0 on success, 2 for bad flags, 1 when the
 /// run itself fails (one line on stderr either way).
 pub fn run(args: BenchArgs) -> ExitCode {
-    let outcome = flags::plan(&args, chrono::Utc::now()).and_then(|run| execute(&run));
+    let outcome = flags::plan(&args, chrono::Utc::now()).and_then(|run| {
+        let results = run
+            .out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from);
+        let live = BenchServer::start(args.serve.as_deref(), args.progress_port, results)?;
+        let progress = live
+            .as_ref()
+            .map(|l| Progress::new(l.hub(), &run.plan, run.shard, &run.run_id));
+        let outcome = execute(&run, progress);
+        if let Some(live) = live {
+            let shown = match &outcome {
+                Ok(()) => Ok(run.out.display().to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            live.finish(shown);
+        }
+        outcome
+    });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.report("bench"),
     }
 }
 
-fn execute(run: &BenchRun) -> Result<(), HarnessError> {
+fn execute(run: &BenchRun, mut progress: Option<Progress>) -> Result<(), HarnessError> {
     let facts = RunFacts {
         run_id: run.run_id.clone(),
         start_time: run.start_time.clone(),
@@ -44,13 +64,11 @@ fn execute(run: &BenchRun) -> Result<(), HarnessError> {
     let mut intervals = IntervalsFile::beside(&run.out);
     let mut summary = Summary::default();
     let mut console = Console::new(Box::new(std::io::stdout()));
-    let outcome = crate::runner::run(
-        &run.plan,
-        run.shard,
-        &facts,
-        &mut console,
-        &mut [&mut csv as &mut dyn Reporter, &mut intervals, &mut summary],
-    );
+    let mut reporters: Vec<&mut dyn Reporter> = vec![&mut csv, &mut intervals, &mut summary];
+    if let Some(progress) = progress.as_mut() {
+        reporters.push(progress);
+    }
+    let outcome = crate::runner::run(&run.plan, run.shard, &facts, &mut console, &mut reporters);
     if run.db_root_is_temp {
         // Ours alone (a fresh per-process path): remove it, failed run or not.
         let _ = std::fs::remove_dir_all(&run.db_root);
