@@ -40,6 +40,7 @@ pub mod schema;
 pub mod sign;
 pub mod stats;
 pub mod store_dir;
+pub mod stream;
 pub mod time;
 pub mod verify;
 

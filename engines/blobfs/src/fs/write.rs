@@ -194,6 +194,22 @@ impl BlobFs {
         })
     }
 
+    /// Points file `path` at a new version made of `parts` at `at`,
+    /// creating the file if absent: the commit of a
+    /// [`crate::stream::StreamWriter`], whose chunks are already stored
+    /// (written before this claim, so never referenced before they are).
+    ///
+    /// # Errors
+    /// As [`BlobFs::write_file`].
+    pub(crate) fn write_parts(
+        &self,
+        path: &str,
+        parts: &[(BlobRef, u64)],
+        at: Option<ClaimTime>,
+    ) -> Result<WriteReport> {
+        self.write_with(path, at, |_, _, _, _| Ok(parts.to_vec()))
+    }
+
     fn write_with(
         &self,
         path: &str,
