@@ -1,42 +1,33 @@
-//! Write-back buffers: a file's unsaved writes, held in memory per inode
-//! until the first `flush` (a `close`) after a write, an `fsync`, or the
-//! last `release` commits them as one blobfs mutation — so `echo > f`,
-//! `cp` or `dd` make one version per close rather than one per `write(2)`.
+//! Write-back buffers: a file's unsaved writes per inode, committed as one
+//! blobfs version on the first `flush` (a `close`) after a write, on
+//! `fsync`, or on the last `release` — so `echo > f`, `cp` or `dd` make one
+//! version per close rather than one per `write(2)`.
 //!
-//! A buffer starts as a [`Pending::Patch`]: one contiguous run of bytes
-//! over the stored content, which is never read (appends and in-place
-//! rewrites of one region stay cheap and commit with `write_at`, which
-//! re-stores only the chunks around the edit). A second, disjoint write or
-//! a truncation to a non-zero size loads the stored content once and turns
-//! the buffer into [`Pending::Whole`], committed with `write_file` (whose
-//! chunking still shares every unchanged chunk). A truncation to zero
-//! (`O_TRUNC`) or a new file starts `Whole` and empty, with nothing to load.
+//! The bytes do not wait in memory for the commit: a buffer is a
+//! [`StreamWriter`], which cuts content-defined chunks as writes arrive and
+//! stores each as a blob at once, holding about two chunks (512 KiB with
+//! the default chunker) whatever the file's size. `cp` of a 10 GiB file
+//! into the mount needs no more memory than `cp` of a 1 MiB one. The
+//! commit then signs one `file` blob naming the stored chunks; a crash
+//! before it leaves the previous version intact (the chunks stored so far
+//! are referenced by nothing, which is harmless).
+//!
+//! A buffer over a stored file starts from its parts without reading them:
+//! an append or an in-place write re-stores only the chunks around it.
+//! `O_TRUNC` (and a new file) starts empty, with nothing to load. Writes
+//! out of order are handled by the writer (see [`strata_blobfs::stream`]):
+//! a backward write finishes what was written into parts in memory and
+//! goes on from there, still with bounded memory.
 
 use std::time::SystemTime;
-use strata_blobfs::Result;
-
-/// The bytes a buffer holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Pending {
-    /// The file's whole new content.
-    Whole(Vec<u8>),
-    /// `data` written at `offset_bytes` over the stored content of
-    /// `base_size_bytes` bytes (a gap past its end reads as zeros).
-    Patch {
-        /// Length of the stored content.
-        base_size_bytes: u64,
-        /// Where `data` starts.
-        offset_bytes: u64,
-        /// The written bytes.
-        data: Vec<u8>,
-    },
-}
+use strata_blobfs::stream::StreamWriter;
+use strata_blobfs::{BlobFs, Result};
 
 /// One file's unsaved writes.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct DirtyFile {
-    /// The content to commit.
-    pub(crate) pending: Pending,
+    /// The file's new content, chunked and stored as it is written.
+    pub(crate) content: StreamWriter,
     /// False for a file created through the mount and not committed yet:
     /// it exists only here.
     pub(crate) in_store: bool,
@@ -50,283 +41,148 @@ pub(crate) struct DirtyFile {
     /// a shell's `echo > f` opens, `dup2`s and closes (a flush) before
     /// `echo` writes, and must still make one version.
     pub(crate) written: bool,
-}
-
-/// Converts a length to `usize` (buffers live in memory, so any length
-/// reaching here fits unless the file is larger than the address space).
-fn to_usize(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-/// Copies `bytes` into `buf` at `offset_bytes`, growing it with zeros.
-fn overwrite(buf: &mut Vec<u8>, offset_bytes: u64, bytes: &[u8]) {
-    let from = to_usize(offset_bytes);
-    let to = from.saturating_add(bytes.len());
-    if buf.len() < to {
-        buf.resize(to, 0);
-    }
-    buf[from..to].copy_from_slice(bytes);
+    /// The content differs from the stored version (a write, or a
+    /// truncation that changed the length or emptied the file): committing
+    /// makes a version only then.
+    changed: bool,
 }
 
 impl DirtyFile {
     /// A new file, empty, not in the store yet.
-    pub(crate) fn new_file(mode: u32) -> Self {
+    pub(crate) fn new_file(fs: &BlobFs, mode: u32) -> Self {
         DirtyFile {
-            pending: Pending::Whole(Vec::new()),
+            content: StreamWriter::new(fs.config().chunker),
             in_store: false,
             mode,
             modified: SystemTime::now(),
             written: false,
+            changed: true,
         }
     }
 
-    /// An empty buffer over a stored file of `size_bytes` bytes.
-    pub(crate) fn over_stored(size_bytes: u64, mode: u32) -> Self {
-        DirtyFile {
-            pending: Pending::Patch {
-                base_size_bytes: size_bytes,
-                offset_bytes: size_bytes,
-                data: Vec::new(),
-            },
+    /// A buffer over stored file `path` (its parts are loaded, not its
+    /// bytes).
+    ///
+    /// # Errors
+    /// The store's errors reading the file's `file` blob.
+    pub(crate) fn over_stored(fs: &BlobFs, path: &str, mode: u32) -> Result<Self> {
+        Ok(DirtyFile {
+            content: StreamWriter::over(fs, path)?,
             in_store: true,
             mode,
             modified: SystemTime::now(),
             written: false,
+            changed: false,
+        })
+    }
+
+    /// A buffer over stored file, emptied (`O_TRUNC`): nothing is loaded.
+    pub(crate) fn truncated(fs: &BlobFs, mode: u32) -> Self {
+        DirtyFile {
+            in_store: true,
+            ..Self::new_file(fs, mode)
         }
     }
 
     /// The file's length with the buffer applied.
     pub(crate) fn size_bytes(&self) -> u64 {
-        match &self.pending {
-            Pending::Whole(data) => data.len() as u64,
-            Pending::Patch {
-                base_size_bytes,
-                offset_bytes,
-                data,
-            } => (*base_size_bytes).max(offset_bytes + data.len() as u64),
-        }
+        self.content.size_bytes()
     }
 
-    /// True when committing would change nothing (a patch of no bytes that
-    /// does not extend the file).
+    /// True when committing would change nothing.
     pub(crate) fn is_noop(&self) -> bool {
-        matches!(&self.pending, Pending::Patch { base_size_bytes, offset_bytes, data }
-            if data.is_empty() && offset_bytes <= base_size_bytes)
+        !self.changed
     }
 
-    /// Turns a patch into the whole content; `load_base` reads the stored
-    /// content (called at most once).
-    fn materialise(&mut self, load_base: impl FnOnce() -> Result<Vec<u8>>) -> Result<()> {
-        if let Pending::Patch {
-            offset_bytes, data, ..
-        } = &self.pending
-        {
-            let mut whole = load_base()?;
-            overwrite(&mut whole, *offset_bytes, data);
-            self.pending = Pending::Whole(whole);
-        }
-        Ok(())
-    }
-
-    /// Writes `bytes` at `offset_bytes`; `load_base` reads the stored
-    /// content if the write cannot extend the patch.
+    /// Writes `bytes` at `offset_bytes`; full chunks are stored at once.
     ///
     /// # Errors
-    /// `load_base`'s.
-    pub(crate) fn write(
-        &mut self,
-        offset_bytes: u64,
-        bytes: &[u8],
-        load_base: impl FnOnce() -> Result<Vec<u8>>,
-    ) -> Result<()> {
+    /// The store's errors while storing chunks or reading the ones an
+    /// edit re-cuts.
+    pub(crate) fn write(&mut self, fs: &BlobFs, offset_bytes: u64, bytes: &[u8]) -> Result<()> {
         self.modified = SystemTime::now();
         self.written = true;
-        if let Pending::Patch {
-            offset_bytes: start,
-            data,
-            ..
-        } = &mut self.pending
-        {
-            let end = *start + data.len() as u64;
-            if data.is_empty() {
-                // The first write chooses where the patch begins.
-                *start = offset_bytes;
-                data.extend_from_slice(bytes);
-                return Ok(());
-            }
-            if offset_bytes >= *start && offset_bytes <= end {
-                overwrite(data, offset_bytes - *start, bytes);
-                return Ok(());
-            }
+        if !bytes.is_empty() {
+            self.changed = true;
         }
-        self.materialise(load_base)?;
-        if let Pending::Whole(whole) = &mut self.pending {
-            overwrite(whole, offset_bytes, bytes);
-        }
-        Ok(())
+        self.content.write(fs, offset_bytes, bytes)
     }
 
     /// Sets the length to `size_bytes` (cutting, or extending with zeros).
     ///
     /// # Errors
-    /// `load_base`'s.
-    pub(crate) fn truncate(
-        &mut self,
-        size_bytes: u64,
-        load_base: impl FnOnce() -> Result<Vec<u8>>,
-    ) -> Result<()> {
+    /// As [`DirtyFile::write`].
+    pub(crate) fn truncate(&mut self, fs: &BlobFs, size_bytes: u64) -> Result<()> {
         self.modified = SystemTime::now();
-        if size_bytes == 0 {
-            self.pending = Pending::Whole(Vec::new());
-            return Ok(());
+        if size_bytes == 0 || size_bytes != self.content.size_bytes() {
+            self.changed = true;
         }
-        if size_bytes == self.size_bytes() {
-            return Ok(());
-        }
-        self.materialise(load_base)?;
-        if let Pending::Whole(whole) = &mut self.pending {
-            whole.resize(to_usize(size_bytes), 0);
-        }
-        Ok(())
+        self.content.truncate(fs, size_bytes)
     }
 
-    /// Up to `len_bytes` bytes from `offset_bytes` with the buffer applied;
-    /// `read_base(offset, len)` reads the stored content.
+    /// Up to `len_bytes` bytes from `offset_bytes` with the buffer applied.
     ///
     /// # Errors
-    /// `read_base`'s.
-    pub(crate) fn read(
-        &self,
-        offset_bytes: u64,
-        len_bytes: u64,
-        read_base: impl FnOnce(u64, u64) -> Result<Vec<u8>>,
-    ) -> Result<Vec<u8>> {
-        let size = self.size_bytes();
-        let end = offset_bytes.saturating_add(len_bytes).min(size);
-        if offset_bytes >= end {
-            return Ok(Vec::new());
-        }
-        match &self.pending {
-            Pending::Whole(data) => Ok(data[to_usize(offset_bytes)..to_usize(end)].to_vec()),
-            Pending::Patch {
-                base_size_bytes,
-                offset_bytes: p_start,
-                data,
-            } => {
-                let mut out = if offset_bytes < *base_size_bytes {
-                    let base_end = end.min(*base_size_bytes);
-                    read_base(offset_bytes, base_end - offset_bytes)?
-                } else {
-                    Vec::new()
-                };
-                out.resize(to_usize(end - offset_bytes), 0);
-                let p_end = p_start + data.len() as u64;
-                let from = offset_bytes.max(*p_start);
-                let to = end.min(p_end);
-                if from < to {
-                    let dst = to_usize(from - offset_bytes);
-                    let src = to_usize(from - p_start);
-                    let n = to_usize(to - from);
-                    out[dst..dst + n].copy_from_slice(&data[src..src + n]);
-                }
-                Ok(out)
-            }
-        }
+    /// The store's errors reading chunks.
+    pub(crate) fn read(&self, fs: &BlobFs, offset_bytes: u64, len_bytes: u64) -> Result<Vec<u8>> {
+        self.content.read(fs, offset_bytes, len_bytes)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_blobfs::FsError;
+    use crate::testing::memory_fs;
 
-    const BASE: &[u8] = b"0123456789";
-
-    fn load() -> Result<Vec<u8>> {
-        Ok(BASE.to_vec())
-    }
-
-    fn no_load() -> Result<Vec<u8>> {
-        Err(FsError::Usage("the stored content must not be read".into()))
-    }
-
-    fn read_base(off: u64, len: u64) -> Result<Vec<u8>> {
-        let from = (off as usize).min(BASE.len());
-        let to = (from + len as usize).min(BASE.len());
-        Ok(BASE[from..to].to_vec())
-    }
-
-    fn all(d: &DirtyFile) -> Vec<u8> {
-        d.read(0, u64::MAX, read_base).expect("read")
+    fn all(fs: &BlobFs, d: &DirtyFile) -> Vec<u8> {
+        d.read(fs, 0, u64::MAX).expect("read")
     }
 
     #[test]
-    fn an_append_stays_a_patch_and_never_loads() {
-        let mut d = DirtyFile::over_stored(10, 0o644);
-        assert!(d.is_noop());
-        d.write(10, b"ab", no_load).expect("write");
-        d.write(12, b"cd", no_load).expect("write");
-        assert_eq!(d.size_bytes(), 14);
-        assert!(!d.is_noop());
-        assert!(
-            matches!(&d.pending, Pending::Patch { offset_bytes: 10, data, .. } if data == b"abcd")
+    fn writes_over_a_stored_file() {
+        let fs = memory_fs();
+        fs.write_file("/f", b"0123456789", None).expect("base");
+        let mut d = DirtyFile::over_stored(&fs, "/f", 0o644).expect("over");
+        assert!(d.is_noop() && d.in_store);
+        d.write(&fs, 10, b"ab").expect("append");
+        d.write(&fs, 2, b"xy").expect("overwrite");
+        d.write(&fs, 14, b"!").expect("past the end");
+        assert!(!d.is_noop() && d.written);
+        assert_eq!(d.size_bytes(), 15);
+        assert_eq!(all(&fs, &d), b"01xy456789ab\0\0!");
+        assert_eq!(d.read(&fs, 8, 4).expect("read"), b"89ab");
+        assert_eq!(
+            fs.read("/f", None).expect("stored"),
+            b"0123456789",
+            "nothing committed"
         );
-        assert_eq!(all(&d), b"0123456789abcd");
-        assert_eq!(d.read(8, 4, read_base).expect("read"), b"89ab");
-    }
-
-    #[test]
-    fn an_overwrite_inside_the_file_is_a_patch() {
-        let mut d = DirtyFile::over_stored(10, 0o644);
-        d.write(2, b"xy", no_load).expect("write");
-        d.write(3, b"zz", no_load)
-            .expect("overlapping write extends the patch");
-        assert_eq!(all(&d), b"01xzz56789");
-        assert_eq!(d.size_bytes(), 10);
-    }
-
-    #[test]
-    fn a_write_past_the_end_reads_zeros_in_the_gap() {
-        let mut d = DirtyFile::over_stored(10, 0o644);
-        d.write(12, b"!", no_load).expect("write");
-        assert_eq!(all(&d), b"0123456789\0\0!");
-    }
-
-    #[test]
-    fn a_disjoint_write_loads_the_stored_content_once() {
-        let mut d = DirtyFile::over_stored(10, 0o644);
-        d.write(1, b"a", no_load).expect("write");
-        d.write(8, b"b", load).expect("write");
-        assert_eq!(d.pending, Pending::Whole(b"0a234567b9".to_vec()));
-        d.write(0, b"c", no_load)
-            .expect("a whole buffer needs no load");
-        assert_eq!(all(&d), b"ca234567b9");
     }
 
     #[test]
     fn truncation() {
-        let mut d = DirtyFile::over_stored(10, 0o644);
-        d.truncate(0, no_load)
-            .expect("truncate to zero loads nothing");
-        assert_eq!(d.pending, Pending::Whole(Vec::new()));
-        d.write(0, b"new", no_load).expect("write");
-        assert_eq!(all(&d), b"new");
-
-        let mut d = DirtyFile::over_stored(10, 0o644);
-        d.truncate(10, no_load).expect("same size");
-        d.truncate(4, load).expect("shrink");
-        assert_eq!(all(&d), b"0123");
-        d.truncate(6, no_load).expect("grow");
-        assert_eq!(all(&d), b"0123\0\0");
+        let fs = memory_fs();
+        fs.write_file("/f", b"0123456789", None).expect("base");
+        let mut d = DirtyFile::over_stored(&fs, "/f", 0o644).expect("over");
+        d.truncate(&fs, 10).expect("same size");
+        assert!(d.is_noop(), "the same length changes nothing");
+        d.truncate(&fs, 4).expect("shrink");
+        assert_eq!(all(&fs, &d), b"0123");
+        d.truncate(&fs, 6).expect("grow");
+        assert_eq!(all(&fs, &d), b"0123\0\0");
+        let mut t = DirtyFile::truncated(&fs, 0o644);
+        assert!(!t.is_noop() && t.in_store, "O_TRUNC makes a version");
+        t.write(&fs, 0, b"new").expect("write");
+        assert_eq!(all(&fs, &t), b"new");
     }
 
     #[test]
     fn a_new_file_starts_empty_and_outside_the_store() {
-        let mut d = DirtyFile::new_file(0o644);
+        let fs = memory_fs();
+        let mut d = DirtyFile::new_file(&fs, 0o644);
         assert!(!d.in_store && !d.is_noop());
         assert_eq!(d.size_bytes(), 0);
-        d.write(0, b"hi", no_load).expect("write");
-        assert_eq!(d.read(0, 10, |_, _| no_load()).expect("read"), b"hi");
-        assert_eq!(d.read(5, 10, |_, _| no_load()).expect("read"), b"");
+        d.write(&fs, 0, b"hi").expect("write");
+        assert_eq!(d.read(&fs, 0, 10).expect("read"), b"hi");
+        assert_eq!(d.read(&fs, 5, 10).expect("read"), b"");
     }
 }

@@ -7,10 +7,12 @@
 //!   create, write, truncate, mkdir, rename, unlink, rmdir, statfs map to
 //!   blobfs reads and mutations ([`write_ops`]); each mutation is one batch
 //!   of signed claims at one time.
-//! - **Write-back**: a file's writes are buffered per inode and committed
-//!   on the first flush (a `close`) after a write, on fsync, or on the last
-//!   release ([`buffer`]), so `cp`, `echo > f` or `dd` make one version
-//!   per close.
+//! - **Streaming writes**: a file's writes are chunked and stored as they
+//!   arrive (about two chunks in memory per open file, whatever its size)
+//!   and committed as one version on the first flush (a `close`) after a
+//!   write, on fsync, or on the last release ([`buffer`]), so `cp`,
+//!   `echo > f` or `dd` make one version per close; a crash before the
+//!   commit leaves the previous version.
 //! - **Views**: `MOUNTPOINT/.at/<RFC 3339 time>/` is the whole tree as of
 //!   that instant, read-only (`EROFS`) ([`views`]). `.at` is hidden from
 //!   the root's listing but always found by name.

@@ -1,7 +1,7 @@
 //! The mounted filesystem's state and what every operation shares:
 //! resolving an inode to its node, attributes, and committing buffers.
 
-use super::buffer::{DirtyFile, Pending};
+use super::buffer::DirtyFile;
 use super::errno::errno_of;
 use super::inodes::{is_within, InodeTable, Node, AT_DIR_INO};
 use fuser::{Errno, FileAttr, FileType, INodeNo};
@@ -216,11 +216,13 @@ impl MountFs {
         Ok(self.attr(ino, &self.meta(st, ino, node)?))
     }
 
-    /// Commits `ino`'s unsaved writes, if any, as one mutation. A buffer
-    /// that cannot be saved is dropped and reported on stderr (its bytes
-    /// are lost; the error also reaches the `close`/`fsync` that asked).
+    /// Commits `ino`'s unsaved writes, if any, as one mutation (the
+    /// chunks are stored already: this cuts the last one and signs the
+    /// version). A buffer that cannot be saved is dropped and reported on
+    /// stderr (its bytes are lost; the error also reaches the
+    /// `close`/`fsync` that asked).
     pub(crate) fn commit(&self, st: &mut State, ino: u64) -> Result<(), Errno> {
-        let Some(d) = st.dirty.remove(&ino) else {
+        let Some(mut d) = st.dirty.remove(&ino) else {
             return Ok(());
         };
         let Some(Node::Head(path)) = st.inodes.node(ino).cloned() else {
@@ -230,16 +232,13 @@ impl MountFs {
         if d.is_noop() && d.in_store {
             return Ok(());
         }
-        let result = match &d.pending {
-            Pending::Whole(data) => self.fs.write_file(&path, data, None),
-            Pending::Patch {
-                offset_bytes, data, ..
-            } => self.fs.write_at(&path, *offset_bytes, data, None),
-        };
-        result.map(|_| ()).map_err(|e| {
-            eprintln!("strata fs mount: could not save {path}: {e}");
-            errno_of(&e)
-        })
+        d.content
+            .commit(&self.fs, &path, None)
+            .map(|_| ())
+            .map_err(|e| {
+                eprintln!("strata fs mount: could not save {path}: {e}");
+                errno_of(&e)
+            })
     }
 
     /// Commits every buffer of a path within `dir` (the path itself or

@@ -246,9 +246,7 @@ impl MountFs {
             return Err(Errno::EISDIR);
         }
         if flags & libc::O_TRUNC != 0 && acc != OpenAccMode::O_RDONLY {
-            self.buffer(&mut st, ino, &node)?
-                .truncate(0, || Ok(Vec::new()))
-                .map_err(|e| self.fail(&e))?;
+            self.buffer(&mut st, ino, &node, true)?;
         }
         let fh = st.new_fh();
         st.files.insert(fh, ino);
@@ -263,7 +261,7 @@ impl MountFs {
             Node::AtDir => return Err(Errno::EISDIR),
             Node::At { time, path, .. } => self.fs.read_range(&path, offset, len, Some(time)),
             Node::Head(path) => match st.dirty.get(&ino) {
-                Some(d) => d.read(offset, len, |o, l| self.fs.read_range(&path, o, l, None)),
+                Some(d) => d.read(&self.fs, offset, len),
                 None => self.fs.read_range(&path, offset, len, None),
             },
         };

@@ -13,6 +13,7 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::thread::sleep;
 use std::time::Duration;
+use strata_blobfs::stats::stats;
 use strata_blobfs::time::ClaimTime;
 
 fn mount() -> MountFs {
@@ -346,4 +347,65 @@ fn unsaved_writes_are_committed_at_unmount() {
     m.write(attr.ino.0, 0, b"kept").expect("write");
     m.commit_all();
     assert_eq!(m.fs.read("/open", None).expect("read"), b"kept");
+}
+
+/// Pseudo-random bytes (splitmix64 of the position: nothing repeats).
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    (0..len as u64)
+        .map(|i| {
+            let mut z = (i / 8 + seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> (8 * (i % 8))) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn large_writes_are_stored_as_they_arrive_in_bounded_memory() {
+    const PIECE: usize = 128 << 10; // what the kernel sends per write
+    const MAX_CHUNK: u64 = 256 << 10;
+    let m = mount();
+    let data = pattern(6 << 20, 1);
+    let (attr, fh) = m.create(ROOT_INO, n("big")).expect("create");
+    let ino = attr.ino.0;
+    let mut offset = 0u64;
+    for piece in data.chunks(PIECE) {
+        m.write(ino, offset, piece).expect("write");
+        offset += piece.len() as u64;
+        let st = m.state();
+        let d = st.dirty.get(&ino).expect("buffer");
+        assert!(d.content.buffered_bytes() as u64 <= 2 * MAX_CHUNK + PIECE as u64);
+        assert!(
+            d.content.stored_prefix_bytes() + 2 * MAX_CHUNK >= offset,
+            "stored as they arrive"
+        );
+    }
+    let chunks_before_close = stats(m.fs.engine().as_ref()).expect("stats").chunk_blobs;
+    assert!(chunks_before_close >= 6 * 4 - 8, "{chunks_before_close}");
+    assert!(!m.fs.exists("/big", None).expect("exists"), "not committed");
+    assert_eq!(m.getattr(ino).expect("attr").size, data.len() as u64);
+    m.flush(ino).expect("flush");
+    m.release(fh).expect("release");
+    assert_eq!(m.fs.read("/big", None).expect("read"), data);
+    assert_eq!(m.fs.history("/big").expect("history").len(), 1);
+    // The same chunks as writing the whole content at once: write_file
+    // of the same bytes finds every chunk stored already.
+    let chunks = || stats(m.fs.engine().as_ref()).expect("stats").chunk_blobs;
+    let before_whole = chunks();
+    let report = m.fs.write_file("/whole", &data, None).expect("write whole");
+    assert_eq!(report.chunks_new, 0, "{report:?}");
+    assert_eq!(chunks(), before_whole);
+
+    // An in-place edit of 4 KiB in the middle re-stores a chunk or two.
+    let before = chunks();
+    let fh = m.open(ino, OpenAccMode::O_RDWR, 0).expect("open");
+    m.write(ino, 3 << 20, &[7u8; 4096]).expect("edit");
+    m.flush(ino).expect("flush");
+    m.release(fh).expect("release");
+    let new_chunks = chunks() - before;
+    assert!((1..=3).contains(&new_chunks), "{new_chunks} new chunks");
+    let mut edited = data.clone();
+    edited[3 << 20..(3 << 20) + 4096].fill(7);
+    assert_eq!(m.fs.read("/big", None).expect("read"), edited);
 }

@@ -1,8 +1,8 @@
 //! Operations that change the live tree. Each maps to one blobfs mutation
 //! (one batch of claims at one time), except file contents, which are
-//! buffered per inode and committed on the first flush (a `close`) after
-//! a write, on fsync, or on the last release. Anything under `.at` is
-//! `EROFS`.
+//! chunked and stored as they are written and committed as one version on
+//! the first flush (a `close`) after a write, on fsync, or on the last
+//! release ([`super::buffer`]). Anything under `.at` is `EROFS`.
 
 use super::buffer::DirtyFile;
 use super::inodes::{child_path, is_within, Node};
@@ -49,24 +49,37 @@ impl MountFs {
         Ok(child_path(&dir, name))
     }
 
-    /// `ino`'s buffer, started over the stored file if it has none.
+    /// `ino`'s buffer, started over the stored file if it has none (its
+    /// parts loaded; none when `emptied`, for `O_TRUNC`, which replaces
+    /// whatever buffer there was with an empty one).
     pub(crate) fn buffer<'s>(
         &self,
         st: &'s mut State,
         ino: u64,
         node: &Node,
+        emptied: bool,
     ) -> Result<&'s mut DirtyFile, Errno> {
-        let Node::Head(_) = node else {
+        let Node::Head(path) = node else {
             return Err(Errno::EROFS);
         };
         match st.dirty.entry(ino) {
-            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Occupied(e) if !emptied => Ok(e.into_mut()),
+            Entry::Occupied(mut e) => {
+                let d = e.get_mut();
+                d.truncate(&self.fs, 0).map_err(|e| self.fail(&e))?;
+                Ok(e.into_mut())
+            }
             Entry::Vacant(e) => {
                 let meta = self.stored_meta(node)?;
                 if meta.kind == NodeKind::Directory {
                     return Err(Errno::EISDIR);
                 }
-                Ok(e.insert(DirtyFile::over_stored(meta.size_bytes, meta.perm)))
+                let d = if emptied {
+                    DirtyFile::truncated(&self.fs, meta.perm)
+                } else {
+                    DirtyFile::over_stored(&self.fs, path, meta.perm).map_err(|e| self.fail(&e))?
+                };
+                Ok(e.insert(d))
             }
         }
     }
@@ -101,7 +114,8 @@ impl MountFs {
         }
         let node = Node::Head(path);
         let ino = st.inodes.ino_of(&node);
-        st.dirty.insert(ino, DirtyFile::new_file(DEFAULT_FILE_MODE));
+        st.dirty
+            .insert(ino, DirtyFile::new_file(&self.fs, DEFAULT_FILE_MODE));
         st.inodes.looked_up(ino);
         let fh = st.new_fh();
         st.files.insert(fh, ino);
@@ -119,16 +133,12 @@ impl MountFs {
         self.getattr(attr.ino.0)
     }
 
-    /// `write`: into the inode's buffer.
+    /// `write`: into the inode's buffer (full chunks are stored at once).
     pub(crate) fn write(&self, ino: u64, offset: u64, data: &[u8]) -> Result<u32, Errno> {
         let mut st = self.state();
         let node = st.node(ino)?;
-        let Node::Head(path) = &node else {
-            return Err(Errno::EROFS);
-        };
-        let path = path.clone();
-        self.buffer(&mut st, ino, &node)?
-            .write(offset, data, || self.fs.read(&path, None))
+        self.buffer(&mut st, ino, &node, false)?
+            .write(&self.fs, offset, data)
             .map_err(|e| self.fail(&e))?;
         u32::try_from(data.len()).map_err(|_| Errno::EINVAL)
     }
@@ -179,14 +189,12 @@ impl MountFs {
         {
             return Err(Errno::EPERM);
         }
-        if let (Some(size), Node::Head(path)) = (req.size, &node) {
+        if let (Some(size), Node::Head(_)) = (req.size, &node) {
             if meta.kind == NodeKind::Directory {
                 return Err(Errno::EISDIR);
             }
-            let path = path.clone();
-            let d = self.buffer(&mut st, ino, &node)?;
-            d.truncate(size, || self.fs.read(&path, None))
-                .map_err(|e| self.fail(&e))?;
+            let d = self.buffer(&mut st, ino, &node, size == 0)?;
+            d.truncate(&self.fs, size).map_err(|e| self.fail(&e))?;
             d.written = true;
             if !st.is_open(ino) {
                 self.commit(&mut st, ino)?;
