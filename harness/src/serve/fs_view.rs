@@ -138,12 +138,13 @@ fn href(path: &str, at: Option<ClaimTime>) -> String {
 fn heading(store: &str, path: &str, at: Option<ClaimTime>) -> String {
     let mut crumbs = format!("<a href=\"{}\">/</a>", esc(&href("/", at)));
     let mut so_far = String::new();
-    for name in path.split('/').filter(|n| !n.is_empty()) {
+    for (i, name) in path.split('/').filter(|n| !n.is_empty()).enumerate() {
         so_far.push('/');
         so_far.push_str(name);
         let _ = write!(
             crumbs,
-            " <a href=\"{}\">{}</a> /",
+            "{} <a href=\"{}\">{}</a>",
+            if i == 0 { "" } else { " /" },
             esc(&href(&so_far, at)),
             esc(name)
         );

@@ -45,7 +45,7 @@ pub const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The content security policy of every response.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   connect-src 'self' http://127.0.0.1:* http://localhost:* http://[::1]:*; \
+                   connect-src 'self' http://127.0.0.1:* http://localhost:*; \
                    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// A TCP listener that holds at most [`MAX_CONNECTIONS`] connections and
