@@ -61,7 +61,7 @@ impl Progress {
         let next = self
             .steps
             .iter()
-            .find(|(position, _)| after.map_or(true, |a| *position > a));
+            .find(|(position, _)| after.is_none_or(|a| *position > a));
         self.hub.step_started(next.map(|(position, name)| {
             (
                 self.engine.as_str(),

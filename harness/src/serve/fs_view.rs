@@ -179,7 +179,7 @@ fn versions_section(path: &str, versions: &[Version], at: Option<ClaimTime>) -> 
     }
     let current = versions
         .iter()
-        .rposition(|v| at.map_or(true, |t| v.time <= t));
+        .rposition(|v| at.is_none_or(|t| v.time <= t));
     let times: Vec<String> = versions.iter().map(|v| to_rfc3339(v.time)).collect();
     if versions.len() > 1 {
         let index = current.unwrap_or(0);

@@ -40,8 +40,8 @@ fn body(listing: &Listing, engine: Option<&str>, benchmark: Option<&str>, result
     let shown: Vec<Arc<RunSummary>> = listing
         .runs
         .iter()
-        .filter(|r| engine.map_or(true, |e| r.has_engine(e)))
-        .filter(|r| benchmark.map_or(true, |b| r.has_benchmark(b)))
+        .filter(|r| engine.is_none_or(|e| r.has_engine(e)))
+        .filter(|r| benchmark.is_none_or(|b| r.has_benchmark(b)))
         .cloned()
         .collect();
     let mut out = filters(listing, engine, benchmark);

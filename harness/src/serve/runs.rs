@@ -72,12 +72,15 @@ pub struct Listing {
 /// Size and modification time: when either changes, a file is read again.
 type Stamp = (u64, Option<SystemTime>);
 
+/// A file's summary, or why it is not a run, as of its stamp.
+type Cached = (Stamp, Result<Arc<RunSummary>, String>);
+
 /// Results and reports folders, with a cache of summaries.
 #[derive(Debug)]
 pub struct RunIndex {
     results: PathBuf,
     reports: PathBuf,
-    cache: Mutex<HashMap<PathBuf, (Stamp, Result<Arc<RunSummary>, String>)>>,
+    cache: Mutex<HashMap<PathBuf, Cached>>,
 }
 
 impl RunIndex {

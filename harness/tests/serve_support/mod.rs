@@ -214,6 +214,7 @@ pub fn spawn_serving(cwd: &Path, args: &[&str]) -> Served {
             }
             Err(_) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!("strata {args:?} did not start serving; stderr: {seen:?}");
             }
         }
