@@ -16,11 +16,15 @@
 //! - **Views**: `MOUNTPOINT/.at/<RFC 3339 time>/` is the whole tree as of
 //!   that instant, read-only (`EROFS`) ([`views`]). `.at` is hidden from
 //!   the root's listing but always found by name.
+//! - **The engine** of a mounted store should run on [`PreadEnv`]: tables
+//!   read with `pread`, not mapped, so that the mount's resident memory
+//!   does not grow with the data stored.
 //! - **Inodes**: numbers stand for paths (of the live tree or of a view),
 //!   kept in memory and moved along by renames ([`inodes`]).
 
 mod adapter;
 mod buffer;
+mod env;
 mod errno;
 mod inodes;
 mod mount_fs;
@@ -33,6 +37,7 @@ mod tests;
 mod views;
 mod write_ops;
 
+pub use env::PreadEnv;
 use mount_fs::MountFs;
 use std::path::Path;
 use strata_blobfs::BlobFs;

@@ -217,14 +217,20 @@ pub fn stats(args: &FsArgs) -> Result<()> {
 }
 
 /// `mount MOUNTPOINT`: serves the store with FUSE until unmounted; the
-/// exit status is the mount's.
+/// exit status is the mount's. The engine reads its tables with `pread`
+/// ([`strata_blobfs_fuse::PreadEnv`]), so that the mount's resident memory
+/// does not grow with the data stored.
 #[cfg(feature = "fuse")]
 pub fn mount(args: &FsArgs, mountpoint: &Path) -> Result<u8> {
-    Ok(strata_blobfs_fuse::run(
-        open(args)?,
-        &args.store,
-        mountpoint,
-    ))
+    let (store, asked) = super::store(args);
+    let fs = store.open(asked, &|spec, dir| {
+        crate::engines::open_engine(
+            spec,
+            dir,
+            std::sync::Arc::new(strata_blobfs_fuse::PreadEnv::new()),
+        )
+    })?;
+    Ok(strata_blobfs_fuse::run(fs, &args.store, mountpoint))
 }
 
 fn print_entry(stat: &Stat, name: &str, long: bool) {
