@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
+use strata_blobfs::stream::FileReader;
 use strata_blobfs::{BlobFs, FsError, NodeKind};
 
 /// How long the kernel may cache entries and attributes. Every change to
@@ -58,6 +59,9 @@ pub(crate) struct State {
     pub(crate) files: HashMap<u64, u64>,
     /// Open directories: handle → the listing taken at `opendir`.
     pub(crate) dirs: HashMap<u64, Vec<Listed>>,
+    /// The stored version each open file is read from, by inode: its
+    /// parts loaded once, not at every read (dropped at the last release).
+    pub(crate) readers: HashMap<u64, FileReader>,
     next_fh: u64,
 }
 
@@ -121,6 +125,7 @@ impl MountFs {
                 dirty: HashMap::new(),
                 files: HashMap::new(),
                 dirs: HashMap::new(),
+                readers: HashMap::new(),
                 next_fh: 0,
             }),
         }

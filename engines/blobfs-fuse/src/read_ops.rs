@@ -7,6 +7,7 @@ use super::mount_fs::{Listed, MountFs, State};
 use super::views::{parse_view_name, version_times, view_name, LISTED_VERSIONS};
 use fuser::{Errno, FileAttr, FileType, OpenAccMode};
 use std::ffi::OsStr;
+use strata_blobfs::stream::FileReader;
 use strata_blobfs::NodeKind;
 
 /// The name of the views directory at the root.
@@ -99,6 +100,7 @@ impl MountFs {
         let mut st = self.state();
         if st.inodes.forget(ino, n) {
             st.dirty.remove(&ino);
+            st.readers.remove(&ino);
         }
     }
 
@@ -254,18 +256,38 @@ impl MountFs {
     }
 
     /// `read`: up to `size` bytes from `offset`, unsaved writes included.
+    /// A stored version is read through a [`FileReader`] kept per inode
+    /// while the file is open: a view's version never changes; the live
+    /// file's is checked (one `stat`) against the reader's at every read.
     pub(crate) fn read(&self, ino: u64, offset: u64, size: u32) -> Result<Vec<u8>, Errno> {
-        let st = self.state();
+        let mut st = self.state();
         let len = u64::from(size);
-        let data = match st.node(ino)? {
+        let (path, at) = match st.node(ino)? {
             Node::AtDir => return Err(Errno::EISDIR),
-            Node::At { time, path, .. } => self.fs.read_range(&path, offset, len, Some(time)),
-            Node::Head(path) => match st.dirty.get(&ino) {
-                Some(d) => d.read(&self.fs, offset, len),
-                None => self.fs.read_range(&path, offset, len, None),
-            },
+            Node::At { time, path, .. } => (path, Some(time)),
+            Node::Head(path) => {
+                if let Some(d) = st.dirty.get(&ino) {
+                    return d.read(&self.fs, offset, len).map_err(|e| self.fail(&e));
+                }
+                (path, None)
+            }
         };
-        data.map_err(|e| self.fail(&e))
+        let current = match (st.readers.get(&ino), at) {
+            (Some(_), Some(_)) => true,
+            (Some(r), None) => {
+                let stat = self.fs.stat(&path, None).map_err(|e| self.fail(&e))?;
+                stat.content == Some(r.content())
+            }
+            (None, _) => false,
+        };
+        if !current {
+            let reader = FileReader::open(&self.fs, &path, at).map_err(|e| self.fail(&e))?;
+            st.readers.insert(ino, reader);
+        }
+        let reader = st.readers.get(&ino).ok_or(Errno::EIO)?;
+        reader
+            .read(&self.fs, offset, len)
+            .map_err(|e| self.fail(&e))
     }
 
     /// `access`: existence, and `EROFS` for write access under `.at`.

@@ -409,3 +409,22 @@ fn large_writes_are_stored_as_they_arrive_in_bounded_memory() {
     edited[3 << 20..(3 << 20) + 4096].fill(7);
     assert_eq!(m.fs.read("/big", None).expect("read"), edited);
 }
+
+#[test]
+fn reads_load_a_version_once_and_follow_a_new_one() {
+    let m = mount();
+    let data = pattern(1 << 20, 2);
+    m.fs.write_file("/f", &data, None).expect("write");
+    let f = m.lookup(ROOT_INO, n("f")).expect("lookup").ino.0;
+    let fh = m.open(f, OpenAccMode::O_RDONLY, 0).expect("open");
+    let mut back = Vec::new();
+    while back.len() < data.len() {
+        back.extend(m.read(f, back.len() as u64, 128 << 10).expect("read"));
+    }
+    assert_eq!(back, data);
+    assert!(m.state().readers.contains_key(&f), "kept while open");
+    m.fs.write_file("/f", b"replaced", None).expect("rewrite");
+    assert_eq!(m.read(f, 0, 100).expect("read"), b"replaced");
+    m.release(fh).expect("release");
+    assert!(m.state().readers.is_empty(), "dropped at the last release");
+}

@@ -169,6 +169,7 @@ impl MountFs {
         if st.is_open(ino) {
             return Ok(());
         }
+        st.readers.remove(&ino);
         self.commit(&mut st, ino)
     }
 
