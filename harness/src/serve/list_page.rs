@@ -47,8 +47,9 @@ fn body(listing: &Listing, engine: Option<&str>, benchmark: Option<&str>, result
     let mut out = filters(listing, engine, benchmark);
     let _ = writeln!(
         out,
-        "<p id=\"run-count\">{} runs in <code>{}</code>{}.</p>",
+        "<p id=\"run-count\">{} run{} in <code>{}</code>{}.</p>",
         listing.runs.len(),
+        if listing.runs.len() == 1 { "" } else { "s" },
         esc(results),
         if shown.len() == listing.runs.len() {
             String::new()
