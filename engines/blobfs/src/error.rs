@@ -27,6 +27,13 @@ pub enum FsError {
     IsADirectory(String),
     /// `rmdir` (or a rename over a directory) met a non-empty directory.
     DirectoryNotEmpty(String),
+    /// The store was written in a format this build does not read.
+    UnsupportedFormat {
+        /// The store's format.
+        found: u32,
+        /// The format this build reads and writes.
+        supported: u32,
+    },
 }
 
 /// Shorthand for `std::result::Result<T, FsError>`.
@@ -67,6 +74,11 @@ impl fmt::Display for FsError {
             FsError::NotADirectory(m) => write!(f, "not a directory: {m}"),
             FsError::IsADirectory(m) => write!(f, "is a directory: {m}"),
             FsError::DirectoryNotEmpty(m) => write!(f, "directory not empty: {m}"),
+            FsError::UnsupportedFormat { found, supported } => write!(
+                f,
+                "unsupported store format {found}: this build reads format {supported} \
+                 (upgrade a format-1 store with `strata fs upgrade`)"
+            ),
         }
     }
 }

@@ -11,7 +11,12 @@
 //! | `i:r:<value ref>:<date>:<claim>` | permanode ref + attribute | reverse: which permanodes point at a blob or permanode (child → parent), for claims whose value is a ref |
 //! | `i:p:<permanode>` | signer ref | every permanode whose signature verifies |
 //! | `i:root` | root permanode ref | the filesystem's root |
+//! | `i:n:`, `i:e:` | current state | the latest state by point lookups (see [`crate::state`]) |
 //!
+//! A claim blob may be a `multi` claim making several changes (at most one
+//! per permanode, and no two with the same ref as value), so `<claim>` in
+//! the keys above names the blob and the permanode or value makes each
+//! change's keys unique.
 //! A summary is `claim type: u8 (1 set, 2 add, 3 del) | has value: u8 |
 //! length-prefixed attribute | length-prefixed value (if any)`, enough to
 //! fold attributes without reading claim blobs. Attributes may not contain
@@ -369,9 +374,26 @@ pub fn for_each_claim(
     })
 }
 
-/// An index key as text for reports (NUL shown as `\0`).
+/// A key as text for reports: refs held as 32 raw bytes (in `i:n:`,
+/// `i:e:`, `l:` and `d:` keys) are shown as `sha256-<hex>`, a sequence
+/// number in decimal, and NUL as `\0`.
 pub fn key_text(key: &[u8]) -> String {
-    String::from_utf8_lossy(key).replace('\0', "\\0")
+    let lossy = |b: &[u8]| String::from_utf8_lossy(b).replace('\0', "\\0");
+    let digest = |b: &[u8]| BlobRef::from_digest_bytes(b).map(|r| r.to_string());
+    for prefix in [crate::state::NODE_PREFIX, crate::state::ENTRY_PREFIX] {
+        if let Some(rest) = key.strip_prefix(prefix) {
+            if let Some(r) = rest.get(..32).and_then(digest) {
+                return format!("{}{r}:{}", lossy(prefix), lossy(&rest[32..]));
+            }
+        }
+    }
+    if let Some(r) = crate::blob::parse_location_key(key) {
+        return format!("l:{r}");
+    }
+    if let Some((seq, r)) = crate::blob::parse_data_key(key) {
+        return format!("d:{seq}:{r}");
+    }
+    lossy(key)
 }
 
 /// A claim that points at a ref (from the reverse entries).
@@ -440,30 +462,10 @@ impl Attributes {
     }
 
     fn apply(&mut self, c: &IndexedClaim) {
-        let value = c.value.clone().unwrap_or_default();
-        match c.claim_type {
-            ClaimType::SetAttribute => {
-                self.values.insert(c.attribute.clone(), vec![value]);
-            }
-            ClaimType::AddAttribute => {
-                let vs = self.values.entry(c.attribute.clone()).or_default();
-                if !vs.contains(&value) {
-                    vs.push(value);
-                }
-            }
-            ClaimType::DelAttribute => match &c.value {
-                None => {
-                    self.values.remove(&c.attribute);
-                }
-                Some(v) => {
-                    if let Some(vs) = self.values.get_mut(&c.attribute) {
-                        vs.retain(|x| x != v);
-                        if vs.is_empty() {
-                            self.values.remove(&c.attribute);
-                        }
-                    }
-                }
-            },
+        let values = self.values.entry(c.attribute.clone()).or_default();
+        crate::state::fold_values(values, c.claim_type, c.value.as_deref());
+        if values.is_empty() {
+            self.values.remove(&c.attribute);
         }
         self.last_date = Some(self.last_date.map_or(c.date, |d| d.max(c.date)));
     }

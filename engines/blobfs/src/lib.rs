@@ -3,8 +3,8 @@
 //!
 //! # Model
 //! - **Blobs** ([`blob`]) are immutable byte strings named by their SHA-256,
-//!   `sha256-<64 hex>`, stored under the key `b:<ref>` and verified on every
-//!   read.
+//!   `sha256-<64 hex>`, stored in insertion order (`d:<seq><ref>`, found
+//!   through a small `l:<ref>` location) and verified on every read.
 //! - **Schema blobs** ([`schema`]) are JSON with Perkeep's field names:
 //!   `permanode`, `claim`, `file` (with `parts`), `directory`, `static-set`.
 //! - **Permanodes** are the mutable objects: a permanode is a signed blob
@@ -15,8 +15,12 @@
 //!   edit stores only the chunks it changed.
 //! - The **index** ([`index`]) lives in the same engine under `i:`; it maps
 //!   each permanode to its claims by time (one range scan gives the
-//!   attributes at time T) and can be rebuilt from the blobs alone
-//!   ([`reindex`]).
+//!   attributes at time T), keeps the current state of every node and
+//!   directory entry ([`state`]: the latest state in point lookups), and can
+//!   be rebuilt from the blobs alone ([`reindex`]). Nothing is loaded into
+//!   memory when a store is opened.
+//! - The keys' layout is versioned ([`format`]); [`upgrade`] converts an
+//!   older store.
 //! - The **filesystem** ([`fs`]) is a tree of permanodes: a directory has
 //!   `camliPath:NAME` attributes naming children, a file has a
 //!   `camliContent` attribute naming a `file` blob.
@@ -31,6 +35,7 @@ pub mod blob;
 pub mod chunk;
 pub mod error;
 pub mod export;
+pub mod format;
 pub mod fs;
 pub mod index;
 pub mod kv;
@@ -38,10 +43,12 @@ pub mod mirror;
 pub mod reindex;
 pub mod schema;
 pub mod sign;
+pub mod state;
 pub mod stats;
 pub mod store_dir;
 pub mod stream;
 pub mod time;
+pub mod upgrade;
 pub mod verify;
 
 pub use blob::{BlobRef, BlobStore};

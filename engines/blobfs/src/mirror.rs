@@ -3,6 +3,12 @@
 //! differ get a new version, paths missing from SRC are removed, and
 //! unchanged files get no claim at all.
 //!
+//! A tree too large for one engine batch is committed in batches of about
+//! [`crate::fs::txn::CLAIM_FLUSH_BYTES`] of claims, each holding whole
+//! files and directories after the blobs they name: memory stays bounded
+//! whatever the tree's size, and a put killed half way leaves every file at
+//! its old or its new version (running it again finishes the mirror).
+//!
 //! Symbolic links and special files are skipped (and listed in the report);
 //! so are names that are not UTF-8. Missing parents of DEST are created.
 //! Without an explicit time the clock is used, moved past the latest claim
@@ -16,7 +22,7 @@ use crate::fs::content::{stage_file_blob, stage_source};
 use crate::fs::path::components;
 use crate::fs::txn::Txn;
 use crate::fs::write::{new_directory, path_attr, set_file, Existing};
-use crate::fs::{BlobFs, NodeKind, WriteReport, DEFAULT_FILE_MODE};
+use crate::fs::{BlobFs, NodeKind, WriteReport, ATTR_CONTENT, DEFAULT_FILE_MODE};
 use crate::schema::ClaimType;
 use crate::time::ClaimTime;
 use std::collections::BTreeMap;
@@ -159,7 +165,7 @@ fn mirror_dir(
     let current: Vec<(String, BlobRef)> = if fresh {
         Vec::new()
     } else {
-        BlobFs::entries_of(&fs.node_attrs(ro, &pn, None)?, &pn)?
+        fs.entries_now(ro, &pn)?
     };
     let current: BTreeMap<String, BlobRef> = current.into_iter().collect();
     for (name, (path, meta)) in &local {
@@ -171,10 +177,12 @@ fn mirror_dir(
             None => None,
         };
         mirror_entry(fs, ro, txn, path, meta, pn, name, existing, report)?;
+        txn.maybe_flush()?;
     }
     for name in current.keys().filter(|n| !local.contains_key(*n)) {
         txn.claim(pn, ClaimType::DelAttribute, &path_attr(name), None)?;
         report.removed += 1;
+        txn.maybe_flush()?;
     }
     Ok(())
 }
@@ -221,8 +229,8 @@ fn mirror_file(
         _ => None,
     };
     if let Some(pn) = same_kind {
-        let attrs = fs.node_attrs(ro, &pn, None)?;
-        if let Some(content) = BlobFs::content_of(&attrs, &pn)? {
+        let node = fs.node_now(ro, &pn)?;
+        if let Some(content) = node.get(ATTR_CONTENT).and_then(BlobRef::parse) {
             let (old, old_parts) = fs.load_file(ro, &content)?;
             if old_parts.parts == parts && old.mode().unwrap_or(DEFAULT_FILE_MODE) == mode {
                 report.unchanged += 1;

@@ -1,5 +1,7 @@
 //! Rebuilding the index from the blobs alone, and comparing it with the
-//! index in the engine (shared with [`crate::verify`]).
+//! index in the engine (shared with [`crate::verify`]): the claim index,
+//! the current state ([`crate::state`]) and the blob locations
+//! ([`crate::blob`]).
 //!
 //! Only the store's owner is trusted: a permanode counts if its signature
 //! verifies with the owner's key (the `ed25519-public-key` blob named by
@@ -8,17 +10,23 @@
 //! claim, a foreign signer, a blob whose bytes do not hash to its ref) is
 //! left out of the index and reported as a [`Problem`].
 
-use crate::blob::{check_hash, BlobRef, BLOB_KEY_PREFIX};
+use crate::blob::{
+    check_hash, location_key, parse_data_key, parse_location_key, BlobKind, BlobRef, Location,
+    DATA_PREFIX, LOCATION_PREFIX,
+};
 use crate::error::Result;
-use crate::fs::{ATTR_CONTENT, ATTR_ROOT, ROOT_NAME};
+use crate::fs::{ATTR_CONTENT, ATTR_PATH_PREFIX, ATTR_ROOT, DEFAULT_FILE_MODE, ROOT_NAME};
 use crate::index::{self, IndexedClaim, INDEX_PREFIX};
 use crate::kv;
 use crate::schema::{
-    self, Claim, ClaimType, FileBlob, Permanode, TYPE_CLAIM, TYPE_FILE, TYPE_PERMANODE,
+    self, ClaimType, FileBlob, ParsedClaim, Permanode, TYPE_CLAIM, TYPE_FILE, TYPE_PERMANODE,
     TYPE_PUBLIC_KEY,
 };
 use crate::sign;
+use crate::state::{self, FileInfo, NodeState};
+use crate::time::ClaimTime;
 use ed25519_dalek::VerifyingKey;
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use strata_api::{Engine, ReadOptions, WriteBatch, WriteOptions};
@@ -48,18 +56,21 @@ fn problem(object: String, reason: impl Into<String>) -> Problem {
 /// The index as the blobs imply it.
 #[derive(Debug, Default)]
 pub struct Rebuilt {
-    /// Every index entry, by key.
+    /// Every index entry (`i:`) and blob location (`l:`), by key.
     pub entries: BTreeMap<Vec<u8>, Vec<u8>>,
     /// Blobs and claims left out, and broken references.
     pub problems: Vec<Problem>,
-    /// Blobs scanned.
+    /// Blobs scanned (distinct refs).
     pub blobs: u64,
     /// Their bytes.
     pub blob_bytes: u64,
     /// Permanodes indexed.
     pub permanodes: u64,
-    /// Claims indexed.
+    /// Claims indexed (changes: a multi claim counts each).
     pub claims: u64,
+    /// Extra copies of blobs stored twice (by concurrent writers), by ref:
+    /// their sequence numbers. Harmless; a location may name any copy.
+    pub duplicate_copies: HashMap<BlobRef, Vec<u64>>,
 }
 
 struct Scan {
@@ -83,23 +94,47 @@ fn scan_blobs(
         claims: Vec::new(),
         files: HashMap::new(),
     };
-    kv::scan_prefix(engine, ro, BLOB_KEY_PREFIX, |key, data| {
-        out.blobs += 1;
-        out.blob_bytes += data.len() as u64;
-        let text = &key[BLOB_KEY_PREFIX.len()..];
-        let Some(r) = BlobRef::parse_bytes(text) else {
+    // Refs whose located copy (so far) does not verify.
+    let mut located_bad = HashSet::new();
+    kv::scan_prefix(engine, ro, DATA_PREFIX, |key, data| {
+        let Some((seq, r)) = parse_data_key(key) else {
             out.problems.push(problem(
                 format!("blob key {}", index::key_text(key)),
-                "not b:<ref>; ignored",
+                "not d:<seq><ref>; ignored",
             ));
             return Ok(true);
         };
-        if let Err(e) = check_hash(&r, data) {
-            out.problems
-                .push(problem(format!("blob {r}"), format!("{e}; ignored")));
+        let good = match check_hash(&r, data) {
+            Ok(()) => true,
+            Err(e) => {
+                out.problems
+                    .push(problem(format!("blob {r}"), format!("{e}; ignored")));
+                false
+            }
+        };
+        // The location names the first good copy, or the first copy if
+        // none is good (so that reads report it corrupt, not missing).
+        let loc = Location {
+            seq,
+            len: u32::try_from(data.len()).unwrap_or(u32::MAX),
+            kind: BlobKind::of(data),
+        };
+        let lkey = location_key(&r).to_vec();
+        if !out.entries.contains_key(&lkey) {
+            out.blobs += 1;
+            out.blob_bytes += data.len() as u64;
+            out.entries.insert(lkey, loc.encode().to_vec());
+            if !good {
+                located_bad.insert(r);
+            }
+        } else if good && located_bad.remove(&r) {
+            out.entries.insert(lkey, loc.encode().to_vec());
+        } else {
+            out.duplicate_copies.entry(r).or_default().push(seq);
+        }
+        if !good || !scan.good.insert(r) {
             return Ok(true);
         }
-        scan.good.insert(r);
         match schema::camli_type(data).as_deref() {
             Some(TYPE_PERMANODE) => scan.permanodes.push((r, data.to_vec())),
             Some(TYPE_CLAIM) => scan.claims.push((r, data.to_vec())),
@@ -117,15 +152,22 @@ fn scan_blobs(
     Ok(scan)
 }
 
+#[derive(Deserialize)]
+struct SignerOnly {
+    #[serde(rename = "camliSigner")]
+    camli_signer: String,
+}
+
 fn verified_payload(
     key: Option<&VerifyingKey>,
     owner: &BlobRef,
     data: &[u8],
-    signer_text: impl FnOnce(&[u8]) -> Option<String>,
 ) -> std::result::Result<Vec<u8>, String> {
     let key = key.ok_or_else(|| format!("owner's public key blob {owner} is missing or bad"))?;
     let (payload, _) = sign::split_signed(data)?;
-    let signer = signer_text(&payload).ok_or("payload does not parse")?;
+    let signer = serde_json::from_slice::<SignerOnly>(&payload)
+        .map_err(|_| "payload does not parse")?
+        .camli_signer;
     if signer != owner.to_string() {
         return Err(format!(
             "signed by {signer}, not by the store's owner {owner}"
@@ -134,23 +176,80 @@ fn verified_payload(
     sign::verify_signed(data, key)
 }
 
-fn check_claim(
-    claim: &Claim,
+fn check_permanode(payload: &[u8]) -> std::result::Result<(), String> {
+    let pn: Permanode = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    if pn.camli_version != schema::CAMLI_VERSION || pn.camli_type != TYPE_PERMANODE {
+        return Err("not a version-1 permanode".into());
+    }
+    Ok(())
+}
+
+/// The verified changes of claim blob `data`: all of them, or an error if
+/// any is not valid (a claim is accepted or refused whole).
+fn checked_claim(
+    key: Option<&VerifyingKey>,
+    owner: &BlobRef,
+    data: &[u8],
     valid_permanodes: &HashSet<BlobRef>,
-) -> std::result::Result<(BlobRef, crate::time::ClaimTime), String> {
-    if claim.camli_version != schema::CAMLI_VERSION || claim.camli_type != TYPE_CLAIM {
-        return Err("not a version-1 claim".into());
+) -> std::result::Result<ParsedClaim, String> {
+    let payload = verified_payload(key, owner, data)?;
+    let parsed = schema::parse_claim(&payload)?;
+    if let Some(c) = parsed
+        .changes
+        .iter()
+        .find(|c| !valid_permanodes.contains(&c.permanode))
+    {
+        return Err(format!(
+            "its permanode {} is missing or not valid",
+            c.permanode
+        ));
     }
-    let (pn, date) = claim.parsed()?;
-    if !valid_permanodes.contains(&pn) {
-        return Err(format!("its permanode {pn} is missing or not valid"));
+    Ok(parsed)
+}
+
+/// The length and mode of file blob `r`, if it is a valid one.
+fn file_info(scan: &Scan, r: &BlobRef) -> Option<FileInfo> {
+    let file = FileBlob::parse(r, scan.files.get(r)?).ok()?;
+    let parts = file.checked_parts(r).ok()?;
+    Some(FileInfo {
+        size_bytes: parts.size_bytes,
+        mode: file.mode().unwrap_or(DEFAULT_FILE_MODE),
+    })
+}
+
+/// The current state (`i:n:`, `i:e:`) implied by `claims`, sorted by
+/// (permanode, date, claim).
+fn current_state(scan: &Scan, claims: &[IndexedClaim], out: &mut Rebuilt) {
+    for group in claims.chunk_by(|a, b| a.permanode == b.permanode) {
+        let pn = group[0].permanode;
+        let mut node = NodeState::default();
+        let mut entries: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for c in group {
+            match c.attribute.strip_prefix(ATTR_PATH_PREFIX) {
+                Some(name) => {
+                    let values = entries.entry(name).or_default();
+                    state::fold_values(values, c.claim_type, c.value.as_deref());
+                    node.touch(c.date);
+                }
+                None => node.apply(c.date, c.claim_type, &c.attribute, c.value.as_deref()),
+            }
+        }
+        node.file = node
+            .get(ATTR_CONTENT)
+            .and_then(BlobRef::parse)
+            .and_then(|r| file_info(scan, &r));
+        out.entries
+            .insert(state::node_key(&pn), state::encode_node(&node));
+        for (name, values) in entries.into_iter().filter(|(_, v)| !v.is_empty()) {
+            out.entries
+                .insert(state::entry_key(&pn, name), state::encode_entry(&values));
+        }
     }
-    index::check_attribute(&claim.attribute)?;
-    Ok((pn, date))
 }
 
 /// Rebuilds the index of `engine`'s blobs for store owner `owner` (the ref
-/// of the owner's public-key blob).
+/// of the owner's public-key blob): the claim index, the current state and
+/// the blob locations.
 ///
 /// # Errors
 /// The engine's errors (bad blobs and claims are [`Problem`]s, not errors).
@@ -161,13 +260,8 @@ pub fn rebuild(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef) -> Result
 
     let mut valid_permanodes = HashSet::new();
     for (r, data) in &scan.permanodes {
-        let checked = verified_payload(key, owner, data, |p| {
-            serde_json::from_slice::<Permanode>(p)
-                .ok()
-                .map(|pn| pn.camli_signer)
-        });
-        match checked {
-            Ok(_) => {
+        match verified_payload(key, owner, data).and_then(|p| check_permanode(&p)) {
+            Ok(()) => {
                 valid_permanodes.insert(*r);
                 let (k, v) = index::permanode_entry(r, owner);
                 out.entries.insert(k, v);
@@ -180,54 +274,52 @@ pub fn rebuild(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef) -> Result
         }
     }
 
-    let mut root: Option<(crate::time::ClaimTime, BlobRef, BlobRef)> = None;
+    let mut root: Option<(ClaimTime, BlobRef, BlobRef)> = None;
     let mut contents = Vec::new();
+    let mut indexed = Vec::new();
     for (r, data) in &scan.claims {
-        let checked = verified_payload(key, owner, data, |p| {
-            serde_json::from_slice::<Claim>(p)
-                .ok()
-                .map(|c| c.camli_signer)
-        })
-        .and_then(|payload| {
-            let claim: Claim = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
-            let (pn, date) = check_claim(&claim, &valid_permanodes)?;
-            Ok((claim, pn, date))
-        });
-        let (claim, pn, date) = match checked {
-            Ok(ok) => ok,
+        let parsed = match checked_claim(key, owner, data, &valid_permanodes) {
+            Ok(parsed) => parsed,
             Err(reason) => {
                 out.problems
                     .push(problem(format!("claim {r}"), format!("{reason}; ignored")));
                 continue;
             }
         };
-        if claim.claim_type == ClaimType::SetAttribute
-            && claim.attribute == ATTR_ROOT
-            && claim.value.as_deref() == Some(ROOT_NAME)
-            && !matches!(root, Some((d, c, _)) if (d, c) <= (date, *r))
-        {
-            root = Some((date, *r, pn));
-        }
-        if claim.attribute == ATTR_CONTENT {
-            if let Some(v) = claim.value.as_deref() {
-                contents.push((pn, v.to_string()));
+        for c in parsed.changes {
+            if c.claim_type == ClaimType::SetAttribute
+                && c.attribute == ATTR_ROOT
+                && c.value.as_deref() == Some(ROOT_NAME)
+                && !matches!(root, Some((d, cr, _)) if (d, cr) <= (parsed.date, *r))
+            {
+                root = Some((parsed.date, *r, c.permanode));
             }
+            if c.attribute == ATTR_CONTENT {
+                if let Some(v) = c.value.as_deref() {
+                    contents.push((c.permanode, v.to_string()));
+                }
+            }
+            let claim = IndexedClaim {
+                claim_ref: *r,
+                permanode: c.permanode,
+                date: parsed.date,
+                claim_type: c.claim_type,
+                attribute: c.attribute,
+                value: c.value,
+            };
+            out.entries.extend(index::claim_entries(&claim));
+            out.claims += 1;
+            indexed.push(claim);
         }
-        let indexed = IndexedClaim {
-            claim_ref: *r,
-            permanode: pn,
-            date,
-            claim_type: claim.claim_type,
-            attribute: claim.attribute,
-            value: claim.value,
-        };
-        out.entries.extend(index::claim_entries(&indexed));
-        out.claims += 1;
     }
     if let Some((_, _, pn)) = root {
         let (k, v) = index::root_entry(&pn);
         out.entries.insert(k, v);
     }
+    indexed.sort_by(|a, b| {
+        (a.permanode, a.date, a.claim_ref).cmp(&(b.permanode, b.date, b.claim_ref))
+    });
+    current_state(&scan, &indexed, &mut out);
     check_contents(&scan, &contents, &mut out);
     Ok(out)
 }
@@ -307,32 +399,54 @@ impl IndexDiff {
     }
 }
 
-/// Compares the `i:` entries in `engine` with `expected`.
+/// Compares the `i:` entries and blob locations (`l:`) in `engine` with
+/// `rebuilt`'s. A location that names another good copy of its blob
+/// (see [`Rebuilt::duplicate_copies`]) is not a difference.
 ///
 /// # Errors
 /// The engine's errors.
-pub fn diff(
-    engine: &dyn Engine,
-    ro: &ReadOptions,
-    expected: &BTreeMap<Vec<u8>, Vec<u8>>,
-) -> Result<IndexDiff> {
+pub fn diff(engine: &dyn Engine, ro: &ReadOptions, rebuilt: &Rebuilt) -> Result<IndexDiff> {
+    let expected = &rebuilt.entries;
     let mut d = IndexDiff::default();
     let mut seen = HashSet::new();
-    kv::scan_prefix(engine, ro, INDEX_PREFIX, |key, value| {
-        match expected.get(key) {
-            None => d.extra.push(key.to_vec()),
-            Some(v) if v.as_slice() != value => d.different.push((key.to_vec(), v.clone())),
-            Some(_) => {}
-        }
-        seen.insert(key.to_vec());
-        Ok(true)
-    })?;
+    for prefix in [INDEX_PREFIX, LOCATION_PREFIX] {
+        kv::scan_prefix(engine, ro, prefix, |key, value| {
+            match expected.get(key) {
+                None => d.extra.push(key.to_vec()),
+                Some(v) if v.as_slice() != value && !names_a_copy(rebuilt, key, value) => {
+                    d.different.push((key.to_vec(), v.clone()))
+                }
+                Some(_) => {}
+            }
+            seen.insert(key.to_vec());
+            Ok(true)
+        })?;
+    }
     d.missing = expected
         .iter()
         .filter(|(k, _)| !seen.contains(*k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     Ok(d)
+}
+
+/// True when `key` is a location whose `value` names a good duplicate copy
+/// of its blob (with the expected length and kind).
+fn names_a_copy(rebuilt: &Rebuilt, key: &[u8], value: &[u8]) -> bool {
+    let Some(r) = parse_location_key(key) else {
+        return false;
+    };
+    let (Ok(actual), Some(Ok(expected))) = (
+        Location::decode(&r, value),
+        rebuilt.entries.get(key).map(|v| Location::decode(&r, v)),
+    ) else {
+        return false;
+    };
+    (actual.len, actual.kind) == (expected.len, expected.kind)
+        && rebuilt
+            .duplicate_copies
+            .get(&r)
+            .is_some_and(|seqs| seqs.contains(&actual.seq))
 }
 
 /// What a reindex did.
@@ -356,15 +470,28 @@ pub struct ReindexReport {
 const REPAIR_BATCH_ENTRIES: usize = 4096;
 
 /// Rebuilds the index of `engine` from its blobs for owner `owner` and
-/// makes the `i:` entries equal to it (writing what is missing or
-/// different, deleting the rest). Interrupted, it can simply be run again.
+/// makes the `i:` entries and blob locations equal to it (writing what is
+/// missing or different, deleting the rest). Interrupted, it can simply be
+/// run again.
 ///
 /// # Errors
-/// The engine's errors.
+/// `UnsupportedFormat` for a store of another format; the engine's
+/// errors.
 pub fn reindex(engine: &dyn Engine, owner: &BlobRef, sync: bool) -> Result<ReindexReport> {
+    crate::format::check(engine)?;
+    reindex_unchecked(engine, owner, sync)
+}
+
+/// [`reindex`] without the format check (for [`crate::upgrade`], which
+/// reindexes before it records the new format).
+pub(crate) fn reindex_unchecked(
+    engine: &dyn Engine,
+    owner: &BlobRef,
+    sync: bool,
+) -> Result<ReindexReport> {
     let ro = ReadOptions::default();
     let rebuilt = rebuild(engine, &ro, owner)?;
-    let d = diff(engine, &ro, &rebuilt.entries)?;
+    let d = diff(engine, &ro, &rebuilt)?;
     let mut batch = WriteBatch::new();
     let options = WriteOptions::with_sync(sync);
     let flush = |batch: &mut WriteBatch, force: bool| -> Result<()> {

@@ -120,6 +120,179 @@ impl Claim {
     }
 }
 
+/// `claimType` of a claim that makes several changes under one signature
+/// (Perkeep's multi-claim).
+pub const CLAIM_TYPE_MULTI: &str = "multi";
+
+/// One change inside a [`MultiClaim`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubClaim {
+    /// What the change does.
+    #[serde(rename = "claimType")]
+    pub claim_type: ClaimType,
+    /// Ref of the permanode it changes.
+    #[serde(rename = "permaNode")]
+    pub perma_node: String,
+    /// The attribute changed.
+    pub attribute: String,
+    /// The value set, added or deleted (absent: delete every value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// A claim of several changes at one date, signed once (before signing):
+/// `claimType` is `multi` and `claims` lists the changes. No two changes
+/// name the same permanode, and no two have the same ref as their value,
+/// so that each change has index keys of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultiClaim {
+    /// Always 1.
+    #[serde(rename = "camliVersion")]
+    pub camli_version: u32,
+    /// Always `claim`.
+    #[serde(rename = "camliType")]
+    pub camli_type: String,
+    /// Ref of the signer's public-key blob.
+    #[serde(rename = "camliSigner")]
+    pub camli_signer: String,
+    /// When the changes take effect, RFC 3339 UTC.
+    #[serde(rename = "claimDate")]
+    pub claim_date: String,
+    /// Always `multi`.
+    #[serde(rename = "claimType")]
+    pub claim_type: String,
+    /// The changes, at least two.
+    pub claims: Vec<SubClaim>,
+}
+
+/// One change a claim makes, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The permanode changed.
+    pub permanode: BlobRef,
+    /// What the change does.
+    pub claim_type: ClaimType,
+    /// The attribute.
+    pub attribute: String,
+    /// The value, if any.
+    pub value: Option<String>,
+}
+
+/// A claim blob's payload (single or multi), parsed and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedClaim {
+    /// `camliSigner`, as written.
+    pub signer: String,
+    /// `claimDate`.
+    pub date: ClaimTime,
+    /// The changes: one for a single claim.
+    pub changes: Vec<Change>,
+}
+
+#[derive(Deserialize)]
+struct AnyClaim {
+    #[serde(rename = "camliVersion")]
+    camli_version: u32,
+    #[serde(rename = "camliType")]
+    camli_type: String,
+    #[serde(rename = "camliSigner")]
+    camli_signer: String,
+    #[serde(rename = "claimDate")]
+    claim_date: String,
+    #[serde(rename = "claimType")]
+    claim_type: String,
+    #[serde(rename = "permaNode")]
+    perma_node: Option<String>,
+    attribute: Option<String>,
+    value: Option<String>,
+    claims: Option<Vec<SubClaim>>,
+}
+
+fn claim_type_named(name: &str) -> Option<ClaimType> {
+    [
+        ClaimType::SetAttribute,
+        ClaimType::AddAttribute,
+        ClaimType::DelAttribute,
+    ]
+    .into_iter()
+    .find(|t| t.as_str() == name)
+}
+
+fn change(
+    perma_node: &str,
+    claim_type: ClaimType,
+    attribute: String,
+    value: Option<String>,
+) -> std::result::Result<Change, String> {
+    let permanode = BlobRef::parse(perma_node)
+        .ok_or_else(|| format!("permaNode '{perma_node}' is not a ref"))?;
+    crate::index::check_attribute(&attribute)?;
+    Ok(Change {
+        permanode,
+        claim_type,
+        attribute,
+        value,
+    })
+}
+
+/// Parses a claim's signed payload: a single claim (`set-attribute`,
+/// `add-attribute`, `del-attribute` with `permaNode` and `attribute`) or a
+/// `multi` claim (with `claims` only).
+///
+/// # Errors
+/// A reason string for anything else: not a version-1 claim, a bad date,
+/// permanode or attribute, fields of the other shape, an empty or nested
+/// multi claim, two changes on one permanode or with one ref as value.
+pub fn parse_claim(payload: &[u8]) -> std::result::Result<ParsedClaim, String> {
+    let c: AnyClaim =
+        serde_json::from_slice(payload).map_err(|e| format!("bad claim JSON: {e}"))?;
+    if c.camli_version != CAMLI_VERSION || c.camli_type != TYPE_CLAIM {
+        return Err("not a version-1 claim".into());
+    }
+    let date = time::parse_rfc3339(&c.claim_date).map_err(|e| e.to_string())?;
+    let changes = if c.claim_type == CLAIM_TYPE_MULTI {
+        if c.perma_node.is_some() || c.attribute.is_some() || c.value.is_some() {
+            return Err("a multi claim has permaNode, attribute or value outside claims".into());
+        }
+        let subs = c.claims.unwrap_or_default();
+        if subs.len() < 2 {
+            return Err("a multi claim needs at least two changes".into());
+        }
+        let changes = subs
+            .into_iter()
+            .map(|s| change(&s.perma_node, s.claim_type, s.attribute, s.value))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut permanodes = std::collections::HashSet::new();
+        let mut targets = std::collections::HashSet::new();
+        for ch in &changes {
+            if !permanodes.insert(ch.permanode) {
+                return Err(format!("two changes of permanode {}", ch.permanode));
+            }
+            if let Some(r) = ch.value.as_deref().and_then(BlobRef::parse) {
+                if !targets.insert(r) {
+                    return Err(format!("two changes with value {r}"));
+                }
+            }
+        }
+        changes
+    } else {
+        let claim_type = claim_type_named(&c.claim_type)
+            .ok_or_else(|| format!("unknown claimType '{}'", c.claim_type))?;
+        if c.claims.is_some() {
+            return Err("a single claim has a claims list".into());
+        }
+        let (Some(pn), Some(attribute)) = (c.perma_node, c.attribute) else {
+            return Err("a single claim lacks permaNode or attribute".into());
+        };
+        vec![change(&pn, claim_type, attribute, c.value)?]
+    };
+    Ok(ParsedClaim {
+        signer: c.camli_signer,
+        date,
+        changes,
+    })
+}
+
 /// One part of a file: a chunk blob and its length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Part {
@@ -359,6 +532,86 @@ mod tests {
         );
         assert_eq!(camli_type(text.as_bytes()).as_deref(), Some("claim"));
         assert_eq!(camli_type(b"random bytes"), None);
+    }
+
+    #[test]
+    fn multi_claim_parses_from_hand_written_json() {
+        let a = BlobRef::of(b"a");
+        let b = BlobRef::of(b"b");
+        let text = format!(
+            "{{\"camliVersion\":1,\"camliType\":\"claim\",\"camliSigner\":\"sha256-aa\",\
+             \"claimDate\":\"2024-01-02T03:04:05Z\",\"claimType\":\"multi\",\"claims\":[\
+             {{\"claimType\":\"set-attribute\",\"permaNode\":\"{a}\",\"attribute\":\"camliPath:x\",\"value\":\"{b}\"}},\
+             {{\"claimType\":\"del-attribute\",\"permaNode\":\"{b}\",\"attribute\":\"t\"}}]}}"
+        );
+        let parsed = parse_claim(text.as_bytes()).expect("multi");
+        assert_eq!(parsed.signer, "sha256-aa");
+        assert_eq!(parsed.changes.len(), 2);
+        assert_eq!(parsed.changes[0].permanode, a);
+        assert_eq!(parsed.changes[0].value, Some(b.to_string()));
+        assert_eq!(parsed.changes[1].claim_type, ClaimType::DelAttribute);
+        assert_eq!(parsed.changes[1].value, None);
+        // The encoder writes exactly this text.
+        let m = MultiClaim {
+            camli_version: CAMLI_VERSION,
+            camli_type: TYPE_CLAIM.into(),
+            camli_signer: "sha256-aa".into(),
+            claim_date: "2024-01-02T03:04:05Z".into(),
+            claim_type: CLAIM_TYPE_MULTI.into(),
+            claims: vec![
+                SubClaim {
+                    claim_type: ClaimType::SetAttribute,
+                    perma_node: a.to_string(),
+                    attribute: "camliPath:x".into(),
+                    value: Some(b.to_string()),
+                },
+                SubClaim {
+                    claim_type: ClaimType::DelAttribute,
+                    perma_node: b.to_string(),
+                    attribute: "t".into(),
+                    value: None,
+                },
+            ],
+        };
+        assert_eq!(to_canonical(&m).expect("encode"), text.as_bytes());
+
+        let same_pn = text.replace(
+            &format!("\"permaNode\":\"{b}\""),
+            &format!("\"permaNode\":\"{a}\""),
+        );
+        assert!(parse_claim(same_pn.as_bytes())
+            .expect_err("same pn")
+            .contains("two changes"));
+        let one = text.replace(
+            &format!(
+                ",{{\"claimType\":\"del-attribute\",\"permaNode\":\"{b}\",\"attribute\":\"t\"}}"
+            ),
+            "",
+        );
+        assert!(parse_claim(one.as_bytes())
+            .expect_err("one")
+            .contains("at least two"));
+        let nested = text.replace("\"del-attribute\"", "\"multi\"");
+        assert!(parse_claim(nested.as_bytes()).is_err());
+        let mixed = text.replace(
+            "\"claimType\":\"multi\"",
+            "\"claimType\":\"multi\",\"attribute\":\"y\"",
+        );
+        assert!(parse_claim(mixed.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn single_claim_parses_through_parse_claim() {
+        let text = "{\"camliVersion\":1,\"camliType\":\"claim\",\"camliSigner\":\"sha256-aa\",\
+             \"permaNode\":\"sha256-2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\",\
+             \"claimType\":\"add-attribute\",\"claimDate\":\"2024-01-02T03:04:05Z\",\"attribute\":\"tag\",\"value\":\"x\"}";
+        let parsed = parse_claim(text.as_bytes()).expect("single");
+        assert_eq!(parsed.changes.len(), 1);
+        assert_eq!(parsed.changes[0].claim_type, ClaimType::AddAttribute);
+        assert_eq!(parsed.changes[0].permanode, BlobRef::of(b"hello"));
+        assert!(parse_claim(text.replace("add-attribute", "frob").as_bytes()).is_err());
+        assert!(parse_claim(text.replace("\"attribute\":\"tag\",", "").as_bytes()).is_err());
+        assert!(parse_claim(text.replace("\"tag\"", "\"a\\u0000b\"").as_bytes()).is_err());
     }
 
     #[test]

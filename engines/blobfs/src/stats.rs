@@ -1,12 +1,10 @@
 //! `stats`: blobs, bytes, logical bytes and the dedupe ratio.
 
-use crate::blob::{check_hash, BlobRef, BLOB_KEY_PREFIX};
-use crate::error::Result;
+use crate::blob::{self, BlobKind, BlobRef};
+use crate::error::{FsError, Result};
 use crate::fs::ATTR_CONTENT;
 use crate::index;
-use crate::kv;
-use crate::schema::{self, ClaimType, FileBlob};
-use std::collections::HashMap;
+use crate::schema::{ClaimType, FileBlob};
 use strata_api::{Engine, ReadOptions};
 
 /// Counts over a whole store.
@@ -44,61 +42,49 @@ impl Stats {
     }
 }
 
-/// Counts the blobs and the indexed file versions of `engine`.
+/// Counts the blobs and the indexed file versions of `engine`: one scan of
+/// the blob locations (no blob is read), one of the claim index, and one
+/// read of the `file` blob of each file version; memory stays flat.
 ///
 /// # Errors
-/// The engine's errors; `Corruption` naming a `file` blob that a version
-/// needs and that fails verification.
+/// `UnsupportedFormat` for a store of another format; the engine's
+/// errors; `Corruption` naming a `file` blob that a version needs and that
+/// is missing or fails verification.
 pub fn stats(engine: &dyn Engine) -> Result<Stats> {
+    crate::format::check(engine)?;
     let ro = ReadOptions {
         snapshot: Some(engine.snapshot()),
         fill_cache: false,
         ..ReadOptions::default()
     };
     let mut s = Stats::default();
-    kv::scan_prefix(engine, &ro, BLOB_KEY_PREFIX, |_, data| {
+    blob::for_each_location(engine, &ro, |_, loc| {
         s.blobs += 1;
-        s.blob_bytes += data.len() as u64;
-        if schema::camli_type(data).is_some() {
-            s.schema_blobs += 1;
-            s.schema_bytes += data.len() as u64;
-        } else {
-            s.chunk_blobs += 1;
-            s.chunk_bytes += data.len() as u64;
-        }
-        Ok(true)
-    })?;
-    let mut sizes: HashMap<BlobRef, u64> = HashMap::new();
-    let mut versions = Vec::new();
-    index::for_each_claim(engine, &ro, |c| {
-        s.claims += 1;
-        if c.claim_type == ClaimType::SetAttribute && c.attribute == ATTR_CONTENT {
-            if let Some(r) = c.value.as_deref().and_then(BlobRef::parse) {
-                versions.push(r);
+        s.blob_bytes += u64::from(loc.len);
+        match loc.kind {
+            BlobKind::Schema => {
+                s.schema_blobs += 1;
+                s.schema_bytes += u64::from(loc.len);
+            }
+            BlobKind::Data => {
+                s.chunk_blobs += 1;
+                s.chunk_bytes += u64::from(loc.len);
             }
         }
         Ok(())
     })?;
-    for r in versions {
-        let size = match sizes.get(&r) {
-            Some(size) => *size,
-            None => {
-                let data = engine
-                    .get(&ro, &crate::blob::blob_key(&r))?
-                    .ok_or_else(|| {
-                        crate::error::FsError::corruption(
-                            format!("blob {r}"),
-                            "file blob is missing",
-                        )
-                    })?;
-                check_hash(&r, &data)?;
-                let size = FileBlob::parse(&r, &data)?.checked_parts(&r)?.size_bytes;
-                sizes.insert(r, size);
-                size
+    index::for_each_claim(engine, &ro, |c| {
+        s.claims += 1;
+        if c.claim_type == ClaimType::SetAttribute && c.attribute == ATTR_CONTENT {
+            if let Some(r) = c.value.as_deref().and_then(BlobRef::parse) {
+                let data = blob::read(engine, &ro, &r)?.ok_or_else(|| {
+                    FsError::corruption(format!("blob {r}"), "file blob is missing")
+                })?;
+                s.file_versions += 1;
+                s.logical_bytes += FileBlob::parse(&r, &data)?.checked_parts(&r)?.size_bytes;
             }
-        };
-        s.file_versions += 1;
-        s.logical_bytes += size;
-    }
+        }
+        Ok(())
+    })?;
     Ok(s)
 }

@@ -16,8 +16,12 @@ pub struct VerifyReport {
     pub blob_bytes: u64,
     /// Permanodes whose signature verified.
     pub permanodes: u64,
-    /// Claims whose signature verified (and that the index should hold).
+    /// Claims whose signature verified (and that the index should hold);
+    /// a multi claim counts each change.
     pub claims: u64,
+    /// Extra copies of blobs stored twice by concurrent writers (harmless,
+    /// not problems).
+    pub duplicate_copies: u64,
     /// Bad blobs, ignored (forged, altered, foreign) permanodes and claims,
     /// file versions with missing or corrupt blobs.
     pub blob_problems: Vec<Problem>,
@@ -42,20 +46,27 @@ impl VerifyReport {
 /// public-key blob).
 ///
 /// # Errors
-/// The engine's errors (what is wrong with the store is in the report).
+/// `UnsupportedFormat` for a store of another format; the engine's errors
+/// (what is wrong with the store is in the report).
 pub fn verify(engine: &dyn Engine, owner: &BlobRef) -> Result<VerifyReport> {
+    crate::format::check(engine)?;
     let ro = ReadOptions {
         snapshot: Some(engine.snapshot()),
         verify_checksums: true,
         fill_cache: false,
     };
     let rebuilt = reindex::rebuild(engine, &ro, owner)?;
-    let d = reindex::diff(engine, &ro, &rebuilt.entries)?;
+    let d = reindex::diff(engine, &ro, &rebuilt)?;
     Ok(VerifyReport {
         blobs: rebuilt.blobs,
         blob_bytes: rebuilt.blob_bytes,
         permanodes: rebuilt.permanodes,
         claims: rebuilt.claims,
+        duplicate_copies: rebuilt
+            .duplicate_copies
+            .values()
+            .map(|v| v.len() as u64)
+            .sum(),
         blob_problems: rebuilt.problems,
         index_problems: d.problems(),
     })

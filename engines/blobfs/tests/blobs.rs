@@ -5,7 +5,6 @@ mod support;
 
 use std::sync::Arc;
 use strata_api::{Engine, ReadOptions, WriteOptions};
-use strata_blobfs::blob::blob_key;
 use strata_blobfs::{BlobFs, BlobRef, BlobStore, ChunkerConfig, FsConfig, FsError, Signer};
 use support::MemEngine;
 
@@ -37,7 +36,11 @@ fn put_is_idempotent_limited_and_verified() {
         .expect_err("referenced")
         .is_corruption());
 
-    engine.put(&w, &blob_key(&r), b"hellO").expect("tamper");
+    let key = store
+        .data_key_of(&ro, &r)
+        .expect("location")
+        .expect("stored");
+    engine.put(&w, &key, b"hellO").expect("tamper");
     let err = store.get(&ro, &r).expect_err("mismatch");
     assert!(
         err.is_corruption() && err.to_string().contains(&r.to_string()),

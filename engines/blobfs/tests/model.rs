@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use strata_api::Engine;
-use strata_blobfs::{export, BlobFs, FsError, NodeKind, Signer, VersionState};
+use strata_blobfs::{export, verify, BlobFs, FsError, NodeKind, Signer, VersionState};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
@@ -275,9 +275,9 @@ fn check_at(
     rng: &mut Xoshiro256PlusPlus,
     all_paths: &BTreeSet<String>,
     tree: &Tree,
-    at: DateTime<Utc>,
+    when: Option<DateTime<Utc>>,
 ) {
-    let when = Some(at);
+    let at = when.map_or_else(|| "now".to_string(), |t| t.to_string());
     let root_names: Vec<String> = fs
         .readdir("/", when)
         .expect("ls /")
@@ -365,22 +365,29 @@ fn check_history(fs: &BlobFs, versions: &[(DateTime<Utc>, Tree)], path: &str) {
 }
 
 /// Runs `ops` random operations with `seed` on a new filesystem over
-/// `engine`, then checks everything.
-pub fn run_model(engine: Arc<dyn Engine>, seed: u64, ops: usize) {
-    let fs = BlobFs::init(
-        engine,
-        Signer::from_secret([9u8; 32]),
-        support::small_config(),
-    )
-    .expect("init");
+/// `engine` with a path cache of `cache_entries` bindings, checking the
+/// latest state (the current-state index and the cache) after each; then
+/// checks every state at and just before every time, the history of every
+/// path, and that the index kept while writing is the one the blobs imply.
+pub fn run_model(engine: Arc<dyn Engine>, seed: u64, ops: usize, cache_entries: usize) {
+    eprintln!("model seed {seed}, cache {cache_entries}");
+    let config = strata_blobfs::FsConfig {
+        path_cache_entries: cache_entries,
+        ..support::small_config()
+    };
+    let fs =
+        BlobFs::init(Arc::clone(&engine), Signer::from_secret([9u8; 32]), config).expect("init");
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut tree = Tree::new();
     let mut versions: Vec<(DateTime<Utc>, Tree)> = Vec::new();
     let mut now = support::t(0);
+    let mut seen = BTreeSet::new();
     for _ in 0..ops {
         now += Duration::milliseconds(rng.gen_range(1..100_000));
         step(&mut rng, &fs, &mut tree, now);
         versions.push((now, tree.clone()));
+        seen.extend(tree.keys().cloned());
+        check_at(&fs, &mut rng, &seen, &tree, None);
     }
     if std::env::var_os("MODEL_VERBOSE").is_some() {
         let sizes: Vec<usize> = versions.iter().map(|(_, t)| t.len()).collect();
@@ -390,17 +397,17 @@ pub fn run_model(engine: Arc<dyn Engine>, seed: u64, ops: usize) {
         .iter()
         .flat_map(|(_, t)| t.keys().cloned())
         .collect();
-    check_at(&fs, &mut rng, &all_paths, &Tree::new(), support::t(0));
+    check_at(&fs, &mut rng, &all_paths, &Tree::new(), Some(support::t(0)));
     let out = tempfile::tempdir().expect("tempdir");
     for (i, (t, tree)) in versions.iter().enumerate() {
-        check_at(&fs, &mut rng, &all_paths, tree, *t);
+        check_at(&fs, &mut rng, &all_paths, tree, Some(*t));
         let before = *t - Duration::nanoseconds(1);
         check_at(
             &fs,
             &mut rng,
             &all_paths,
             &state_at(&versions, before),
-            before,
+            Some(before),
         );
         let dir = out.path().join(format!("v{i}"));
         export::export(&fs, "/", &dir, Some(*t)).expect("export");
@@ -415,24 +422,33 @@ pub fn run_model(engine: Arc<dyn Engine>, seed: u64, ops: usize) {
     let dir = out.path().join("snapshot");
     export::export_snapshot(&fs, &top, &dir).expect("export snapshot");
     assert_eq!(local_tree(&dir), tree);
+    // The index written incrementally (claims, current state, locations)
+    // is exactly the one rebuilt from the blobs.
+    let report = verify::verify(engine.as_ref(), &fs.signer().public_key_ref()).expect("verify");
+    assert!(
+        report.is_ok(),
+        "seed {seed}: {:?}",
+        report.problems().collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn model_on_test_engine_seed_1() {
-    run_model(support::MemEngine::new(), 1, 80);
+    run_model(support::MemEngine::new(), 1, 80, 1 << 10);
 }
 
 #[test]
 fn model_on_test_engine_seed_2() {
-    run_model(support::MemEngine::new(), 2, 80);
+    run_model(support::MemEngine::new(), 2, 80, 0);
 }
 
 #[test]
 fn model_on_test_engine_seed_3() {
-    run_model(support::MemEngine::new(), 3, 80);
+    // A cache of 4 bindings: constant eviction.
+    run_model(support::MemEngine::new(), 3, 80, 4);
 }
 
 #[test]
 fn model_on_lsm_engine() {
-    run_model(support::lsm_engine(), 4, 80);
+    run_model(support::lsm_engine(), 4, 80, 1 << 10);
 }

@@ -6,9 +6,10 @@ mod support;
 
 use std::sync::Arc;
 use strata_api::{Engine, ReadOptions, WriteOptions};
-use strata_blobfs::blob::blob_key;
+use strata_blobfs::blob::parse_data_key;
 use strata_blobfs::index::{claim_entries, IndexedClaim};
 use strata_blobfs::schema::{self, Claim, FileBlob};
+use strata_blobfs::state;
 use strata_blobfs::{reindex, verify, BlobFs, BlobRef, Signer};
 use support::{bytes, new_fs, t, MemEngine};
 
@@ -32,8 +33,12 @@ fn parts_of(fs: &BlobFs, file: &BlobRef) -> Vec<(BlobRef, u64)> {
         .parts
 }
 
-fn flip_byte(engine: &MemEngine, r: &BlobRef, at: usize) {
-    let key = blob_key(r);
+fn flip_byte(fs: &BlobFs, engine: &MemEngine, r: &BlobRef, at: usize) {
+    let key = fs
+        .blobs()
+        .data_key_of(&ReadOptions::default(), r)
+        .expect("location")
+        .expect("stored");
     let mut data = engine
         .get(&ReadOptions::default(), &key)
         .expect("get")
@@ -47,13 +52,13 @@ fn flip_byte(engine: &MemEngine, r: &BlobRef, at: usize) {
 /// The stored claim blob whose JSON mentions `needle`.
 fn claim_mentioning(engine: &MemEngine, needle: &str) -> (BlobRef, Vec<u8>) {
     engine
-        .dump(b"b:")
+        .dump(b"d:")
         .into_iter()
         .find(|(_, v)| {
             schema::camli_type(v).as_deref() == Some("claim")
                 && String::from_utf8_lossy(v).contains(needle)
         })
-        .map(|(k, v)| (BlobRef::parse_bytes(&k[2..]).expect("ref"), v))
+        .map(|(k, v)| (parse_data_key(&k).expect("d: key").1, v))
         .expect("claim found")
 }
 
@@ -79,7 +84,7 @@ fn flipped_chunk_byte_is_reported_by_read_and_verify() {
     let v1 = content_at(&fs, "/f", 1);
     let parts = parts_of(&fs, &v1);
     let (victim, victim_size) = parts[1];
-    flip_byte(&engine, &victim, 5);
+    flip_byte(&fs, &engine, &victim, 5);
 
     let err = fs
         .read("/f", Some(t(1)))
@@ -123,7 +128,7 @@ fn flipped_chunk_byte_is_reported_by_read_and_verify() {
 fn flipped_file_blob_byte_fails_stat_and_read() {
     let (engine, fs) = two_versions();
     let v2 = content_at(&fs, "/f", 2);
-    flip_byte(&engine, &v2, 3);
+    flip_byte(&fs, &engine, &v2, 3);
     let err = fs.read("/f", None).expect_err("corrupt file blob");
     assert!(
         err.is_corruption() && err.to_string().contains(&v2.to_string()),
@@ -142,7 +147,7 @@ fn claim_altered_in_place_is_reported_and_dropped_by_reindex() {
         .position(|w| w == b"claimDate")
         .expect("date field")
         + 14;
-    flip_byte(&engine, &claim_ref, at);
+    flip_byte(&fs, &engine, &claim_ref, at);
     let report = verify::verify(engine.as_ref(), &owner(&fs)).expect("verify");
     assert!(
         report
@@ -191,6 +196,28 @@ fn inject_index(engine: &MemEngine, claim_ref: BlobRef, claim: &Claim) {
             .put(&WriteOptions::default(), &k, &v)
             .expect("inject");
     }
+    // And the current state, as a forger writing the index would.
+    let ro = ReadOptions::default();
+    let mut node = state::node(engine, &ro, &permanode)
+        .expect("node")
+        .unwrap_or_default();
+    node.apply(
+        date,
+        claim.claim_type,
+        &claim.attribute,
+        claim.value.as_deref(),
+    );
+    node.file = Some(state::FileInfo {
+        size_bytes: 4,
+        mode: 0o644,
+    });
+    engine
+        .put(
+            &WriteOptions::default(),
+            &state::node_key(&permanode),
+            &state::encode_node(&node),
+        )
+        .expect("inject");
 }
 
 #[test]

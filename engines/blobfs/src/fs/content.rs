@@ -7,7 +7,7 @@ use super::BlobFs;
 use crate::blob::BlobRef;
 use crate::chunk::{ChunkStream, ChunkerConfig, Source};
 use crate::error::Result;
-use crate::schema::{self, FileBlob, Parts};
+use crate::schema::Parts;
 use crate::time::ClaimTime;
 use strata_api::ReadOptions;
 
@@ -33,8 +33,7 @@ pub(crate) fn stage_file_blob(
     mtime: Option<ClaimTime>,
     parts: &[(BlobRef, u64)],
 ) -> Result<BlobRef> {
-    let file = FileBlob::new(name, mode, mtime, parts);
-    txn.stage_schema(&schema::to_canonical(&file)?)
+    txn.stage_file(name, mode, mtime, parts)
 }
 
 /// The bytes of the file after writing `data` at `offset` into the file

@@ -9,8 +9,17 @@
 //!
 //! Every mutation is one batch of claims at one claim time, written
 //! atomically (data chunks may be written ahead of it; unreferenced chunks
-//! are harmless). Every read takes an optional time `at` and sees the state
-//! as of that instant (claims dated at or before it); `None` means now.
+//! are harmless). The exception is a mirror (`put`) too large for one
+//! batch: it commits in batches of about [`txn::CLAIM_FLUSH_BYTES`], each
+//! holding whole files and directories after the blobs they reference, so
+//! that after a crash every file is at its old or its new version.
+//!
+//! Every read takes an optional time `at` and sees the state as of that
+//! instant (claims dated at or before it); `None` means now. Reads of now
+//! use the current-state index ([`crate::state`]: point lookups); reads of
+//! the past fold claims from the claim index. Either way the directories
+//! on the way are resolved through a bounded cache of bindings
+//! ([`cache`]), and each read works on one engine snapshot.
 //!
 //! Claim times: a mutation with an explicit time fails with `BadTime` if it
 //! precedes the latest claim of any permanode it changes, or equals the
@@ -18,6 +27,7 @@
 //! a time takes the current clock, moved past the latest claim of every
 //! permanode it changes if the clock is behind them.
 
+pub(crate) mod cache;
 pub(crate) mod content;
 mod history;
 pub(crate) mod path;
@@ -30,12 +40,14 @@ pub use path::{components, join};
 use crate::blob::{BlobRef, BlobStore, DEFAULT_MAX_BLOB_BYTES};
 use crate::chunk::ChunkerConfig;
 use crate::error::{FsError, Result};
+use crate::format;
 use crate::index;
 use crate::sign::Signer;
 use crate::time::ClaimTime;
-use parking_lot::Mutex;
+use cache::{PathCache, DEFAULT_PATH_CACHE_ENTRIES};
+use parking_lot::{Mutex, RwLock};
 use std::sync::Arc;
-use strata_api::{Engine, ReadOptions};
+use strata_api::{Engine, ReadOptions, WriteBatch, WriteOptions};
 
 /// Attribute naming a directory child: `camliPath:NAME`.
 pub const ATTR_PATH_PREFIX: &str = "camliPath:";
@@ -64,6 +76,9 @@ pub struct FsConfig {
     pub max_blob_bytes: u32,
     /// Sync the engine's log when a mutation commits. Default `false`.
     pub sync: bool,
+    /// Most directory bindings kept in memory to resolve paths (0: none).
+    /// Default 131,072 (a few hundred bytes each).
+    pub path_cache_entries: usize,
 }
 
 impl Default for FsConfig {
@@ -72,6 +87,7 @@ impl Default for FsConfig {
             chunker: ChunkerConfig::default(),
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             sync: false,
+            path_cache_entries: DEFAULT_PATH_CACHE_ENTRIES,
         }
     }
 }
@@ -202,6 +218,21 @@ pub struct BlobFs {
     /// Serialises mutations so that time checks and the batch they guard
     /// see no other writer in between.
     pub(crate) write_lock: Mutex<()>,
+    /// Directory bindings already read.
+    pub(crate) cache: PathCache,
+    /// Held (shared) while a reader takes its snapshot and the cache's
+    /// generation, and (exclusive) while a batch of claims is written and
+    /// the bindings it changed are invalidated: a snapshot and the
+    /// generation it is paired with always agree.
+    pub(crate) commit_lock: RwLock<()>,
+}
+
+/// What one read works on: an engine snapshot (or the latest state, for
+/// mutations, which hold the write lock) and the cache generation it
+/// matches.
+pub(crate) struct View {
+    pub(crate) ro: ReadOptions,
+    pub(crate) generation: u64,
 }
 
 impl BlobFs {
@@ -219,26 +250,36 @@ impl BlobFs {
                 "a blobfs store (root {root})"
             )));
         }
-        let mut fs = BlobFs {
-            blobs: BlobStore::new(Arc::clone(&engine), config.max_blob_bytes),
-            engine,
-            signer,
-            config,
-            root: BlobRef::of(b""),
-            write_lock: Mutex::new(()),
-        };
+        let mut fs = Self::assemble(engine, signer, config, BlobRef::of(b""));
         fs.root = write::init_root(&fs)?;
         Ok(fs)
     }
 
-    /// Opens the filesystem in `engine`, to be changed with `signer`.
+    fn assemble(engine: Arc<dyn Engine>, signer: Signer, config: FsConfig, root: BlobRef) -> Self {
+        BlobFs {
+            blobs: BlobStore::new(Arc::clone(&engine), config.max_blob_bytes),
+            engine,
+            signer,
+            cache: PathCache::new(config.path_cache_entries),
+            config,
+            root,
+            write_lock: Mutex::new(()),
+            commit_lock: RwLock::new(()),
+        }
+    }
+
+    /// Opens the filesystem in `engine`, to be changed with `signer`. Reads
+    /// three keys (format, root, root's signer) and nothing else: the index
+    /// stays in the engine.
     ///
     /// # Errors
-    /// `NotFound` if the engine holds no filesystem; `Usage` if `signer`
-    /// does not own its root or the config is bad; the engine's errors.
+    /// `NotFound` if the engine holds no filesystem; `UnsupportedFormat`
+    /// for a store of another format; `Usage` if `signer` does not own its
+    /// root or the config is bad; the engine's errors.
     pub fn open(engine: Arc<dyn Engine>, signer: Signer, config: FsConfig) -> Result<Self> {
         config.validate()?;
         let ro = ReadOptions::default();
+        format::check(engine.as_ref())?;
         let root = index::root(engine.as_ref(), &ro)?
             .ok_or_else(|| FsError::NotFound("no blobfs store in this engine (run init)".into()))?;
         let owner = index::permanode_signer(engine.as_ref(), &ro, &root)?;
@@ -248,14 +289,7 @@ impl BlobFs {
                 signer.public_key_ref()
             )));
         }
-        Ok(BlobFs {
-            blobs: BlobStore::new(Arc::clone(&engine), config.max_blob_bytes),
-            engine,
-            signer,
-            config,
-            root,
-            write_lock: Mutex::new(()),
-        })
+        Ok(Self::assemble(engine, signer, config, root))
     }
 
     /// The engine below.
@@ -286,9 +320,43 @@ impl BlobFs {
     /// Read options pinned to a snapshot, so that one read operation sees
     /// one state even while a writer commits.
     pub(crate) fn read_view(&self) -> ReadOptions {
-        ReadOptions {
-            snapshot: Some(self.engine.snapshot()),
-            ..ReadOptions::default()
+        self.view().ro
+    }
+
+    /// A snapshot and the cache generation that goes with it.
+    pub(crate) fn view(&self) -> View {
+        let _paired = self.commit_lock.read();
+        View {
+            ro: ReadOptions {
+                snapshot: Some(self.engine.snapshot()),
+                ..ReadOptions::default()
+            },
+            generation: self.cache.generation(),
         }
+    }
+
+    /// The latest state, for a mutation (which holds the write lock, so
+    /// nothing changes bindings under it).
+    pub(crate) fn write_view(&self) -> View {
+        View {
+            ro: ReadOptions::default(),
+            generation: self.cache.generation(),
+        }
+    }
+
+    /// Writes a batch of claims and forgets the cached bindings it changes.
+    pub(crate) fn commit_batch(
+        &self,
+        batch: &WriteBatch,
+        changed: &[(BlobRef, String)],
+    ) -> Result<()> {
+        let _exclusive = self.commit_lock.write();
+        let written = self
+            .engine
+            .write(&WriteOptions::with_sync(self.config.sync), batch);
+        // Even after a failed write: it may have been applied.
+        self.cache
+            .invalidate(changed.iter().map(|(d, n)| (d, n.as_str())));
+        Ok(written?)
     }
 }

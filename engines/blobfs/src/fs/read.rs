@@ -1,16 +1,19 @@
 //! Reads: path resolution, stat, readdir and file contents, each as of an
 //! optional time.
 
+use super::cache::{value_at, Binding, History};
 use super::path::{components, join};
 use super::{
-    BlobFs, DirEntry, NodeKind, Stat, ATTR_CONTENT, ATTR_NODE_TYPE, ATTR_PATH_PREFIX,
+    BlobFs, DirEntry, NodeKind, Stat, View, ATTR_CONTENT, ATTR_NODE_TYPE, ATTR_PATH_PREFIX,
     DIRECTORY_MODE, NODE_TYPE_DIRECTORY,
 };
 use crate::blob::BlobRef;
 use crate::error::{FsError, Result};
 use crate::index::{self, Attributes};
 use crate::schema::{FileBlob, Parts};
+use crate::state::{self, NodeState};
 use crate::time::{self, ClaimTime};
+use std::sync::Arc;
 use strata_api::ReadOptions;
 
 /// `path` (and the time, if any) for messages.
@@ -42,7 +45,9 @@ fn parse_ref(value: &str, what: &BlobRef) -> Result<BlobRef> {
 }
 
 impl BlobFs {
-    /// The child permanode `name` of directory `dir` at `at`.
+    /// The child permanode `name` of directory `dir` at `at` (no cache):
+    /// now, one lookup of the entry; in the past, the claims on the
+    /// binding up to `at`.
     pub(crate) fn lookup(
         &self,
         ro: &ReadOptions,
@@ -50,12 +55,53 @@ impl BlobFs {
         name: &str,
         at: Option<ClaimTime>,
     ) -> Result<Option<BlobRef>> {
-        let attribute = format!("{ATTR_PATH_PREFIX}{name}");
-        let values = index::attribute_at(self.engine.as_ref(), ro, dir, &attribute, at)?;
-        values.last().map(|v| parse_ref(v, dir)).transpose()
+        let mut values = match at {
+            None => state::entry(self.engine.as_ref(), ro, dir, name)?,
+            Some(_) => {
+                let attribute = format!("{ATTR_PATH_PREFIX}{name}");
+                index::attribute_at(self.engine.as_ref(), ro, dir, &attribute, at)?
+            }
+        };
+        values.pop().map(|v| parse_ref(&v, dir)).transpose()
     }
 
-    /// The permanodes from the root to `names` (root first), at `at`.
+    /// [`BlobFs::lookup`] through the cache of bindings: a miss reads every
+    /// claim on the binding once and caches them, so that later lookups of
+    /// it, at any time, need no engine read.
+    fn lookup_cached(
+        &self,
+        view: &View,
+        dir: &BlobRef,
+        name: &str,
+        at: Option<ClaimTime>,
+    ) -> Result<Option<BlobRef>> {
+        let history = match self.cache.get(dir, name, view.generation) {
+            Some(h) => h,
+            None => {
+                let attribute = format!("{ATTR_PATH_PREFIX}{name}");
+                let claims =
+                    index::attribute_claims(self.engine.as_ref(), &view.ro, dir, &attribute, None)?;
+                let h: History = claims
+                    .into_iter()
+                    .map(|c| Binding {
+                        date: c.date,
+                        claim_type: c.claim_type,
+                        value: c.value,
+                    })
+                    .collect();
+                self.cache
+                    .insert(dir, name, Arc::clone(&h), view.generation);
+                h
+            }
+        };
+        value_at(&history, at)
+            .map(|v| parse_ref(&v, dir))
+            .transpose()
+    }
+
+    /// The permanodes from the root to `names` (root first), at `at`,
+    /// without the cache (for reads pinned to a snapshot the cache does not
+    /// know).
     ///
     /// # Errors
     /// `NotFound` naming the first missing prefix.
@@ -65,10 +111,39 @@ impl BlobFs {
         names: &[String],
         at: Option<ClaimTime>,
     ) -> Result<Vec<BlobRef>> {
-        let mut chain = vec![self.root];
+        self.walk(names, at, |fs, dir, name, _| fs.lookup(ro, dir, name, at))
+    }
+
+    /// [`BlobFs::resolve`] in `view`, the directories on the way through
+    /// the cache (and the last name too when `cache_last`, for a path known
+    /// to be a directory).
+    pub(crate) fn resolve_view(
+        &self,
+        view: &View,
+        names: &[String],
+        at: Option<ClaimTime>,
+        cache_last: bool,
+    ) -> Result<Vec<BlobRef>> {
+        self.walk(names, at, |fs, dir, name, last| {
+            if last && !cache_last {
+                fs.lookup(&view.ro, dir, name, at)
+            } else {
+                fs.lookup_cached(view, dir, name, at)
+            }
+        })
+    }
+
+    fn walk(
+        &self,
+        names: &[String],
+        at: Option<ClaimTime>,
+        mut step: impl FnMut(&BlobFs, &BlobRef, &str, bool) -> Result<Option<BlobRef>>,
+    ) -> Result<Vec<BlobRef>> {
+        let mut chain = Vec::with_capacity(names.len() + 1);
+        chain.push(self.root);
         for (i, name) in names.iter().enumerate() {
             let parent = chain[chain.len() - 1];
-            match self.lookup(ro, &parent, name, at)? {
+            match step(self, &parent, name, i + 1 == names.len())? {
                 Some(child) => chain.push(child),
                 None => {
                     return Err(FsError::NotFound(describe(&join(&names[..=i]), at)));
@@ -87,6 +162,11 @@ impl BlobFs {
     ) -> Result<Attributes> {
         let claims = index::claims_of(self.engine.as_ref(), ro, pn, at)?;
         Ok(Attributes::fold(&claims))
+    }
+
+    /// The state of `pn` now (empty if it has no claim): one lookup.
+    pub(crate) fn node_now(&self, ro: &ReadOptions, pn: &BlobRef) -> Result<NodeState> {
+        Ok(state::node(self.engine.as_ref(), ro, pn)?.unwrap_or_default())
     }
 
     /// The `file` blob `content`, parsed, with its parts.
@@ -117,6 +197,23 @@ impl BlobFs {
             .collect()
     }
 
+    /// The entries (name, child permanode) of directory `pn` now: one scan
+    /// of its live entries.
+    pub(crate) fn entries_now(
+        &self,
+        ro: &ReadOptions,
+        pn: &BlobRef,
+    ) -> Result<Vec<(String, BlobRef)>> {
+        let mut out = Vec::new();
+        state::for_each_entry(self.engine.as_ref(), ro, pn, |name, values| {
+            if let Some(v) = values.last() {
+                out.push((name.to_string(), parse_ref(v, pn)?));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     pub(crate) fn stat_node(
         &self,
         ro: &ReadOptions,
@@ -124,6 +221,9 @@ impl BlobFs {
         at: Option<ClaimTime>,
         path: &str,
     ) -> Result<Stat> {
+        if at.is_none() {
+            return self.stat_now(ro, pn, path);
+        }
         let attrs = self.node_attrs(ro, pn, at)?;
         match kind_of(&attrs) {
             Some(NodeKind::Directory) => Ok(Stat {
@@ -151,6 +251,49 @@ impl BlobFs {
         }
     }
 
+    /// `stat` of `pn` now, from its current state alone (the file's length
+    /// and mode are recorded there; the `file` blob is read only if they
+    /// are not, which [`crate::verify`] reports as a store problem).
+    fn stat_now(&self, ro: &ReadOptions, pn: &BlobRef, path: &str) -> Result<Stat> {
+        let node = self.node_now(ro, pn)?;
+        match node.kind() {
+            Some(NodeKind::Directory) => Ok(Stat {
+                kind: NodeKind::Directory,
+                size_bytes: 0,
+                permanode: *pn,
+                content: None,
+                mode: DIRECTORY_MODE,
+                modified: node.last_date,
+            }),
+            Some(NodeKind::File) => {
+                let content = node
+                    .get(ATTR_CONTENT)
+                    .map(|v| parse_ref(v, pn))
+                    .transpose()?
+                    .ok_or_else(|| FsError::NotFound(describe(path, None)))?;
+                let (size_bytes, mode) = match node.file {
+                    Some(info) => (info.size_bytes, info.mode),
+                    None => {
+                        let (file, parts) = self.load_file(ro, &content)?;
+                        (
+                            parts.size_bytes,
+                            file.mode().unwrap_or(super::DEFAULT_FILE_MODE),
+                        )
+                    }
+                };
+                Ok(Stat {
+                    kind: NodeKind::File,
+                    size_bytes,
+                    permanode: *pn,
+                    content: Some(content),
+                    mode,
+                    modified: node.last_date,
+                })
+            }
+            None => Err(FsError::NotFound(describe(path, None))),
+        }
+    }
+
     /// What `path` is at `at` (`None`: now).
     ///
     /// # Errors
@@ -158,9 +301,9 @@ impl BlobFs {
     /// `Corruption` of a blob or index entry on the way.
     pub fn stat(&self, path: &str, at: Option<ClaimTime>) -> Result<Stat> {
         let names = components(path)?;
-        let ro = self.read_view();
-        let chain = self.resolve(&ro, &names, at)?;
-        self.stat_node(&ro, &chain[chain.len() - 1], at, &join(&names))
+        let view = self.view();
+        let chain = self.resolve_view(&view, &names, at, false)?;
+        self.stat_node(&view.ro, &chain[chain.len() - 1], at, &join(&names))
     }
 
     /// True when something is at `path` at `at`.
@@ -181,9 +324,9 @@ impl BlobFs {
     /// `NotADirectory` if `path` is a file; otherwise as [`BlobFs::stat`].
     pub fn readdir(&self, path: &str, at: Option<ClaimTime>) -> Result<Vec<DirEntry>> {
         let names = components(path)?;
-        let ro = self.read_view();
-        let chain = self.resolve(&ro, &names, at)?;
-        self.readdir_node(&ro, &chain[chain.len() - 1], at, &join(&names))
+        let view = self.view();
+        let chain = self.resolve_view(&view, &names, at, true)?;
+        self.readdir_node(&view.ro, &chain[chain.len() - 1], at, &join(&names))
     }
 
     pub(crate) fn readdir_node(
@@ -193,16 +336,34 @@ impl BlobFs {
         at: Option<ClaimTime>,
         path: &str,
     ) -> Result<Vec<DirEntry>> {
-        let attrs = self.node_attrs(ro, pn, at)?;
-        match kind_of(&attrs) {
-            Some(NodeKind::Directory) => {}
-            Some(NodeKind::File) => return Err(FsError::NotADirectory(describe(path, at))),
-            None => return Err(FsError::NotFound(describe(path, at))),
-        }
-        let mut out = Vec::new();
-        for (name, child) in Self::entries_of(&attrs, pn)? {
-            let child_attrs = self.node_attrs(ro, &child, at)?;
-            if let Some(kind) = kind_of(&child_attrs) {
+        let kind_at = |fs: &BlobFs, child: &BlobRef| -> Result<Option<NodeKind>> {
+            Ok(match at {
+                None => fs.node_now(ro, child)?.kind(),
+                Some(_) => kind_of(&fs.node_attrs(ro, child, at)?),
+            })
+        };
+        let entries = match at {
+            None => {
+                match self.node_now(ro, pn)?.kind() {
+                    Some(NodeKind::Directory) => {}
+                    Some(NodeKind::File) => return Err(FsError::NotADirectory(describe(path, at))),
+                    None => return Err(FsError::NotFound(describe(path, at))),
+                }
+                self.entries_now(ro, pn)?
+            }
+            Some(_) => {
+                let attrs = self.node_attrs(ro, pn, at)?;
+                match kind_of(&attrs) {
+                    Some(NodeKind::Directory) => {}
+                    Some(NodeKind::File) => return Err(FsError::NotADirectory(describe(path, at))),
+                    None => return Err(FsError::NotFound(describe(path, at))),
+                }
+                Self::entries_of(&attrs, pn)?
+            }
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for (name, child) in entries {
+            if let Some(kind) = kind_at(self, &child)? {
                 out.push(DirEntry {
                     name,
                     kind,
@@ -236,14 +397,14 @@ impl BlobFs {
         at: Option<ClaimTime>,
     ) -> Result<Vec<u8>> {
         let names = components(path)?;
-        let ro = self.read_view();
-        let chain = self.resolve(&ro, &names, at)?;
-        let stat = self.stat_node(&ro, &chain[chain.len() - 1], at, &join(&names))?;
+        let view = self.view();
+        let chain = self.resolve_view(&view, &names, at, false)?;
+        let stat = self.stat_node(&view.ro, &chain[chain.len() - 1], at, &join(&names))?;
         let Some(content) = stat.content else {
             return Err(FsError::IsADirectory(describe(&join(&names), at)));
         };
-        let (_, parts) = self.load_file(&ro, &content)?;
-        self.read_parts(&ro, &parts, offset_bytes, len_bytes)
+        let (_, parts) = self.load_file(&view.ro, &content)?;
+        self.read_parts(&view.ro, &parts, offset_bytes, len_bytes)
     }
 
     /// Bytes `[offset, offset + len)` of the file made of `parts`, each chunk

@@ -2,17 +2,19 @@
 
 use super::content::{splice, stage_file_blob, stage_source};
 use super::path::{components, join};
-use super::read::{describe, kind_of};
+use super::read::describe;
 use super::txn::Txn;
 use super::{
-    BlobFs, NodeKind, WriteReport, ATTR_CONTENT, ATTR_NODE_TYPE, ATTR_PATH_PREFIX, ATTR_ROOT,
+    BlobFs, NodeKind, View, WriteReport, ATTR_CONTENT, ATTR_NODE_TYPE, ATTR_PATH_PREFIX, ATTR_ROOT,
     DEFAULT_FILE_MODE, NODE_TYPE_DIRECTORY, ROOT_NAME,
 };
 use crate::blob::BlobRef;
 use crate::chunk::SliceSource;
 use crate::error::{FsError, Result};
+use crate::format;
 use crate::index;
 use crate::schema::{ClaimType, Parts};
+use crate::state;
 use crate::time::ClaimTime;
 use chrono::DateTime;
 use strata_api::ReadOptions;
@@ -38,6 +40,8 @@ pub(crate) fn init_root(fs: &BlobFs) -> Result<BlobRef> {
     )?;
     let (k, v) = index::root_entry(&root);
     txn.put_index(&k, &v);
+    let (k, v) = format::format_entry();
+    txn.put_index(k, &v);
     txn.commit()?;
     Ok(root)
 }
@@ -57,7 +61,7 @@ pub(crate) struct Existing {
 impl BlobFs {
     /// The latest kind of `pn`.
     pub(crate) fn kind_now(&self, ro: &ReadOptions, pn: &BlobRef) -> Result<Option<NodeKind>> {
-        Ok(kind_of(&self.node_attrs(ro, pn, None)?))
+        Ok(self.node_now(ro, pn)?.kind())
     }
 
     /// The child `name` of `dir` now, with its kind.
@@ -80,16 +84,16 @@ impl BlobFs {
     /// and the last name.
     fn parent_dir<'n>(
         &self,
-        ro: &ReadOptions,
+        view: &View,
         names: &'n [String],
         op: &str,
     ) -> Result<(Vec<BlobRef>, &'n str)> {
         let Some((name, parent_names)) = names.split_last() else {
             return Err(FsError::Usage(format!("cannot {op} the root")));
         };
-        let chain = self.resolve(ro, parent_names, None)?;
+        let chain = self.resolve_view(view, parent_names, None, true)?;
         let parent = chain[chain.len() - 1];
-        if self.kind_now(ro, &parent)? != Some(NodeKind::Directory) {
+        if self.kind_now(&view.ro, &parent)? != Some(NodeKind::Directory) {
             return Err(FsError::NotADirectory(join(parent_names)));
         }
         Ok((chain, name.as_str()))
@@ -102,14 +106,15 @@ impl BlobFs {
     /// `BadTime` (see the module docs); `Usage` for the root or a bad path.
     pub fn mkdir(&self, path: &str, at: Option<ClaimTime>) -> Result<WriteReport> {
         let _guard = self.write_lock.lock();
-        let ro = ReadOptions::default();
+        let view = self.write_view();
         let names = components(path)?;
-        let (chain, name) = self.parent_dir(&ro, &names, "create")?;
+        let (chain, name) = self.parent_dir(&view, &names, "create")?;
         let parent = chain[chain.len() - 1];
-        if self.lookup(&ro, &parent, name, None)?.is_some() {
+        if self.lookup(&view.ro, &parent, name, None)?.is_some() {
             return Err(FsError::AlreadyExists(join(&names)));
         }
         let mut txn = Txn::begin(self, at, &[parent])?;
+        txn.known_entry(parent, name, Vec::new());
         new_directory(&mut txn, parent, name)?;
         txn.commit()
     }
@@ -167,7 +172,7 @@ impl BlobFs {
         data: &[u8],
         at: Option<ClaimTime>,
     ) -> Result<WriteReport> {
-        self.write_with(path, at, |fs, _ro, txn, _old| {
+        self.write_with(path, at, false, |fs, _ro, txn, _old| {
             stage_source(txn, SliceSource(data), fs.config.chunker)
         })
     }
@@ -185,7 +190,7 @@ impl BlobFs {
         data: &[u8],
         at: Option<ClaimTime>,
     ) -> Result<WriteReport> {
-        self.write_with(path, at, |fs, ro, txn, old| {
+        self.write_with(path, at, true, |fs, ro, txn, old| {
             let empty = Parts {
                 parts: Vec::new(),
                 size_bytes: 0,
@@ -207,13 +212,16 @@ impl BlobFs {
         parts: &[(BlobRef, u64)],
         at: Option<ClaimTime>,
     ) -> Result<WriteReport> {
-        self.write_with(path, at, |_, _, _, _| Ok(parts.to_vec()))
+        self.write_with(path, at, false, |_, _, _, _| Ok(parts.to_vec()))
     }
 
+    /// Points `path` at a new version whose parts `make_parts` stages
+    /// (given the old version's parts when `needs_old`).
     fn write_with(
         &self,
         path: &str,
         at: Option<ClaimTime>,
+        needs_old: bool,
         make_parts: impl FnOnce(
             &BlobFs,
             &ReadOptions,
@@ -222,31 +230,42 @@ impl BlobFs {
         ) -> Result<Vec<(BlobRef, u64)>>,
     ) -> Result<WriteReport> {
         let _guard = self.write_lock.lock();
-        let ro = ReadOptions::default();
+        let view = self.write_view();
+        let ro = &view.ro;
         let names = components(path)?;
-        let (chain, name) = self.parent_dir(&ro, &names, "write")?;
+        let (chain, name) = self.parent_dir(&view, &names, "write")?;
         let parent = chain[chain.len() - 1];
-        let existing = self.child_now(&ro, &parent, name)?;
+        let existing = match self.lookup(ro, &parent, name, None)? {
+            None => None,
+            Some(pn) => Some((pn, self.node_now(ro, &pn)?)),
+        };
         let mut old = None;
         let mut mode = DEFAULT_FILE_MODE;
         let mut touched = vec![parent];
-        if let Some(e) = existing {
-            if e.kind == Some(NodeKind::Directory) {
+        if let Some((pn, node)) = &existing {
+            if node.kind() == Some(NodeKind::Directory) {
                 return Err(FsError::IsADirectory(join(&names)));
             }
-            touched.push(e.pn);
-            let attrs = self.node_attrs(&ro, &e.pn, None)?;
-            if let Some(content) = Self::content_of(&attrs, &e.pn)? {
-                let (file, parts) = self.load_file(&ro, &content)?;
-                mode = file.mode().unwrap_or(DEFAULT_FILE_MODE);
-                old = Some(parts);
+            touched.push(*pn);
+            if let Some(content) = node.get(ATTR_CONTENT).and_then(BlobRef::parse) {
+                match (node.file, needs_old) {
+                    (Some(info), false) => mode = info.mode,
+                    _ => {
+                        let (file, parts) = self.load_file(ro, &content)?;
+                        mode = file.mode().unwrap_or(DEFAULT_FILE_MODE);
+                        old = Some(parts);
+                    }
+                }
             }
         }
         let mut txn = Txn::begin(self, at, &touched)?;
-        let parts = make_parts(self, &ro, &mut txn, old.as_ref())?;
+        if existing.is_none() {
+            txn.known_entry(parent, name, Vec::new());
+        }
+        let parts = make_parts(self, ro, &mut txn, old.as_ref())?;
         let mtime = Some(txn.time());
         let file = stage_file_blob(&mut txn, name, mode, mtime, &parts)?;
-        set_file(&mut txn, parent, name, existing.map(|e| e.pn), file)?;
+        set_file(&mut txn, parent, name, existing.map(|(pn, _)| pn), file)?;
         txn.commit()
     }
 
@@ -304,17 +323,16 @@ impl BlobFs {
         allow: impl FnOnce(Option<NodeKind>, bool, &str) -> Result<()>,
     ) -> Result<WriteReport> {
         let _guard = self.write_lock.lock();
-        let ro = ReadOptions::default();
+        let view = self.write_view();
+        let ro = &view.ro;
         let names = components(path)?;
-        let (chain, name) = self.parent_dir(&ro, &names, "remove")?;
+        let (chain, name) = self.parent_dir(&view, &names, "remove")?;
         let parent = chain[chain.len() - 1];
         let child = self
-            .child_now(&ro, &parent, name)?
+            .child_now(ro, &parent, name)?
             .ok_or_else(|| FsError::NotFound(describe(&join(&names), None)))?;
         let empty = match child.kind {
-            Some(NodeKind::Directory) => {
-                Self::entries_of(&self.node_attrs(&ro, &child.pn, None)?, &child.pn)?.is_empty()
-            }
+            Some(NodeKind::Directory) => !state::has_entries(self.engine.as_ref(), ro, &child.pn)?,
             _ => true,
         };
         allow(child.kind, empty, &join(&names))?;
@@ -332,18 +350,19 @@ impl BlobFs {
     /// itself; `BadTime`.
     pub fn rename(&self, from: &str, to: &str, at: Option<ClaimTime>) -> Result<WriteReport> {
         let _guard = self.write_lock.lock();
-        let ro = ReadOptions::default();
+        let view = self.write_view();
+        let ro = &view.ro;
         let from_names = components(from)?;
         let to_names = components(to)?;
-        let (from_chain, from_name) = self.parent_dir(&ro, &from_names, "rename")?;
+        let (from_chain, from_name) = self.parent_dir(&view, &from_names, "rename")?;
         let from_parent = from_chain[from_chain.len() - 1];
         let src = self
-            .child_now(&ro, &from_parent, from_name)?
+            .child_now(ro, &from_parent, from_name)?
             .ok_or_else(|| FsError::NotFound(join(&from_names)))?;
         if from_names == to_names {
             return Ok(WriteReport::default());
         }
-        let (to_chain, to_name) = self.parent_dir(&ro, &to_names, "rename onto")?;
+        let (to_chain, to_name) = self.parent_dir(&view, &to_names, "rename onto")?;
         let to_parent = to_chain[to_chain.len() - 1];
         if to_chain.contains(&src.pn) {
             return Err(FsError::Usage(format!(
@@ -352,14 +371,14 @@ impl BlobFs {
                 join(&to_names)
             )));
         }
-        if let Some(target) = self.child_now(&ro, &to_parent, to_name)? {
+        if let Some(target) = self.child_now(ro, &to_parent, to_name)? {
             match (src.kind, target.kind) {
-                (Some(NodeKind::Directory), Some(NodeKind::Directory)) => {
-                    let attrs = self.node_attrs(&ro, &target.pn, None)?;
-                    if !Self::entries_of(&attrs, &target.pn)?.is_empty() {
-                        return Err(FsError::DirectoryNotEmpty(join(&to_names)));
-                    }
+                (Some(NodeKind::Directory), Some(NodeKind::Directory))
+                    if state::has_entries(self.engine.as_ref(), ro, &target.pn)? =>
+                {
+                    return Err(FsError::DirectoryNotEmpty(join(&to_names)));
                 }
+                (Some(NodeKind::Directory), Some(NodeKind::Directory)) => {}
                 (Some(NodeKind::Directory), _) => {
                     return Err(FsError::NotADirectory(join(&to_names)))
                 }
