@@ -3,7 +3,8 @@
 //! - `signer.key`: the owner's ed25519 secret key, 64 hex digits, mode 0600,
 //!   created by [`StoreDir::init`];
 //! - `config.json`: `{"engine": "<spec>"}`, the engine spec given to
-//!   [`StoreDir::init`], used by every later open.
+//!   [`StoreDir::init`], used by every later open; it may also set
+//!   `"claim_flush_bytes"` (see [`FsConfig::claim_flush_bytes`]).
 //!
 //! This crate knows no engine, so opening the database is the caller's:
 //! every function here takes an [`OpenEngine`] that turns the recorded
@@ -28,6 +29,9 @@ pub type OpenEngine<'a> = &'a dyn Fn(&EngineSpec, &Path) -> strata_api::Result<A
 #[derive(Serialize, Deserialize)]
 struct StoreConfig {
     engine: String,
+    /// Optional: [`FsConfig::claim_flush_bytes`] for this store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claim_flush_bytes: Option<usize>,
 }
 
 /// The [`FsConfig`] a store on disk is used with: the defaults, with every
@@ -101,6 +105,7 @@ impl StoreDir {
         BlobFs::init(engine, signer, store_fs_config())?;
         let config = serde_json::to_vec_pretty(&StoreConfig {
             engine: spec.to_string(),
+            claim_flush_bytes: None,
         })
         .map_err(|e| FsError::Usage(format!("cannot encode {CONFIG_FILE}: {e}")))?;
         std::fs::write(&config_path, config).map_err(|e| FsError::io(&config_path, e))?;
@@ -115,6 +120,34 @@ impl StoreDir {
     /// file does not decode; `Usage` if a spec is malformed or `asked`
     /// differs from the store's.
     pub fn spec(&self, asked: Option<&str>) -> Result<EngineSpec> {
+        let config = self.read_config()?;
+        let spec = parse_spec(&config.engine)?;
+        if let Some(asked) = asked {
+            let asked = parse_spec(asked)?;
+            if asked != spec {
+                return Err(FsError::Usage(format!(
+                    "the store was created with engine '{spec}', not '{asked}'"
+                )));
+            }
+        }
+        Ok(spec)
+    }
+
+    /// The [`FsConfig`] of this store: [`store_fs_config`] with what
+    /// `config.json` sets.
+    ///
+    /// # Errors
+    /// As [`StoreDir::spec`].
+    pub fn fs_config(&self) -> Result<FsConfig> {
+        let config = self.read_config()?;
+        let mut fs = store_fs_config();
+        if let Some(bytes) = config.claim_flush_bytes {
+            fs.claim_flush_bytes = bytes;
+        }
+        Ok(fs)
+    }
+
+    fn read_config(&self) -> Result<StoreConfig> {
         let path = self.config_path();
         let text = std::fs::read(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -127,18 +160,8 @@ impl StoreDir {
                 FsError::io(&path, e)
             }
         })?;
-        let config: StoreConfig = serde_json::from_slice(&text)
-            .map_err(|e| FsError::corruption(path.display().to_string(), e.to_string()))?;
-        let spec = parse_spec(&config.engine)?;
-        if let Some(asked) = asked {
-            let asked = parse_spec(asked)?;
-            if asked != spec {
-                return Err(FsError::Usage(format!(
-                    "the store was created with engine '{spec}', not '{asked}'"
-                )));
-            }
-        }
-        Ok(spec)
+        serde_json::from_slice(&text)
+            .map_err(|e| FsError::corruption(path.display().to_string(), e.to_string()))
     }
 
     /// The store's engine and signer, without the filesystem on top (for
@@ -157,13 +180,14 @@ impl StoreDir {
         Ok((engine, signer))
     }
 
-    /// The store's filesystem, with [`store_fs_config`].
+    /// The store's filesystem, with [`StoreDir::fs_config`].
     ///
     /// # Errors
     /// What [`StoreDir::open_parts`] and [`BlobFs::open`] return.
     pub fn open(&self, asked: Option<&str>, open: OpenEngine<'_>) -> Result<BlobFs> {
+        let config = self.fs_config()?;
         let (engine, signer) = self.open_parts(asked, open)?;
-        BlobFs::open(engine, signer, store_fs_config())
+        BlobFs::open(engine, signer, config)
     }
 }
 
@@ -211,6 +235,17 @@ mod tests {
         drop(_engine);
         let fs = store.open(None, &lsm).expect("open");
         assert!(fs.readdir("/", None).expect("root").is_empty());
+        assert_eq!(
+            fs.config().claim_flush_bytes,
+            FsConfig::default().claim_flush_bytes
+        );
+        assert!(fs.config().sync);
+        drop(fs);
+        let tuned = format!(r#"{{"engine": "{spec}", "claim_flush_bytes": 4096}}"#);
+        std::fs::write(store.config_path(), tuned).expect("config");
+        assert_eq!(store.fs_config().expect("config").claim_flush_bytes, 4096);
+        let fs = store.open(None, &lsm).expect("open tuned");
+        assert_eq!(fs.config().claim_flush_bytes, 4096);
     }
 
     #[test]

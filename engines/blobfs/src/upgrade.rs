@@ -8,7 +8,8 @@
 
 use crate::blob::{BlobKind, BlobRef, BlobStore};
 use crate::error::{FsError, Result};
-use crate::format::{self, FORMAT_VERSION};
+use crate::format;
+pub use crate::format::FORMAT_VERSION;
 use crate::kv;
 use crate::reindex;
 use std::sync::Arc;

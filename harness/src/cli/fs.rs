@@ -30,7 +30,8 @@ pub enum FsCommand {
     /// Create a new store: the engine, the signer key and the root.
     Init,
     /// Mirror a local file or tree into DEST as of a time: adds, changes and
-    /// deletions, one claim time for all.
+    /// deletions, one claim time for all (`import` is another name for it).
+    #[command(alias = "import")]
     Put {
         /// Local file or directory.
         src: PathBuf,
@@ -120,6 +121,8 @@ pub enum FsCommand {
     Reindex,
     /// Blobs, bytes, logical bytes, dedupe ratio.
     Stats,
+    /// Convert a store of an older format to this build's.
+    Upgrade,
     /// Mount the tree at MOUNTPOINT with FUSE (read-write, plus read-only
     /// views as of any time under MOUNTPOINT/.at/<RFC 3339 time>/); runs
     /// in the foreground until Ctrl-C, SIGTERM or `umount MOUNTPOINT`.
@@ -175,6 +178,7 @@ fn execute(args: &FsArgs) -> Result<u8, FsError> {
         FsCommand::Verify => return ops::verify(args),
         FsCommand::Reindex => ops::reindex(args)?,
         FsCommand::Stats => ops::stats(args)?,
+        FsCommand::Upgrade => ops::upgrade(args)?,
         #[cfg(feature = "fuse")]
         FsCommand::Mount { mountpoint } => return ops::mount(args, mountpoint),
     }

@@ -9,7 +9,8 @@ use strata_blobfs::export::{self, ExportReport};
 use strata_blobfs::store_dir::parse_spec;
 use strata_blobfs::time::{self, ClaimTime};
 use strata_blobfs::{
-    mirror, reindex, stats, verify, BlobFs, FsError, NodeKind, Stat, StoreDir, VersionState,
+    mirror, reindex, stats, upgrade, verify, BlobFs, FsError, NodeKind, Stat, StoreDir,
+    VersionState,
 };
 
 type Result<T> = std::result::Result<T, FsError>;
@@ -193,6 +194,25 @@ pub fn reindex(args: &FsArgs) -> Result<()> {
         "reindexed {} blobs: {} permanodes, {} claims; {} entries written, {} deleted",
         r.blobs, r.permanodes, r.claims, r.entries_written, r.entries_deleted
     );
+    Ok(())
+}
+
+/// `upgrade`: converts an older store to this build's format.
+pub fn upgrade(args: &FsArgs) -> Result<()> {
+    let (engine, signer) = open_parts(args)?;
+    let r = upgrade::upgrade(&engine, &signer.public_key_ref(), true)?;
+    if r.from_format == upgrade::FORMAT_VERSION {
+        println!("store is already format {}", r.from_format);
+    } else {
+        println!(
+            "upgraded format {} to {}: {} blobs moved; {} index entries written, {} deleted",
+            r.from_format,
+            upgrade::FORMAT_VERSION,
+            r.blobs_moved,
+            r.entries_written,
+            r.entries_deleted
+        );
+    }
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 //! Every mutation is one batch of claims at one claim time, written
 //! atomically (data chunks may be written ahead of it; unreferenced chunks
 //! are harmless). The exception is a mirror (`put`) too large for one
-//! batch: it commits in batches of about [`txn::CLAIM_FLUSH_BYTES`], each
+//! batch: it commits in batches of about [`FsConfig::claim_flush_bytes`], each
 //! holding whole files and directories after the blobs they reference, so
 //! that after a crash every file is at its old or its new version.
 //!
@@ -79,6 +79,9 @@ pub struct FsConfig {
     /// Most directory bindings kept in memory to resolve paths (0: none).
     /// Default 131,072 (a few hundred bytes each).
     pub path_cache_entries: usize,
+    /// A mirror (`put`) commits its claims in batches of about this many
+    /// bytes. Default 8 MiB ([`txn::CLAIM_FLUSH_BYTES`]).
+    pub claim_flush_bytes: usize,
 }
 
 impl Default for FsConfig {
@@ -88,6 +91,7 @@ impl Default for FsConfig {
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             sync: false,
             path_cache_entries: DEFAULT_PATH_CACHE_ENTRIES,
+            claim_flush_bytes: txn::CLAIM_FLUSH_BYTES,
         }
     }
 }

@@ -35,7 +35,9 @@ use strata_api::{ReadOptions, WriteBatch, WriteOptions};
 /// refers to yet are harmless if the mutation then fails.
 pub const CHUNK_FLUSH_BYTES: usize = 4 << 20;
 /// A mutation that calls [`Txn::maybe_flush`] (a mirror) commits its claims
-/// once they pass this many bytes, so that its memory stays bounded.
+/// once they pass this many bytes (the default of
+/// [`super::FsConfig::claim_flush_bytes`]), so that its memory stays
+/// bounded.
 pub const CLAIM_FLUSH_BYTES: usize = 8 << 20;
 /// Most changes in one claim blob.
 const MAX_CHANGES_PER_CLAIM: usize = 64;
@@ -458,11 +460,12 @@ impl<'a> Txn<'a> {
         self.batch.put(key, value);
     }
 
-    /// Commits what is staged so far if it passed [`CLAIM_FLUSH_BYTES`]
+    /// Commits what is staged so far if it passed the config's
+    /// `claim_flush_bytes`
     /// (for a mirror, between files): memory stays bounded, and after a
     /// crash each file is at its old or its new version.
     pub(crate) fn maybe_flush(&mut self) -> Result<()> {
-        if self.batch.approximate_size_bytes() >= CLAIM_FLUSH_BYTES {
+        if self.batch.approximate_size_bytes() >= self.fs.config.claim_flush_bytes {
             self.flush_claims()?;
         }
         Ok(())
