@@ -156,6 +156,11 @@ pub struct ResultRow {
     /// values, entries lines and warnings), ` | `-separated.
     #[serde(default)]
     pub peer_header: String,
+    /// Filesystem benchmarks: how they reached the store, `api` (blobfs's
+    /// API) or `mount` (system calls on a FUSE mount of it; such rows are
+    /// named `fs_create@mount` …); empty for other benchmarks.
+    #[serde(default)]
+    pub fs_via: String,
 }
 
 /// One interval of one benchmark's time series

@@ -151,7 +151,10 @@ impl Plan {
                         engine,
                         repetition,
                         part,
-                        dir: part_dir(&engines[engine].dir, part.family(), family_rank == Some(0)),
+                        dir: mount_dir(
+                            part,
+                            part_dir(&engines[engine].dir, part.family(), family_rank == Some(0)),
+                        ),
                     });
                     block_cells.push((part, Some(index), position));
                     Some(index)
@@ -195,6 +198,7 @@ fn part_of(benchmark: BenchmarkId) -> Part {
         BenchmarkId::DbBench(_) => Part::DbBench,
         BenchmarkId::Ycsb(w) => Part::Ycsb(w),
         BenchmarkId::Fs(_) => Part::Fs,
+        BenchmarkId::FsMount(_) => Part::FsMount,
     }
 }
 
@@ -208,7 +212,7 @@ fn skipped(settings: &Settings, part: Part) -> bool {
     }
     match part {
         Part::DbBench => suite.benchmarks().iter().all(|b| b.fresh_db()),
-        Part::Ycsb(_) | Part::Fs => true,
+        Part::Ycsb(_) | Part::Fs | Part::FsMount => true,
     }
 }
 
@@ -235,6 +239,17 @@ pub fn part_dir(engine_dir: &Path, family: Family, first: bool) -> PathBuf {
     let mut name = engine_dir.as_os_str().to_owned();
     name.push(".");
     name.push(family.name());
+    PathBuf::from(name)
+}
+
+/// The filesystem benchmarks through a mount run on a store of their
+/// own, beside the API's: `<dir>.mount`.
+fn mount_dir(part: Part, dir: PathBuf) -> PathBuf {
+    if part != Part::FsMount {
+        return dir;
+    }
+    let mut name = dir.into_os_string();
+    name.push(".mount");
     PathBuf::from(name)
 }
 

@@ -284,6 +284,7 @@ fn fs_row(plan: &Plan, base: ResultRow, result: &FsResult) -> ResultRow {
         logical_bytes: Some(result.store.logical_bytes),
         stored_bytes: Some(result.store.blob_bytes),
         dedupe_ratio: Some(result.store.dedupe_ratio()),
+        fs_via: result.via.name().to_string(),
         ..report_row(base, &result.report)
     };
     fill_engine_counters(&mut row, &result.metrics);

@@ -151,7 +151,7 @@ fn print_skipped(
         headed.push(family);
     }
     match step.benchmark {
-        BenchmarkId::Fs(_) => {
+        BenchmarkId::Fs(_) | BenchmarkId::FsMount(_) => {
             if first {
                 writeln!(
                     out,

@@ -54,6 +54,9 @@ pub enum BenchmarkId {
     Ycsb(ycsb::Workload),
     /// A filesystem benchmark.
     Fs(FsBenchmark),
+    /// A filesystem benchmark through a FUSE mount of the store
+    /// (`fs_create@mount`; `--fs_via mount`).
+    FsMount(FsBenchmark),
 }
 
 impl BenchmarkId {
@@ -63,6 +66,7 @@ impl BenchmarkId {
             BenchmarkId::DbBench(b) => b.name(),
             BenchmarkId::Ycsb(w) => w.name(),
             BenchmarkId::Fs(b) => b.name(),
+            BenchmarkId::FsMount(b) => b.mount_name(),
         }
     }
 
@@ -71,7 +75,7 @@ impl BenchmarkId {
         match self {
             BenchmarkId::DbBench(_) => Family::DbBench,
             BenchmarkId::Ycsb(_) => Family::Ycsb,
-            BenchmarkId::Fs(_) => Family::Fs,
+            BenchmarkId::Fs(_) | BenchmarkId::FsMount(_) => Family::Fs,
         }
     }
 
@@ -82,6 +86,7 @@ impl BenchmarkId {
             .map(BenchmarkId::DbBench)
             .or_else(|| ycsb::Workload::from_name(name).map(BenchmarkId::Ycsb))
             .or_else(|| FsBenchmark::from_name(name).map(BenchmarkId::Fs))
+            .or_else(|| FsBenchmark::from_mount_name(name).map(BenchmarkId::FsMount))
     }
 }
 

@@ -5,7 +5,7 @@
 //! family on its own database.
 
 use crate::db_bench::{self, BenchResult, Config, ConfigError, Suite};
-use crate::fs::{FsBenchmark, FsResult, FsRun, FsWorkloadConfig};
+use crate::fs::{FsBenchmark, FsResult, FsRun, FsVia, FsWorkloadConfig};
 use crate::measure::{EngineHost, RunError};
 use crate::registry::{BenchmarkId, Family};
 use crate::ycsb::{self, YcsbConfig, YcsbResult};
@@ -50,6 +50,9 @@ pub enum Part {
     Ycsb(ycsb::Workload),
     /// Every filesystem benchmark of the list.
     Fs,
+    /// Every filesystem benchmark of the list run through a FUSE mount
+    /// (on a store of its own).
+    FsMount,
 }
 
 impl Part {
@@ -58,7 +61,7 @@ impl Part {
         match self {
             Part::DbBench => Family::DbBench,
             Part::Ycsb(_) => Family::Ycsb,
-            Part::Fs => Family::Fs,
+            Part::Fs | Part::FsMount => Family::Fs,
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct Settings {
     pub fs: FsWorkloadConfig,
     /// The filesystem benchmarks of the list, in order.
     pub fs_benchmarks: Vec<FsBenchmark>,
+    /// The filesystem benchmarks of the list through a mount, in order.
+    pub fs_mount_benchmarks: Vec<FsBenchmark>,
 }
 
 impl Settings {
@@ -104,11 +109,19 @@ impl Settings {
                 _ => None,
             })
             .collect();
+        let fs_mount_benchmarks = list
+            .iter()
+            .filter_map(|b| match b {
+                BenchmarkId::FsMount(b) => Some(*b),
+                _ => None,
+            })
+            .collect();
         Ok(Settings {
             db_bench: Suite::new(config, db_bench)?,
             ycsb,
             fs,
             fs_benchmarks,
+            fs_mount_benchmarks,
         })
     }
 
@@ -119,7 +132,11 @@ impl Settings {
         match family {
             Family::DbBench => self.db_bench.header(snappy_enabled),
             Family::Ycsb => ycsb::header(&self.ycsb),
-            Family::Fs => crate::fs::header(&self.fs),
+            Family::Fs if self.fs_mount_benchmarks.is_empty() => crate::fs::header(&self.fs),
+            Family::Fs => format!(
+                "{}(rows named *@mount: through a FUSE mount of a store of their own, with system calls)\n",
+                crate::fs::header(&self.fs)
+            ),
         }
     }
 
@@ -129,6 +146,7 @@ impl Settings {
             Part::DbBench => self.db_bench.benchmarks().len(),
             Part::Ycsb(_) => 1,
             Part::Fs => self.fs_benchmarks.len(),
+            Part::FsMount => self.fs_mount_benchmarks.len(),
         }
     }
 
@@ -156,12 +174,21 @@ impl Settings {
                 config: &self.ycsb,
                 host,
             }),
-            Part::Fs => Box::new(FsWorkload {
+            Part::Fs | Part::FsMount => Box::new(FsWorkload {
                 config: FsWorkloadConfig {
                     scratch_dir: scratch_dir.to_path_buf(),
                     ..self.fs.clone()
                 },
-                benchmarks: &self.fs_benchmarks,
+                benchmarks: if part == Part::Fs {
+                    &self.fs_benchmarks
+                } else {
+                    &self.fs_mount_benchmarks
+                },
+                via: if part == Part::Fs {
+                    FsVia::Api
+                } else {
+                    FsVia::Mount
+                },
                 next: 0,
                 host: Some(host),
                 run: None,
@@ -200,6 +227,7 @@ impl Workload for YcsbWorkload<'_> {
 struct FsWorkload<'s> {
     config: FsWorkloadConfig,
     benchmarks: &'s [FsBenchmark],
+    via: FsVia,
     next: usize,
     /// The host until the store is opened, then inside `run`.
     host: Option<&'s mut dyn EngineHost>,
@@ -213,7 +241,7 @@ impl Workload for FsWorkload<'_> {
         };
         self.next += 1;
         if let Some(host) = self.host.take() {
-            self.run = Some(FsRun::start(&self.config, host)?);
+            self.run = Some(FsRun::start_via(&self.config, host, self.via)?);
         }
         let Some(run) = self.run.as_mut() else {
             return Err(RunError::Workload {

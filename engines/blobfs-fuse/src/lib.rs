@@ -23,6 +23,7 @@
 //!   kept in memory and moved along by renames ([`inodes`]).
 
 mod adapter;
+mod background;
 mod buffer;
 mod env;
 mod errno;
@@ -37,6 +38,7 @@ mod tests;
 mod views;
 mod write_ops;
 
+pub use background::{check_mount, BackgroundMount};
 pub use env::PreadEnv;
 use mount_fs::MountFs;
 use std::path::Path;

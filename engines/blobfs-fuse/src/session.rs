@@ -88,6 +88,17 @@ fn unmount(mountpoint: &Path) -> Result<bool, String> {
     }
 }
 
+/// The mount options of every strata mount.
+pub(crate) fn mount_config() -> Config {
+    let mut config = Config::default();
+    config.mount_options = vec![
+        MountOption::FSName("strata".into()),
+        MountOption::Subtype("strata".into()),
+        MountOption::NoAtime,
+    ];
+    config
+}
+
 /// Mounts `fs` at `mountpoint` and serves it until a signal or an outside
 /// unmount; returns the exit status (0 after a clean unmount). Errors are
 /// printed on stderr, the mount's as `strata fs: cannot mount ...`.
@@ -97,13 +108,7 @@ pub(crate) fn serve(fs: MountFs, store: &Path, mountpoint: &Path) -> u8 {
         eprintln!("strata fs: cannot catch signals: {e}");
         return 1;
     }
-    let mut config = Config::default();
-    config.mount_options = vec![
-        MountOption::FSName("strata".into()),
-        MountOption::Subtype("strata".into()),
-        MountOption::NoAtime,
-    ];
-    let session = match fuser::spawn_mount(fs, mountpoint, &config) {
+    let session = match fuser::spawn_mount(fs, mountpoint, &mount_config()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("strata fs: cannot mount {}: {e}", mountpoint.display());

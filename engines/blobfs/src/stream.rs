@@ -495,6 +495,11 @@ impl FileReader {
         self.layout.size_bytes
     }
 
+    /// The version's chunks, (ref, length) in file order.
+    pub fn parts(&self) -> &[(BlobRef, u64)] {
+        &self.layout.parts
+    }
+
     /// Up to `len_bytes` bytes from `offset_bytes` (fewer at the end, none
     /// past it).
     ///
@@ -733,6 +738,12 @@ mod tests {
         }
         let past = FileReader::open(&fs, "/r", Some(t)).expect("past");
         assert_eq!(past.content(), reader.content());
+        assert_eq!(past.parts(), reader.parts());
+        assert_eq!(
+            reader.parts().iter().map(|p| p.1).sum::<u64>(),
+            100_000,
+            "the parts cover the file"
+        );
         assert_eq!(past.read(&fs, 0, u64::MAX).expect("all"), data);
         assert!(FileReader::open(&fs, "/", None).is_err());
     }

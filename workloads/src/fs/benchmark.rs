@@ -63,6 +63,28 @@ impl FsBenchmark {
         Self::ALL.into_iter().find(|b| b.name() == name)
     }
 
+    /// The name of the benchmark run through a FUSE mount
+    /// (`fs_create@mount`; see [`super::via`]).
+    pub fn mount_name(self) -> &'static str {
+        match self {
+            FsBenchmark::Create => "fs_create@mount",
+            FsBenchmark::Read => "fs_read@mount",
+            FsBenchmark::Stat => "fs_stat@mount",
+            FsBenchmark::Readdir => "fs_readdir@mount",
+            FsBenchmark::Overwrite => "fs_overwrite@mount",
+            FsBenchmark::Rename => "fs_rename@mount",
+            FsBenchmark::History => "fs_history@mount",
+            FsBenchmark::Unlink => "fs_unlink@mount",
+            FsBenchmark::Bigfile => "fs_bigfile@mount",
+            FsBenchmark::Import => "fs_import@mount",
+        }
+    }
+
+    /// The benchmark whose [`FsBenchmark::mount_name`] is `name`, if any.
+    pub fn from_mount_name(name: &str) -> Option<FsBenchmark> {
+        Self::ALL.into_iter().find(|b| b.mount_name() == name)
+    }
+
     /// True for benchmarks that work on the tree `fs_create` made.
     pub fn needs_tree(self) -> bool {
         !matches!(
@@ -138,6 +160,15 @@ mod tests {
         }
         assert!(!is_fs_name("fillseq"));
         assert!(!is_fs_name("fs"));
+    }
+
+    #[test]
+    fn mount_names_are_the_names_through_the_mount() {
+        for b in FsBenchmark::ALL {
+            assert_eq!(b.mount_name(), super::super::FsVia::Mount.label(b.name()));
+            assert_eq!(FsBenchmark::from_mount_name(b.mount_name()), Some(b));
+            assert_eq!(FsBenchmark::from_mount_name(b.name()), None);
+        }
     }
 
     #[test]

@@ -13,6 +13,10 @@
 //! 2024-01-01), so `fs_history` knows what each file was at any instant.
 //! The store's commits are not synced (`FsConfig::sync` false), as
 //! db_bench's writes are not by default.
+//!
+//! Each benchmark runs [`via`] blobfs's API (the default) or through a
+//! FUSE mount of the store with ordinary system calls (rows named
+//! `fs_create@mount` …), each way on a store of its own ([`FsVia`]).
 
 pub mod benchmark;
 mod bigfile;
@@ -22,7 +26,9 @@ mod import;
 pub mod model;
 pub mod run;
 pub mod shape;
+mod target;
 mod tree_ops;
+pub mod via;
 
 pub use benchmark::{check_order, is_fs_name, FsBenchmark, DEFAULT_SUITE};
 pub use bigfile::{BIGFILE_PATH, EDIT_BYTES, READ_PIECE_BYTES};
@@ -30,6 +36,7 @@ pub use config::FsWorkloadConfig;
 pub use import::IMPORT_PATH;
 pub use run::{FsResult, FsRun};
 pub use tree_ops::{LARGE_FILE_BYTES, MAX_EDIT_BYTES};
+pub use via::{parse_vias, FsVia};
 
 /// The block printed before an engine's filesystem benchmarks.
 pub fn header(config: &FsWorkloadConfig) -> String {

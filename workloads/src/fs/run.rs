@@ -8,7 +8,9 @@
 //! blobfs statistics (a scan of every blob and claim).
 
 use super::config::FsWorkloadConfig;
-use super::model::{Clock, TreeModel};
+use super::model::TreeModel;
+use super::target::{Mounted, Target};
+use super::via::FsVia;
 use super::FsBenchmark;
 use crate::measure::{CpuTime, Stats};
 use crate::measure::{EngineHost, Report, RunError};
@@ -36,6 +38,8 @@ pub struct FsResult {
     pub db_size_bytes: u64,
     /// The store's blobs and file versions after it.
     pub store: StoreStats,
+    /// How the benchmark reached the store.
+    pub via: FsVia,
 }
 
 impl FsResult {
@@ -75,7 +79,8 @@ pub struct FsRun<'a> {
     host: &'a mut dyn EngineHost,
     pub(crate) engine: Arc<dyn Engine>,
     pub(crate) fs: BlobFs,
-    pub(crate) clock: Clock,
+    /// Where operations go, and their claim times.
+    pub(crate) target: Target,
     pub(crate) model: TreeModel,
     /// Content buffer, reused across operations.
     pub(crate) buf: Vec<u8>,
@@ -88,13 +93,29 @@ pub(crate) type Body<'b> =
 
 impl<'a> FsRun<'a> {
     /// Opens a fresh database through `host` and initialises a store in
-    /// it, signed by a key derived from the seed.
+    /// it, signed by a key derived from the seed; the benchmarks go
+    /// through blobfs's API.
     ///
     /// # Errors
     /// The engine's errors while destroying, opening or writing the root.
     pub fn start(
         config: &FsWorkloadConfig,
         host: &'a mut dyn EngineHost,
+    ) -> Result<Self, RunError> {
+        Self::start_via(config, host, FsVia::Api)
+    }
+
+    /// As [`FsRun::start`], the benchmarks going `via` the API or a FUSE
+    /// mount of the store, served by a thread of this process at the
+    /// scratch directory's path with `.mnt` appended (created, and removed
+    /// when the run ends).
+    ///
+    /// # Errors
+    /// As [`FsRun::start`]; a mount that cannot be made.
+    pub fn start_via(
+        config: &FsWorkloadConfig,
+        host: &'a mut dyn EngineHost,
+        via: FsVia,
     ) -> Result<Self, RunError> {
         let engine = host.open(true).map_err(|source| RunError::Engine {
             benchmark: "open".into(),
@@ -108,15 +129,46 @@ impl<'a> FsRun<'a> {
             FsConfig::default(),
         )
         .map_err(|e| fs_error("open", e))?;
+        let target = match via {
+            FsVia::Api => Target::api(),
+            FsVia::Mount => {
+                // The mount's own handle on the store: the same engine
+                // and signer.
+                let served = BlobFs::open(
+                    Arc::clone(&engine),
+                    Signer::from_secret(secret),
+                    FsConfig::default(),
+                )
+                .map_err(|e| fs_error("mount", e))?;
+                let root =
+                    mount_point(&config.scratch_dir).map_err(|reason| RunError::Workload {
+                        benchmark: "mount".into(),
+                        reason,
+                    })?;
+                let store_dir = config.scratch_dir.parent().unwrap_or(&config.scratch_dir);
+                let mounted = Mounted::mount(served, store_dir, &root).map_err(|reason| {
+                    RunError::Workload {
+                        benchmark: "mount".into(),
+                        reason,
+                    }
+                })?;
+                Target::mount(mounted)
+            }
+        };
         Ok(FsRun {
             config: config.clone(),
             host,
             engine,
             fs,
-            clock: Clock::default(),
+            target,
             model: TreeModel::default(),
             buf: Vec::new(),
         })
+    }
+
+    /// How the benchmarks reach the store.
+    pub fn via(&self) -> FsVia {
+        self.target.via()
     }
 
     /// The blobfs store under test.
@@ -231,12 +283,35 @@ impl<'a> FsRun<'a> {
         s.set_cpu(CpuTime::now().since(cpu_before));
         let metrics = self.engine.metrics().since(&before);
         let store = stats(self.engine.as_ref()).map_err(|e| fs_error(name, e))?;
+        let via = self.via();
         Ok(FsResult {
             benchmark,
-            report: s.report(name),
+            report: s.report(&via.label(name)),
             metrics,
             db_size_bytes: self.host.db_size_bytes(),
             store,
+            via,
         })
     }
+}
+
+/// Where a mount-mode run mounts its store: beside the database, at the
+/// scratch directory's path with `.mnt` appended; it must not exist yet
+/// or be empty (nothing of the user's is ever mounted over).
+fn mount_point(scratch_dir: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    if scratch_dir.as_os_str().is_empty() {
+        return Err("a run through the mount needs a scratch directory beside the database".into());
+    }
+    let mut name = scratch_dir.as_os_str().to_owned();
+    name.push(".mnt");
+    let root = std::path::PathBuf::from(name);
+    if let Ok(mut entries) = std::fs::read_dir(&root) {
+        if entries.next().is_some() {
+            return Err(format!(
+                "{} is not empty; the run mounts its store there (remove it first)",
+                root.display()
+            ));
+        }
+    }
+    Ok(root)
 }

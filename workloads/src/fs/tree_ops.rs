@@ -4,7 +4,7 @@
 
 use super::content::{checksum, content_rng, fill_text};
 use super::model::FileVersion;
-use super::run::{fs_error, mismatch, FsRun};
+use super::run::{mismatch, FsRun};
 use super::shape::{draw_size_bytes, TreeShape};
 use crate::measure::Stats;
 use crate::measure::{OpKind, RunError};
@@ -91,10 +91,9 @@ impl FsRun<'_> {
         order.shuffle(rng);
         s.start();
         for d in &shape.dirs {
-            let t = self.clock.tick();
-            self.fs
-                .mkdir(&d.path, Some(t))
-                .map_err(|e| fs_error(NAME, e))?;
+            self.target
+                .mkdir(&self.fs, &d.path)
+                .map_err(|e| e.into_run(NAME))?;
             self.model.add_dir(d.path.clone(), d.parent, d.depth);
             s.finished_single_op(OpKind::Write);
         }
@@ -108,10 +107,10 @@ impl FsRun<'_> {
                 &mut content_rng(self.config.seed, id, 0),
             );
             let path = self.model.path_in(f.dir, &f.name);
-            let t = self.clock.tick();
-            self.fs
-                .write_file(&path, &self.buf, Some(t))
-                .map_err(|e| fs_error(NAME, e))?;
+            let (t, _) = self
+                .target
+                .write_file(&self.fs, &path, &self.buf)
+                .map_err(|e| e.into_run(NAME))?;
             let version = FileVersion {
                 time: t,
                 path: Some(path),
@@ -144,7 +143,10 @@ impl FsRun<'_> {
         let mut done = 0u64;
         for &id in order.iter().cycle().take(self.config.ops as usize) {
             let (path, expected) = self.live_version(id, NAME)?;
-            let data = self.fs.read(path, None).map_err(|e| fs_error(NAME, e))?;
+            let data = self
+                .target
+                .read(&self.fs, path, None)
+                .map_err(|e| e.into_run(NAME))?;
             Self::check_read(NAME, path, &data, expected)?;
             s.add_bytes(data.len() as u64);
             done += 1;
@@ -167,14 +169,16 @@ impl FsRun<'_> {
                 break;
             };
             let (path, expected) = self.live_version(id, NAME)?;
-            let st = self.fs.stat(path, None).map_err(|e| fs_error(NAME, e))?;
+            let (kind, size_bytes) = self
+                .target
+                .stat(&self.fs, path)
+                .map_err(|e| e.into_run(NAME))?;
             let size = expected.size_bytes;
-            if st.kind != NodeKind::File || st.size_bytes != size {
+            if kind != NodeKind::File || size_bytes != size {
                 return Err(mismatch(
                     NAME,
                     format!(
-                        "{path}: stat says {:?} of {} bytes, wrote a file of {size}",
-                        st.kind, st.size_bytes
+                        "{path}: stat says {kind:?} of {size_bytes} bytes, wrote a file of {size}"
                     ),
                 ));
             }
@@ -196,21 +200,19 @@ impl FsRun<'_> {
                 break;
             };
             let listed = self
-                .fs
-                .readdir(&self.model.dirs[d], None)
-                .map_err(|e| fs_error(NAME, e))?;
-            if listed.len() as u64 != self.model.dir_entries[d] {
+                .target
+                .readdir_len(&self.fs, &self.model.dirs[d])
+                .map_err(|e| e.into_run(NAME))?;
+            if listed != self.model.dir_entries[d] {
                 return Err(mismatch(
                     NAME,
                     format!(
-                        "{}: {} entries listed, {} made",
-                        self.model.dirs[d],
-                        listed.len(),
-                        self.model.dir_entries[d]
+                        "{}: {listed} entries listed, {} made",
+                        self.model.dirs[d], self.model.dir_entries[d]
                     ),
                 ));
             }
-            entries += listed.len() as u64;
+            entries += listed;
             s.finished_single_op(OpKind::Scan);
         }
         s.add_message(&format!("({entries} entries listed)"));
@@ -238,14 +240,14 @@ impl FsRun<'_> {
                 )
             };
             let mut content = content_rng(self.config.seed, id as u64, version);
-            let t = self.clock.tick();
             if old_size >= LARGE_FILE_BYTES {
                 let len = rng.gen_range(1..=MAX_EDIT_BYTES);
                 let offset = rng.gen_range(0..old_size);
                 fill_text(&mut self.buf, len as usize, &mut content);
-                self.fs
-                    .write_at(&path, offset, &self.buf, Some(t))
-                    .map_err(|e| fs_error(NAME, e))?;
+                let (t, _) = self
+                    .target
+                    .write_at(&self.fs, &path, offset, &self.buf)
+                    .map_err(|e| e.into_run(NAME))?;
                 self.model
                     .set_content(id, t, old_size.max(offset + len), None);
                 s.add_bytes(len);
@@ -253,9 +255,10 @@ impl FsRun<'_> {
             } else {
                 let size = draw_size_bytes(rng);
                 fill_text(&mut self.buf, size as usize, &mut content);
-                self.fs
-                    .write_file(&path, &self.buf, Some(t))
-                    .map_err(|e| fs_error(NAME, e))?;
+                let (t, _) = self
+                    .target
+                    .write_file(&self.fs, &path, &self.buf)
+                    .map_err(|e| e.into_run(NAME))?;
                 self.model
                     .set_content(id, t, size, Some(checksum(&self.buf)));
                 s.add_bytes(size);
@@ -286,10 +289,10 @@ impl FsRun<'_> {
             // and every path names one file in all of history.
             let name = format!("f{id:06}.r{n}");
             let to = self.model.path_in(dir, &name);
-            let t = self.clock.tick();
-            self.fs
-                .rename(&from, &to, Some(t))
-                .map_err(|e| fs_error(NAME, e))?;
+            let t = self
+                .target
+                .rename(&self.fs, &from, &to)
+                .map_err(|e| e.into_run(NAME))?;
             self.model.rename(id, t, dir, name);
             moved += 1;
             s.finished_single_op(OpKind::Write);
@@ -304,7 +307,7 @@ impl FsRun<'_> {
         rng: &mut Xoshiro256PlusPlus,
     ) -> Result<(), RunError> {
         const NAME: &str = "fs_history";
-        let now = self.clock.last();
+        let now = self.target.last();
         s.start();
         let (mut present, mut absent) = (0u64, 0u64);
         for _ in 0..self.config.ops {
@@ -318,11 +321,15 @@ impl FsRun<'_> {
                 continue;
             };
             let span_ms = (now - first).num_milliseconds().max(0);
-            let t = first + chrono::Duration::milliseconds(rng.gen_range(0..=span_ms));
-            let Some(v) = f.at(t) else { continue };
+            let drawn = first + chrono::Duration::milliseconds(rng.gen_range(0..=span_ms));
+            let Some(v) = f.at(drawn) else { continue };
+            let t = self.target.history_instant(drawn, v.time);
             match &v.path {
                 Some(path) => {
-                    let data = self.fs.read(path, Some(t)).map_err(|e| fs_error(NAME, e))?;
+                    let data = self
+                        .target
+                        .read(&self.fs, path, Some(t))
+                        .map_err(|e| e.into_run(NAME))?;
                     Self::check_read(NAME, path, &data, v)?;
                     s.add_bytes(data.len() as u64);
                     present += 1;
@@ -332,9 +339,9 @@ impl FsRun<'_> {
                     let last = f.versions.iter().rev().find_map(|v| v.path.as_deref());
                     if let Some(path) = last {
                         if self
-                            .fs
-                            .exists(path, Some(t))
-                            .map_err(|e| fs_error(NAME, e))?
+                            .target
+                            .exists(&self.fs, path, Some(t))
+                            .map_err(|e| e.into_run(NAME))?
                         {
                             return Err(mismatch(
                                 NAME,
@@ -370,18 +377,17 @@ impl FsRun<'_> {
         s.start();
         for &id in &order {
             let path = self.live_path(id, NAME)?;
-            let t = self.clock.tick();
-            self.fs
-                .unlink(&path, Some(t))
-                .map_err(|e| fs_error(NAME, e))?;
+            let t = self
+                .target
+                .unlink(&self.fs, &path)
+                .map_err(|e| e.into_run(NAME))?;
             self.model.unlink(id, t);
             s.finished_single_op(OpKind::Delete);
         }
         for &d in &dirs {
-            let t = self.clock.tick();
-            self.fs
-                .rmdir(&self.model.dirs[d], Some(t))
-                .map_err(|e| fs_error(NAME, e))?;
+            self.target
+                .rmdir(&self.fs, &self.model.dirs[d])
+                .map_err(|e| e.into_run(NAME))?;
             self.model.remove_dir(d);
             s.finished_single_op(OpKind::Delete);
         }

@@ -220,6 +220,16 @@ pub struct BenchArgs {
     /// modified: its changed copy goes beside the database).
     #[arg(long = "fs_source", value_name = "DIR")]
     pub fs_source: Option<PathBuf>,
+    /// Filesystem benchmarks: how they reach the store: `api` (blobfs's
+    /// API), `mount` (system calls on a FUSE mount of the store, rows named
+    /// fs_create@mount ...; needs the `fuse` feature and a machine that can
+    /// mount), or `api,mount` (each on a store of its own, the API first).
+    #[arg(
+        long = "fs_via",
+        default_value = "api",
+        value_name = "api|mount|api,mount"
+    )]
+    pub fs_via: String,
     /// Serve `strata serve`'s pages at ADDR (e.g. 127.0.0.1:8080) while
     /// the run lasts, with its progress live at /live (server-sent
     /// events); after the run, go on serving until Ctrl-C.

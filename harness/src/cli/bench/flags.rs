@@ -11,7 +11,7 @@ use strata_api::{EngineSpec, SpecSchema};
 use strata_workloads::db_bench::config::MAX_NUM;
 use strata_workloads::db_bench::{Config, RngKind};
 use strata_workloads::external::PeerWorkload;
-use strata_workloads::fs::{check_order, FsWorkloadConfig};
+use strata_workloads::fs::{check_order, parse_vias, FsBenchmark, FsVia, FsWorkloadConfig};
 use strata_workloads::registry::parse_list;
 use strata_workloads::ycsb::YcsbConfig;
 use strata_workloads::{BenchmarkId, Family, Settings};
@@ -73,7 +73,10 @@ pub fn plan(
     if list.is_empty() {
         return bad("--benchmarks", "no benchmark given");
     }
+    let vias = parse_vias(&args.fs_via).map_err(flag_error)?;
+    let list = with_fs_via(list, &vias);
     let settings = settings_of(args, &list)?;
+    check_mount_possible(&list)?;
     let specs = engine_specs(args)?;
     let repeat = in_range("--repeat", args.repeat, 1, MAX_REPEAT)? as u32;
     let shard = match &args.shard {
@@ -173,7 +176,65 @@ fn settings_of(args: &BenchArgs, list: &[BenchmarkId]) -> Result<Settings, Harne
         .map_err(|e| HarnessError::flag(e.flag, e.reason))?;
     check_order(&settings.fs_benchmarks, settings.fs.source.is_some())
         .or_else(|e| bad("--benchmarks", e))?;
+    check_order(&settings.fs_mount_benchmarks, settings.fs.source.is_some())
+        .or_else(|e| bad("--benchmarks", e))?;
     Ok(settings)
+}
+
+/// `list` with `--fs_via` applied: through the API the filesystem
+/// benchmarks stay as they are; through the mount each becomes its
+/// `@mount` twin; with both, the twins follow the last filesystem
+/// benchmark of the list (each way on a store of its own, the API's
+/// first, so the two never run at once).
+fn with_fs_via(list: Vec<BenchmarkId>, vias: &[FsVia]) -> Vec<BenchmarkId> {
+    let fs: Vec<FsBenchmark> = list
+        .iter()
+        .filter_map(|b| match b {
+            BenchmarkId::Fs(b) => Some(*b),
+            _ => None,
+        })
+        .collect();
+    if !vias.contains(&FsVia::Mount) {
+        return list;
+    }
+    if !vias.contains(&FsVia::Api) {
+        return list
+            .into_iter()
+            .map(|b| match b {
+                BenchmarkId::Fs(f) => BenchmarkId::FsMount(f),
+                other => other,
+            })
+            .collect();
+    }
+    let Some(last) = list.iter().rposition(|b| matches!(b, BenchmarkId::Fs(_))) else {
+        return list;
+    };
+    let mut out = list[..=last].to_vec();
+    out.extend(fs.into_iter().map(BenchmarkId::FsMount));
+    out.extend_from_slice(&list[last + 1..]);
+    out
+}
+
+/// When the list runs benchmarks through a mount: checks, before anything
+/// runs, that this process can mount (one line saying why not: exit 2).
+fn check_mount_possible(list: &[BenchmarkId]) -> Result<(), HarnessError> {
+    if !list.iter().any(|b| matches!(b, BenchmarkId::FsMount(_))) {
+        return Ok(());
+    }
+    mount_check().or_else(|why| bad("--fs_via", format!("cannot mount here: {why}")))
+}
+
+#[cfg(feature = "fuse")]
+fn mount_check() -> Result<(), String> {
+    strata_blobfs_fuse::check_mount(&std::env::temp_dir())
+}
+
+#[cfg(not(feature = "fuse"))]
+fn mount_check() -> Result<(), String> {
+    Err(
+        "this strata was built without the `fuse` feature (cargo build --release --features fuse)"
+            .into(),
+    )
 }
 
 /// The YCSB flags.
@@ -537,6 +598,43 @@ mod tests {
         assert_eq!(p.plan.list.len(), 11);
         let e = plan_of(&["--benchmarks", ","]).expect_err("empty");
         assert_eq!(e.to_string(), "--benchmarks: no benchmark given");
+    }
+
+    #[test]
+    fn fs_via_places_the_mount_twins() {
+        let names = |argv: &[&str]| -> Vec<String> {
+            let list = parse_list(argv[0]).expect("list");
+            let vias = parse_vias(argv[1]).expect("vias");
+            with_fs_via(list, &vias)
+                .iter()
+                .map(|b| b.name().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names(&["fillseq,fs_create,fs_stat,readrandom", "api"]),
+            ["fillseq", "fs_create", "fs_stat", "readrandom"]
+        );
+        assert_eq!(
+            names(&["fillseq,fs_create,fs_stat,readrandom", "mount"]),
+            ["fillseq", "fs_create@mount", "fs_stat@mount", "readrandom"]
+        );
+        assert_eq!(
+            names(&["fillseq,fs_create,fs_stat,readrandom", "mount,api"]),
+            [
+                "fillseq",
+                "fs_create",
+                "fs_stat",
+                "fs_create@mount",
+                "fs_stat@mount",
+                "readrandom"
+            ]
+        );
+        assert_eq!(names(&["fillseq", "api,mount"]), ["fillseq"]);
+        let e = plan_of(&["--fs_via", "fuse"]).expect_err("unknown");
+        assert!(e.to_string().starts_with("--fs_via: unknown 'fuse'"), "{e}");
+        assert_eq!(e.exit_status(), crate::error::EXIT_USAGE);
+        // The default list has no filesystem benchmark: nothing to mount.
+        plan_of(&["--fs_via", "mount"]).expect("no fs benchmark");
     }
 
     #[test]
