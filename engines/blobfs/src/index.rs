@@ -175,14 +175,16 @@ fn decode_dated_tail(key: &[u8]) -> Result<(ClaimTime, BlobRef)> {
 /// its value is a ref.
 pub fn claim_entries(c: &IndexedClaim) -> Vec<(Vec<u8>, Vec<u8>)> {
     let summary = encode_summary(c);
+    let mut tail = Vec::with_capacity(SORTABLE_BYTES + 1 + REF_TEXT_BYTES);
+    dated_suffix(&mut tail, c.date, &c.claim_ref);
     let mut by_time = permanode_prefix(CLAIMS_PREFIX, &c.permanode);
-    dated_suffix(&mut by_time, c.date, &c.claim_ref);
+    by_time.extend_from_slice(&tail);
     let mut by_attr = attribute_prefix(&c.permanode, &c.attribute);
-    dated_suffix(&mut by_attr, c.date, &c.claim_ref);
+    by_attr.extend_from_slice(&tail);
     let mut out = vec![(by_time, summary.clone()), (by_attr, summary)];
     if let Some(target) = c.value.as_deref().and_then(BlobRef::parse) {
         let mut reverse = permanode_prefix(REVERSE_PREFIX, &target);
-        dated_suffix(&mut reverse, c.date, &c.claim_ref);
+        reverse.extend_from_slice(&tail);
         let mut value = ref_bytes(&c.permanode);
         value.extend_from_slice(c.attribute.as_bytes());
         out.push((reverse, value));

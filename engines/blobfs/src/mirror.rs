@@ -71,7 +71,7 @@ pub fn put(fs: &BlobFs, src: &Path, dest: &str, at: Option<ClaimTime>) -> Result
                 "only a directory can be put onto the root".into(),
             ));
         }
-        let mut txn = Txn::begin(fs, at, &[fs.root])?;
+        let mut txn = Txn::begin(fs, at, &[fs.root], Vec::new())?;
         mirror_dir(fs, &ro, &mut txn, src, fs.root, false, &mut report)?;
         report.write = txn.commit()?;
         return Ok(report);
@@ -84,7 +84,7 @@ pub fn put(fs: &BlobFs, src: &Path, dest: &str, at: Option<ClaimTime>) -> Result
     };
     let mut touched = vec![parent];
     touched.extend(existing.map(|e| e.pn));
-    let mut txn = Txn::begin(fs, at, &touched)?;
+    let mut txn = Txn::begin(fs, at, &touched, Vec::new())?;
     for missing in &parent_names[done..] {
         parent = new_directory(&mut txn, parent, missing)?;
         report.added += 1;

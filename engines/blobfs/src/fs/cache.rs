@@ -43,11 +43,22 @@ pub(crate) type History = Arc<[Binding]>;
 /// The last value of a binding whose claims are `history`, as of `at`
 /// (`None`: all of them).
 pub(crate) fn value_at(history: &[Binding], at: Option<ClaimTime>) -> Option<String> {
+    let upto = history.partition_point(|b| at.is_none_or(|limit| b.date <= limit));
+    let claims = &history[..upto];
+    // A binding changed only by set and by delete-all (as this crate's
+    // mutations change them) is what its last claim says.
+    let simple = claims.iter().all(|b| {
+        b.claim_type == ClaimType::SetAttribute
+            || (b.claim_type == ClaimType::DelAttribute && b.value.is_none())
+    });
+    if simple {
+        return claims.last().and_then(|b| match b.claim_type {
+            ClaimType::SetAttribute => Some(b.value.clone().unwrap_or_default()),
+            _ => None,
+        });
+    }
     let mut values = Vec::new();
-    for b in history {
-        if at.is_some_and(|limit| b.date > limit) {
-            break;
-        }
+    for b in claims {
         fold_values(&mut values, b.claim_type, b.value.as_deref());
     }
     values.pop()
@@ -221,5 +232,19 @@ mod tests {
             Some("a")
         );
         assert_eq!(value_at(&h, None), None);
+        // Adds and value deletes take the general fold.
+        let mut h = h;
+        for (claim_type, value) in [
+            (ClaimType::AddAttribute, "b"),
+            (ClaimType::AddAttribute, "c"),
+            (ClaimType::DelAttribute, "c"),
+        ] {
+            h.push(Binding {
+                date: t("2024-01-03T00:00:00Z"),
+                claim_type,
+                value: Some(value.into()),
+            });
+        }
+        assert_eq!(value_at(&h, None).as_deref(), Some("b"));
     }
 }

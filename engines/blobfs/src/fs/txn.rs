@@ -88,11 +88,13 @@ pub(crate) struct Txn<'a> {
 
 impl<'a> Txn<'a> {
     /// Starts a mutation at `at`, or now (moved past the latest claim of
-    /// each permanode in `touched`).
+    /// each permanode in `touched`, whose current states are `known`, or
+    /// else read).
     pub(crate) fn begin(
         fs: &'a BlobFs,
         at: Option<ClaimTime>,
         touched: &[BlobRef],
+        known: Vec<(BlobRef, NodeState)>,
     ) -> Result<Self> {
         let mut txn = Txn {
             fs,
@@ -109,6 +111,15 @@ impl<'a> Txn<'a> {
             group: Vec::new(),
             report: WriteReport::default(),
         };
+        for (pn, state) in known {
+            let edit = NodeEdit {
+                committed_last: state.last_date,
+                fresh: false,
+                state,
+                dirty: false,
+            };
+            txn.nodes.entry(pn).or_insert(edit);
+        }
         for pn in touched {
             let last = txn.node(*pn)?.committed_last;
             if let (None, Some(last)) = (at, last) {
@@ -491,6 +502,13 @@ impl<'a> Txn<'a> {
                 self.batch.put(&key, &state::encode_entry(&values));
             }
             changed.push((dir, name));
+        }
+        if self.chunk_batch_bytes + self.batch.approximate_size_bytes() < CHUNK_FLUSH_BYTES {
+            // Small: the chunks go in the claims' own batch (one write,
+            // and still never a claim without its chunks).
+            self.batch.append(&self.chunk_batch);
+            self.chunk_batch.clear();
+            self.chunk_batch_bytes = 0;
         }
         self.flush_chunks()?;
         if !self.batch.is_empty() {

@@ -14,7 +14,7 @@ use crate::error::{FsError, Result};
 use crate::format;
 use crate::index;
 use crate::schema::{ClaimType, Parts};
-use crate::state;
+use crate::state::{self, NodeState};
 use crate::time::ClaimTime;
 use chrono::DateTime;
 use strata_api::ReadOptions;
@@ -23,7 +23,7 @@ use strata_api::ReadOptions;
 /// at the Unix epoch; returns the root.
 pub(crate) fn init_root(fs: &BlobFs) -> Result<BlobRef> {
     let _guard = fs.write_lock.lock();
-    let mut txn = Txn::begin(fs, Some(DateTime::UNIX_EPOCH), &[])?;
+    let mut txn = Txn::begin(fs, Some(DateTime::UNIX_EPOCH), &[], Vec::new())?;
     txn.stage_schema(fs.signer.public_key_blob())?;
     let root = txn.new_permanode()?;
     txn.claim(
@@ -87,16 +87,17 @@ impl BlobFs {
         view: &View,
         names: &'n [String],
         op: &str,
-    ) -> Result<(Vec<BlobRef>, &'n str)> {
+    ) -> Result<(Vec<BlobRef>, &'n str, NodeState)> {
         let Some((name, parent_names)) = names.split_last() else {
             return Err(FsError::Usage(format!("cannot {op} the root")));
         };
         let chain = self.resolve_view(view, parent_names, None, true)?;
         let parent = chain[chain.len() - 1];
-        if self.kind_now(&view.ro, &parent)? != Some(NodeKind::Directory) {
+        let state = self.node_now(&view.ro, &parent)?;
+        if state.kind() != Some(NodeKind::Directory) {
             return Err(FsError::NotADirectory(join(parent_names)));
         }
-        Ok((chain, name.as_str()))
+        Ok((chain, name.as_str(), state))
     }
 
     /// Creates directory `path` at `at` (`None`: now). Its parent must exist.
@@ -108,12 +109,12 @@ impl BlobFs {
         let _guard = self.write_lock.lock();
         let view = self.write_view();
         let names = components(path)?;
-        let (chain, name) = self.parent_dir(&view, &names, "create")?;
+        let (chain, name, parent_state) = self.parent_dir(&view, &names, "create")?;
         let parent = chain[chain.len() - 1];
         if self.lookup(&view.ro, &parent, name, None)?.is_some() {
             return Err(FsError::AlreadyExists(join(&names)));
         }
-        let mut txn = Txn::begin(self, at, &[parent])?;
+        let mut txn = Txn::begin(self, at, &[parent], vec![(parent, parent_state)])?;
         txn.known_entry(parent, name, Vec::new());
         new_directory(&mut txn, parent, name)?;
         txn.commit()
@@ -132,7 +133,7 @@ impl BlobFs {
         if done == names.len() {
             return Ok(WriteReport::default());
         }
-        let mut txn = Txn::begin(self, at, &[dir])?;
+        let mut txn = Txn::begin(self, at, &[dir], Vec::new())?;
         let mut cur = dir;
         for name in &names[done..] {
             cur = new_directory(&mut txn, cur, name)?;
@@ -233,7 +234,7 @@ impl BlobFs {
         let view = self.write_view();
         let ro = &view.ro;
         let names = components(path)?;
-        let (chain, name) = self.parent_dir(&view, &names, "write")?;
+        let (chain, name, parent_state) = self.parent_dir(&view, &names, "write")?;
         let parent = chain[chain.len() - 1];
         let existing = match self.lookup(ro, &parent, name, None)? {
             None => None,
@@ -258,14 +259,17 @@ impl BlobFs {
                 }
             }
         }
-        let mut txn = Txn::begin(self, at, &touched)?;
-        if existing.is_none() {
+        let existing_pn = existing.as_ref().map(|(pn, _)| *pn);
+        let mut known = vec![(parent, parent_state)];
+        known.extend(existing);
+        let mut txn = Txn::begin(self, at, &touched, known)?;
+        if existing_pn.is_none() {
             txn.known_entry(parent, name, Vec::new());
         }
         let parts = make_parts(self, ro, &mut txn, old.as_ref())?;
         let mtime = Some(txn.time());
         let file = stage_file_blob(&mut txn, name, mode, mtime, &parts)?;
-        set_file(&mut txn, parent, name, existing.map(|(pn, _)| pn), file)?;
+        set_file(&mut txn, parent, name, existing_pn, file)?;
         txn.commit()
     }
 
@@ -326,7 +330,7 @@ impl BlobFs {
         let view = self.write_view();
         let ro = &view.ro;
         let names = components(path)?;
-        let (chain, name) = self.parent_dir(&view, &names, "remove")?;
+        let (chain, name, parent_state) = self.parent_dir(&view, &names, "remove")?;
         let parent = chain[chain.len() - 1];
         let child = self
             .child_now(ro, &parent, name)?
@@ -336,7 +340,7 @@ impl BlobFs {
             _ => true,
         };
         allow(child.kind, empty, &join(&names))?;
-        let mut txn = Txn::begin(self, at, &[parent])?;
+        let mut txn = Txn::begin(self, at, &[parent], vec![(parent, parent_state)])?;
         txn.claim(parent, ClaimType::DelAttribute, &path_attr(name), None)?;
         txn.commit()
     }
@@ -354,7 +358,7 @@ impl BlobFs {
         let ro = &view.ro;
         let from_names = components(from)?;
         let to_names = components(to)?;
-        let (from_chain, from_name) = self.parent_dir(&view, &from_names, "rename")?;
+        let (from_chain, from_name, from_state) = self.parent_dir(&view, &from_names, "rename")?;
         let from_parent = from_chain[from_chain.len() - 1];
         let src = self
             .child_now(ro, &from_parent, from_name)?
@@ -362,7 +366,7 @@ impl BlobFs {
         if from_names == to_names {
             return Ok(WriteReport::default());
         }
-        let (to_chain, to_name) = self.parent_dir(&view, &to_names, "rename onto")?;
+        let (to_chain, to_name, to_state) = self.parent_dir(&view, &to_names, "rename onto")?;
         let to_parent = to_chain[to_chain.len() - 1];
         if to_chain.contains(&src.pn) {
             return Err(FsError::Usage(format!(
@@ -388,7 +392,8 @@ impl BlobFs {
                 _ => {}
             }
         }
-        let mut txn = Txn::begin(self, at, &[from_parent, to_parent])?;
+        let known = vec![(from_parent, from_state), (to_parent, to_state)];
+        let mut txn = Txn::begin(self, at, &[from_parent, to_parent], known)?;
         txn.claim(
             to_parent,
             ClaimType::SetAttribute,
