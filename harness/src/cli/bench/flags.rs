@@ -638,6 +638,24 @@ mod tests {
     }
 
     #[test]
+    fn fs_via_mount_is_checked_before_anything_runs() {
+        let r = plan_of(&["--benchmarks", "fs_create", "--fs_via", "mount"]);
+        let refused = "--fs_via: cannot mount here: ";
+        if cfg!(feature = "fuse") {
+            // This machine may or may not mount; either way it is said now.
+            match r {
+                Ok(p) => assert_eq!(p.plan.list[0].name(), "fs_create@mount"),
+                Err(e) => assert!(e.to_string().starts_with(refused), "{e}"),
+            }
+        } else {
+            let e = r.expect_err("no fuse feature");
+            assert!(e.to_string().starts_with(refused), "{e}");
+            assert!(e.to_string().contains("--features fuse"), "{e}");
+            assert_eq!(e.exit_status(), crate::error::EXIT_USAGE);
+        }
+    }
+
+    #[test]
     fn shards_are_i_of_n() {
         let p = plan_of(&["--shard", "2/3"]).expect("shard");
         assert_eq!(p.shard, Shard { index: 2, count: 3 });
