@@ -168,10 +168,16 @@ pub fn verify(args: &FsArgs) -> Result<u8> {
     for p in report.problems() {
         println!("{p}");
     }
-    let summary = format!(
+    let mut summary = format!(
         "{} blobs ({} bytes) re-hashed, {} permanodes and {} claims verified",
         report.blobs, report.blob_bytes, report.permanodes, report.claims
     );
+    if report.duplicate_copies > 0 {
+        summary.push_str(&format!(
+            " ({} duplicate copies of blobs, harmless)",
+            report.duplicate_copies
+        ));
+    }
     if report.is_ok() {
         println!("{summary}: ok");
         Ok(0)
