@@ -14,7 +14,8 @@
 //! directory inode reachable under two names.
 
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 
 /// Inode of the mount's root (FUSE fixes it at 1).
 pub(crate) const ROOT_INO: u64 = 1;
@@ -25,8 +26,9 @@ pub(crate) const AT_DIR_INO: u64 = 2;
 /// so that every number has a lookup count the kernel will forget.
 pub(crate) const UNKNOWN_INO: u64 = 0xffff_ffff;
 
-/// What an inode stands for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// What an inode stands for. Ordered by path within the live tree, so
+/// that a subtree's nodes are one range of the table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Node {
     /// A path of the live tree (`/` is the root).
     Head(String),
@@ -59,11 +61,13 @@ struct Entry {
     detached: bool,
 }
 
-/// Node ↔ inode number, both ways.
+/// Node ↔ inode number, both ways. Nodes are kept in order, so that the
+/// nodes below a path (for `rename` and `unlink`) are found by a range
+/// scan rather than a pass over every inode the kernel holds.
 #[derive(Debug)]
 pub(crate) struct InodeTable {
     by_ino: HashMap<u64, Entry>,
-    by_node: HashMap<Node, u64>,
+    by_node: BTreeMap<Node, u64>,
     next_ino: u64,
 }
 
@@ -72,7 +76,7 @@ impl InodeTable {
     pub(crate) fn new() -> Self {
         let mut t = InodeTable {
             by_ino: HashMap::new(),
-            by_node: HashMap::new(),
+            by_node: BTreeMap::new(),
             next_ino: AT_DIR_INO + 1,
         };
         for (ino, node) in [
@@ -152,14 +156,22 @@ impl InodeTable {
         true
     }
 
+    /// The live-tree nodes at `path` and below it, with their numbers:
+    /// the paths that start with `path` form one range of the ordered
+    /// table (siblings such as `path-x` in it are filtered out).
+    fn subtree(&self, path: &str) -> Vec<(Node, u64)> {
+        let from = Node::Head(path.to_string());
+        self.by_node
+            .range((Bound::Included(&from), Bound::Unbounded))
+            .take_while(|(n, _)| matches!(n, Node::Head(p) if p.starts_with(path)))
+            .filter(|(n, _)| matches!(n, Node::Head(p) if is_within(p, path)))
+            .map(|(n, ino)| (n.clone(), *ino))
+            .collect()
+    }
+
     /// `path` of the live tree and everything below it left the tree.
     pub(crate) fn detach_tree(&mut self, path: &str) {
-        let gone: Vec<Node> = self
-            .by_node
-            .keys()
-            .filter(|n| matches!(n, Node::Head(p) if is_within(p, path)))
-            .cloned()
-            .collect();
+        let gone: Vec<Node> = self.subtree(path).into_iter().map(|(n, _)| n).collect();
         for node in gone {
             if let Some(ino) = self.by_node.remove(&node) {
                 if let Some(e) = self.by_ino.get_mut(&ino) {
@@ -173,12 +185,7 @@ impl InodeTable {
     /// whatever was at `to` is detached first.
     pub(crate) fn rename_tree(&mut self, from: &str, to: &str) {
         self.detach_tree(to);
-        let moved: Vec<(Node, u64)> = self
-            .by_node
-            .iter()
-            .filter(|(n, _)| matches!(n, Node::Head(p) if is_within(p, from)))
-            .map(|(n, ino)| (n.clone(), *ino))
-            .collect();
+        let moved = self.subtree(from);
         for (old, ino) in moved {
             let Node::Head(p) = &old else { continue };
             let new = Node::Head(format!("{to}{}", &p[from.len()..]));
@@ -283,6 +290,35 @@ mod tests {
         assert_eq!(t.node(f), None);
         assert!(!t.forget(ROOT_INO, 5));
         assert_eq!(t.node(ROOT_INO), Some(&head("/")));
+    }
+
+    #[test]
+    fn a_subtree_is_its_paths_only() {
+        let mut t = InodeTable::new();
+        for p in ["/a", "/a/x", "/a/x/y", "/a-b", "/a.c", "/ab", "/a0/z", "/b"] {
+            t.ino_of(&head(p));
+        }
+        t.ino_of(&Node::At {
+            view: "v".into(),
+            time: DateTime::<Utc>::UNIX_EPOCH,
+            path: "/a".into(),
+        });
+        let names = |t: &InodeTable, p: &str| -> Vec<String> {
+            t.subtree(p)
+                .into_iter()
+                .map(|(n, _)| match n {
+                    Node::Head(p) => p,
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(names(&t, "/a"), ["/a", "/a/x", "/a/x/y"]);
+        assert_eq!(names(&t, "/a/x/y"), ["/a/x/y"]);
+        assert_eq!(names(&t, "/").len(), 9, "the root and every live path");
+        t.rename_tree("/a", "/q");
+        assert_eq!(names(&t, "/q"), ["/q", "/q/x", "/q/x/y"]);
+        assert!(names(&t, "/a").is_empty());
+        assert_eq!(names(&t, "/a-b"), ["/a-b"]);
     }
 
     #[test]
