@@ -188,7 +188,16 @@ pub const KEYS: &[KeySchema] = &[
         "max open files (default 1000)",
         Some("1000"),
     ),
+    key(
+        "wal_writes",
+        ValueKind::OneOf(WAL_WRITES),
+        "how WAL records reach the kernel: mmap (a store into a mapping) or write (one write(2) each) (default mmap)",
+        Some("mmap"),
+    ),
 ];
+
+/// Values of `wal_writes`.
+const WAL_WRITES: &[&str] = &["mmap", "write"];
 
 /// The schema of an `lsm:` spec.
 pub const SCHEMA: SpecSchema = SpecSchema {
@@ -261,6 +270,9 @@ pub fn canonical(options: &DbOptions) -> String {
     if options.paranoid_checks {
         s.push_str(",paranoid_checks=true");
     }
+    if !options.wal_mmap {
+        s.push_str(",wal_writes=write");
+    }
     s
 }
 
@@ -314,6 +326,9 @@ impl DbOptions {
         }
         if let Some(p) = spec.get("paranoid_checks") {
             o.paranoid_checks = p == "true";
+        }
+        if let Some(w) = spec.get("wal_writes") {
+            o.wal_mmap = w == "mmap";
         }
         Ok(o)
     }

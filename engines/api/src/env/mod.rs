@@ -5,6 +5,7 @@
 mod fault;
 mod mem;
 mod mmap;
+mod mmap_log;
 mod posix;
 
 pub use fault::{CallRecord, CrashMode, FaultEnv, FaultKind, FaultOp, FaultRule, Trigger};
@@ -121,6 +122,17 @@ pub trait Env: Send + Sync {
     /// # Errors
     /// `Io`.
     fn new_appendable_file(&self, path: &Path) -> Result<Box<dyn WritableFile>>;
+    /// Creates (or truncates) `path` for a write-ahead log: many small
+    /// appends, each handed to the operating system by `flush` before it is
+    /// acknowledged. The default is [`Env::new_writable_file`]; `PosixEnv`
+    /// writes logs through a memory mapping (no system call per record; a
+    /// crash may leave a zero-filled tail, which log readers skip).
+    ///
+    /// # Errors
+    /// `Io`.
+    fn new_log_file(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
+        self.new_writable_file(path)
+    }
     /// Opens `path` for reading front to back.
     ///
     /// # Errors

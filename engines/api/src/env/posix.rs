@@ -1,6 +1,7 @@
 //! `PosixEnv`: the real file system, with LevelDB's buffering and locking.
 
 use super::mmap::{MmapLimiter, PosixMmapFile};
+use super::mmap_log::MmapLogFile;
 use super::{Env, FileLock, RandomAccessFile, SequentialFile, WritableFile};
 use crate::error::{Error, Result};
 use parking_lot::Mutex;
@@ -18,7 +19,8 @@ const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
 /// The operating system's file system. Random-access files are
 /// memory-mapped, up to [`super::DEFAULT_MMAP_LIMIT`] at once in the
-/// process, and read with `pread` beyond that (as LevelDB's `PosixEnv`).
+/// process, and read with `pread` beyond that (as LevelDB's `PosixEnv`);
+/// log files ([`Env::new_log_file`]) are written through a mapping.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PosixEnv;
 
@@ -255,6 +257,17 @@ impl Env for PosixEnv {
             file,
             buf: Vec::with_capacity(WRITE_BUFFER_BYTES),
         }))
+    }
+
+    fn new_log_file(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Box::new(MmapLogFile::new(path, file)))
     }
 
     fn new_sequential_file(&self, path: &Path) -> Result<Box<dyn SequentialFile>> {

@@ -140,7 +140,7 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
         (None, versions.log_number)
     } else {
         let log_number = versions.new_file_number();
-        let log = LogWriter::new(env.new_writable_file(&log_file_name(dir, log_number))?);
+        let log = LogWriter::new(options.new_wal_file(&log_file_name(dir, log_number))?);
         edit.log_number = Some(log_number);
         edit.prev_log_number = Some(0);
         versions.log_and_apply(&mut edit)?;

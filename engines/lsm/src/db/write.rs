@@ -305,7 +305,7 @@ impl DbInner {
     fn switch_memtable(&self, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
         let number = st.versions.new_file_number();
         let path = log_file_name(&self.dir, number);
-        let file = self.options.env.new_writable_file(&path)?;
+        let file = self.options.new_wal_file(&path)?;
         let env = &self.options.env;
         let synced = env
             .sync_dir(&self.dir)
