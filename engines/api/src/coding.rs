@@ -61,7 +61,14 @@ pub fn varint_length(mut v: u64) -> usize {
 /// Decodes a varint32 from the front of `src`: the value and the bytes used,
 /// or `None` if `src` ends early or the encoding is longer than 5 bytes or
 /// overflows 32 bits.
+#[inline]
 pub fn get_varint32(src: &[u8]) -> Option<(u32, usize)> {
+    // One byte (values below 128) is by far the common case: key lengths.
+    if let Some(&b) = src.first() {
+        if b < 0x80 {
+            return Some((u32::from(b), 1));
+        }
+    }
     let (v, n) = get_varint_bounded(src, MAX_VARINT32_BYTES)?;
     let v = u32::try_from(v).ok()?;
     Some((v, n))
@@ -97,6 +104,7 @@ pub fn put_length_prefixed_slice(dst: &mut Vec<u8>, value: &[u8]) {
 
 /// Decodes a length-prefixed slice from the front of `src`: the slice and the
 /// total bytes used, or `None` if `src` is too short.
+#[inline]
 pub fn get_length_prefixed_slice(src: &[u8]) -> Option<(&[u8], usize)> {
     let (len, n) = get_varint32(src)?;
     let end = n.checked_add(len as usize)?;

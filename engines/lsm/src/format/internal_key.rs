@@ -108,6 +108,7 @@ pub fn parse_internal_key(ikey: &[u8]) -> Option<ParsedInternalKey<'_>> {
 /// An `ikey` shorter than 8 bytes can come from a damaged table block read
 /// without checksum verification (comparators see its keys before anything
 /// parses them): the whole slice is returned then, never a panic.
+#[inline]
 pub fn extract_user_key(ikey: &[u8]) -> &[u8] {
     match ikey.len().checked_sub(TAG_SIZE_BYTES) {
         Some(split) => &ikey[..split],
@@ -119,6 +120,7 @@ pub fn extract_user_key(ikey: &[u8]) -> &[u8] {
 ///
 /// An `ikey` shorter than 8 bytes (from a damaged block, see
 /// [`extract_user_key`]) has tag 0.
+#[inline]
 pub fn extract_tag(ikey: &[u8]) -> u64 {
     match ikey.len().checked_sub(TAG_SIZE_BYTES) {
         Some(split) => decode_fixed64(&ikey[split..]),
@@ -128,10 +130,28 @@ pub fn extract_tag(ikey: &[u8]) -> u64 {
 
 /// Orders internal keys: user key ascending (bytewise), then tag
 /// descending, so newer entries of one user key come first.
+#[inline]
 pub fn compare_internal_keys(a: &[u8], b: &[u8]) -> Ordering {
-    extract_user_key(a)
-        .cmp(extract_user_key(b))
+    compare_bytes(extract_user_key(a), extract_user_key(b))
         .then_with(|| extract_tag(b).cmp(&extract_tag(a)))
+}
+
+/// Bytewise order of `a` and `b` (as `a.cmp(b)`), eight bytes at a time
+/// as big-endian words: short keys (db_bench's are 16 bytes) compare in a
+/// few instructions without a call to `memcmp`.
+#[inline]
+pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let common = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= common {
+        let x = u64::from_be_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_be_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if x != y {
+            return x.cmp(&y);
+        }
+        i += 8;
+    }
+    a[i..].cmp(&b[i..])
 }
 
 /// Writes `bytes` as LevelDB's `EscapeString` does: printable ASCII as is,
@@ -331,6 +351,41 @@ mod tests {
         let mut out = Vec::new();
         append_internal_key(&mut out, user_key, seq, t);
         out
+    }
+
+    proptest! {
+        #[test]
+        fn compare_bytes_is_bytewise_order(
+            a in proptest::collection::vec(any::<u8>(), 0..40),
+            b in proptest::collection::vec(any::<u8>(), 0..40),
+            shared in 0usize..24,
+        ) {
+            prop_assert_eq!(compare_bytes(&a, &b), a.cmp(&b));
+            // Keys sharing a long prefix reach the word loop's later words.
+            let mut c = a.clone();
+            c.truncate(shared.min(c.len()));
+            c.extend_from_slice(&b);
+            let mut d = a.clone();
+            d.truncate(shared.min(d.len()));
+            d.extend_from_slice(&a);
+            prop_assert_eq!(compare_bytes(&c, &d), c.cmp(&d));
+        }
+    }
+
+    #[test]
+    fn compare_bytes_on_hand_picked_pairs() {
+        let pairs: [(&[u8], &[u8]); 6] = [
+            (b"", b""),
+            (b"", b"a"),
+            (b"0000000000000001", b"0000000000000002"),
+            (b"00000000\xff", b"00000000\x01"),
+            (b"abcdefgh", b"abcdefghi"),
+            (b"\x80bcdefgh", b"\x7fbcdefgh"),
+        ];
+        for (a, b) in pairs {
+            assert_eq!(compare_bytes(a, b), a.cmp(b), "{a:?} vs {b:?}");
+            assert_eq!(compare_bytes(b, a), b.cmp(a), "{b:?} vs {a:?}");
+        }
     }
 
     #[test]

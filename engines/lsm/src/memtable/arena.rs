@@ -72,9 +72,12 @@ impl Arena {
         }
     }
 
-    /// Returns `bytes` fresh, zeroed bytes with no alignment guarantee.
+    /// Returns `bytes` fresh, zeroed bytes with no alignment guarantee
+    /// (LevelDB's `Allocate`; the skiplist allocates each node and its key
+    /// together, aligned, so only the tests use it).
     ///
     /// Panics if `bytes == 0` (a programmer error: LevelDB asserts the same).
+    #[cfg(test)]
     pub(crate) fn allocate(&mut self, bytes: usize) -> NonNull<u8> {
         assert!(bytes > 0, "arena allocations must be non-empty");
         if bytes <= self.alloc_bytes_remaining {
