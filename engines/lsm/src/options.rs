@@ -55,6 +55,11 @@ pub struct DbOptions {
     /// one `write(2)` per record. Either way a record reaches the kernel
     /// before its write is acknowledged. Default `true`.
     pub wal_mmap: bool,
+    /// Most threads one compaction into level 1 or deeper is split across,
+    /// by key range (RocksDB's `max_subcompactions`): the policy's choices
+    /// are LevelDB's either way, the work of each is shared. 1 merges on
+    /// the background thread alone, as LevelDB. Default 2.
+    pub max_subcompactions: usize,
 }
 
 impl Default for DbOptions {
@@ -76,6 +81,7 @@ impl Default for DbOptions {
             memtable: DEFAULT_MEMTABLE,
             compaction: DEFAULT_COMPACTION,
             wal_mmap: true,
+            max_subcompactions: 2,
         }
     }
 }

@@ -189,6 +189,12 @@ pub const KEYS: &[KeySchema] = &[
         Some("1000"),
     ),
     key(
+        "subcompactions",
+        ValueKind::Number,
+        "most threads one compaction below level 0 is split across by key range; 1 = LevelDB's one thread (default 2)",
+        Some("2"),
+    ),
+    key(
         "wal_writes",
         ValueKind::OneOf(WAL_WRITES),
         "how WAL records reach the kernel: mmap (a store into a mapping) or write (one write(2) each) (default mmap)",
@@ -214,6 +220,7 @@ const MINIMUMS: &[(&str, u64)] = &[
     ("block_size", 64),
     ("block_restart_interval", 1),
     ("open_files", 20),
+    ("subcompactions", 1),
 ];
 
 /// Checks `spec` as [`DbOptions::from_spec`] would, without building
@@ -270,6 +277,9 @@ pub fn canonical(options: &DbOptions) -> String {
     if options.paranoid_checks {
         s.push_str(",paranoid_checks=true");
     }
+    if options.max_subcompactions != 2 {
+        s.push_str(&format!(",subcompactions={}", options.max_subcompactions));
+    }
     if !options.wal_mmap {
         s.push_str(",wal_writes=write");
     }
@@ -304,7 +314,8 @@ impl DbOptions {
         if let Some(b) = spec.number("bloom_bits") {
             o.bloom_bits_per_key = (b > 0).then_some(b.min(64) as u32);
         }
-        let sizes: [(&str, &mut usize); 4] = [
+        let sizes: [(&str, &mut usize); 5] = [
+            ("subcompactions", &mut o.max_subcompactions),
             ("write_buffer_size", &mut o.write_buffer_size),
             ("block_size", &mut o.block_size),
             ("block_restart_interval", &mut o.block_restart_interval),

@@ -2,10 +2,12 @@
 //! for memtable flushes (LevelDB's `DoCompactionWork` and
 //! `WriteLevel0Table`).
 
+use super::subcompact::{self, split_points};
 use super::{CompactionTask, TaskKind};
 use crate::format::filename::table_file_name;
 use crate::format::internal_key::{
-    compare_internal_keys, parse_internal_key, InternalKey, ValueType,
+    compare_internal_keys, extract_user_key, parse_internal_key, InternalKey, ValueType,
+    MAX_SEQUENCE_NUMBER, VALUE_TYPE_FOR_SEEK,
 };
 use crate::iter::merging::MergingIterator;
 use crate::table::{TableBuilder, TableOptions};
@@ -34,8 +36,9 @@ pub struct ExecContext<'a> {
     /// Entries at or below this sequence are seen by no snapshot but the
     /// newest of their key (LevelDB's `smallest_snapshot`).
     pub smallest_snapshot: u64,
-    /// Allocates a file number and protects it from obsolete-file removal.
-    pub new_file_number: &'a dyn Fn() -> u64,
+    /// Allocates a file number and protects it from obsolete-file removal
+    /// (called from every subcompaction's thread).
+    pub new_file_number: &'a (dyn Fn() -> u64 + Sync),
     /// The database's `paranoid_checks` (inputs are checksum-verified
     /// either way).
     pub paranoid_checks: bool,
@@ -43,8 +46,13 @@ pub struct ExecContext<'a> {
     pub shutting_down: &'a AtomicBool,
     /// Called between merged entries; the database flushes a waiting
     /// immutable memtable from here so that writers do not stall behind a
-    /// long compaction (as LevelDB's `DoCompactionWork` does).
-    pub between_entries: &'a dyn Fn(),
+    /// long compaction (as LevelDB's `DoCompactionWork` does). Only the
+    /// calling thread calls it: the first subcompaction's, and while the
+    /// others finish.
+    pub between_entries: &'a (dyn Fn() + Sync),
+    /// Most threads one merge into a level below 0 is split across (see
+    /// [`super::subcompact`]); 1 merges on the calling thread only.
+    pub subcompactions: usize,
 }
 
 /// What a finished task or flush produced.
@@ -64,7 +72,6 @@ pub struct ExecOutcome {
 /// grandparent overlap.
 struct OutputWriter<'a, 'b> {
     ctx: &'a ExecContext<'b>,
-    output_level: usize,
     max_file_bytes: u64,
     builder: Option<(TableBuilder, FileMetaData)>,
     outputs: Vec<FileMetaData>,
@@ -154,7 +161,6 @@ pub fn flush_memtable(
 ) -> Result<Option<FileMetaData>> {
     let mut out = OutputWriter {
         ctx,
-        output_level: 0,
         max_file_bytes: u64::MAX,
         builder: None,
         outputs: Vec::new(),
@@ -212,6 +218,105 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
         TaskKind::Merge => {}
     }
     outcome.bytes_read = task.input_bytes();
+    let points = split_points(task, ctx.subcompactions);
+    let outputs = if points.is_empty() {
+        merge_range(ctx, task, (None, None), true)?
+    } else {
+        merge_in_parallel(ctx, task, &points)?
+    };
+    for meta in &outputs {
+        outcome.bytes_written += meta.file_size_bytes;
+        outcome
+            .edit
+            .new_files
+            .push((task.output_level as u32, meta.clone()));
+    }
+    outcome.outputs = outputs;
+    Ok(outcome)
+}
+
+/// Merges the ranges `points` split `task` into, the first on this thread
+/// and each other on its own; this thread goes on calling
+/// `between_entries` until all are done. On any error every range's
+/// outputs are removed and the first error returned.
+fn merge_in_parallel(
+    ctx: &ExecContext<'_>,
+    task: &CompactionTask,
+    points: &[Vec<u8>],
+) -> Result<Vec<FileMetaData>> {
+    let results: Vec<Result<Vec<FileMetaData>>> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..=points.len())
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name("strata-lsm-sub".into())
+                    .spawn_scoped(scope, move || {
+                        merge_range(ctx, task, subcompact::range(points, i), false)
+                    })
+            })
+            .collect();
+        let mut results = vec![merge_range(ctx, task, subcompact::range(points, 0), true)];
+        for handle in others {
+            results.push(match handle {
+                Ok(handle) => {
+                    while !handle.is_finished() {
+                        if task.output_level != 0 {
+                            (ctx.between_entries)();
+                        }
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
+                    handle.join().unwrap_or_else(|panic| {
+                        Err(Error::Unavailable(format!(
+                            "a subcompaction thread panicked: {}",
+                            panic
+                                .downcast_ref::<&str>()
+                                .map(|s| (*s).to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_default()
+                        )))
+                    })
+                }
+                Err(e) => Err(Error::Unavailable(format!(
+                    "cannot start a subcompaction thread: {e}"
+                ))),
+            });
+        }
+        results
+    });
+    let mut outputs = Vec::new();
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Ok(metas) => outputs.extend(metas),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        remove_outputs(ctx, &outputs);
+        return Err(e);
+    }
+    Ok(outputs)
+}
+
+/// Evicts and deletes finished output tables of a failed task.
+fn remove_outputs(ctx: &ExecContext<'_>, outputs: &[FileMetaData]) {
+    for meta in outputs {
+        ctx.table_cache.evict(meta.number);
+        let _ = ctx.env.remove_file(&table_file_name(ctx.dir, meta.number));
+    }
+}
+
+/// Merges the entries of `task`'s inputs whose user keys lie in `range`
+/// (exclusive start, inclusive end; `None` unbounded) into output tables.
+/// `calls_between` says whether this thread calls `between_entries`.
+/// Partial outputs are removed on error.
+fn merge_range(
+    ctx: &ExecContext<'_>,
+    task: &CompactionTask,
+    range: (Option<&[u8]>, Option<&[u8]>),
+    calls_between: bool,
+) -> Result<Vec<FileMetaData>> {
     // Inputs are always checksum-verified, as in RocksDB (LevelDB checks
     // them only under paranoid_checks): a damaged block merged unchecked is
     // rewritten with a valid CRC and served as data from then on, or, with
@@ -243,25 +348,29 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
     let mut input = MergingIterator::new(children, compare_internal_keys);
     let mut out = OutputWriter {
         ctx,
-        output_level: task.output_level,
         max_file_bytes: task.max_output_file_bytes,
         builder: None,
         outputs: Vec::new(),
     };
-    let result = merge(ctx, task, &mut input, &mut out);
+    let result = merge(ctx, task, &mut input, &mut out, range, calls_between);
     if let Err(e) = result {
         out.abandon();
         return Err(e);
     }
-    for meta in &out.outputs {
-        outcome.bytes_written += meta.file_size_bytes;
-        outcome
-            .edit
-            .new_files
-            .push((out.output_level as u32, meta.clone()));
+    Ok(out.outputs)
+}
+
+/// Positions `input` at the first entry of `start`'s range: after every
+/// entry of user key `start` (exclusive), or at the first entry.
+fn seek_range_start(input: &mut MergingIterator, start: Option<&[u8]>) {
+    let Some(start) = start else {
+        input.seek_to_first();
+        return;
+    };
+    input.seek(InternalKey::new(start, MAX_SEQUENCE_NUMBER, VALUE_TYPE_FOR_SEEK).encoded());
+    while input.valid() && extract_user_key(input.key()) == start {
+        input.next();
     }
-    outcome.outputs = out.outputs;
-    Ok(outcome)
 }
 
 fn merge(
@@ -269,6 +378,8 @@ fn merge(
     task: &CompactionTask,
     input: &mut MergingIterator,
     out: &mut OutputWriter<'_, '_>,
+    (start, end): (Option<&[u8]>, Option<&[u8]>),
+    calls_between: bool,
 ) -> Result<()> {
     let mut current_user_key: Vec<u8> = Vec::new();
     let mut has_current_user_key = false;
@@ -276,18 +387,21 @@ fn merge(
     let mut grandparent_index = 0usize;
     let mut seen_key = false;
     let mut overlapped_bytes = 0u64;
-    input.seek_to_first();
+    seek_range_start(input, start);
     while input.valid() {
         if ctx.shutting_down.load(AtomicOrdering::Acquire) {
             return Err(Error::Unavailable("database is shutting down".into()));
         }
+        let key = input.key();
+        if end.is_some_and(|end| extract_user_key(key) > end) {
+            break;
+        }
         // A memtable flushed now would get a smaller file number than this
         // task's level-0 output while holding newer data, and level 0 is
         // read newest number first: level-0 outputs let the flush wait.
-        if task.output_level != 0 {
+        if calls_between && task.output_level != 0 {
             (ctx.between_entries)();
         }
-        let key = input.key();
         // Cut the output before it overlaps too much of the grandparent
         // level, so a later compaction of it stays small.
         while grandparent_index < task.grandparents.len()

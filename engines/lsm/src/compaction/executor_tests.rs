@@ -1,19 +1,21 @@
 //! Executor tests for tasks that write into level 0 (tiered policies):
 //! a deletion marker survives while an older level-0 run outside the task
-//! may hold its key, and no memtable flush interleaves with such a task.
+//! may hold its key, and no memtable flush interleaves with such a task;
+//! and for merges split into subcompactions: the same entries as one merge.
 
 use super::executor::{flush_memtable, run_task, ExecContext};
 use super::runs::merge_newest_into_level0;
-use super::{LevelInputs, TaskReason};
+use super::subcompact::split_points;
+use super::{CompactionTask, LevelInputs, TaskKind, TaskReason};
 use crate::format::internal_key::{parse_internal_key, ValueType};
 use crate::memtable::MemTableKind;
 use crate::table_cache::TableCache;
 use crate::version::edit::FileMetaData;
 use crate::version::{FileEntry, Version};
 use crate::DbOptions;
-use std::cell::Cell;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use strata_api::{Env, MemEnv};
 
@@ -22,8 +24,9 @@ type Entry<'a> = (u64, ValueType, &'a str, &'a str);
 struct Fixture {
     env: Arc<dyn Env>,
     cache: Arc<TableCache>,
-    next_number: Cell<u64>,
-    flushes_requested: Cell<usize>,
+    next_number: AtomicU64,
+    flushes_requested: AtomicUsize,
+    subcompactions: usize,
     shutting_down: AtomicBool,
 }
 
@@ -37,19 +40,18 @@ impl Fixture {
         Fixture {
             cache: Arc::new(TableCache::new(Path::new("/db"), &options, None)),
             env,
-            next_number: Cell::new(1),
-            flushes_requested: Cell::new(0),
+            next_number: AtomicU64::new(1),
+            flushes_requested: AtomicUsize::new(0),
+            subcompactions: 1,
             shutting_down: AtomicBool::new(false),
         }
     }
 
     fn with_ctx<R>(&self, version: &Version, f: impl FnOnce(&ExecContext<'_>) -> R) -> R {
-        let number = || {
-            let n = self.next_number.get();
-            self.next_number.set(n + 1);
-            n
+        let number = || self.next_number.fetch_add(1, Ordering::Relaxed);
+        let between = || {
+            self.flushes_requested.fetch_add(1, Ordering::Relaxed);
         };
-        let between = || self.flushes_requested.set(self.flushes_requested.get() + 1);
         let ctx = ExecContext {
             env: &self.env,
             dir: Path::new("/db"),
@@ -61,6 +63,7 @@ impl Fixture {
             paranoid_checks: true,
             shutting_down: &self.shutting_down,
             between_entries: &between,
+            subcompactions: self.subcompactions,
         };
         f(&ctx)
     }
@@ -118,7 +121,7 @@ fn level0_merge_keeps_a_deletion_an_older_run_needs() {
         ]
     );
     assert_eq!(
-        fx.flushes_requested.get(),
+        fx.flushes_requested.load(Ordering::Relaxed),
         0,
         "no flush during a level-0 merge"
     );
@@ -146,7 +149,7 @@ fn merging_every_run_drops_the_deletion_and_deeper_outputs_let_flushes_in() {
         fx.entries(&outcome.outputs[0]),
         vec![("x".to_string(), ValueType::Value)]
     );
-    assert_eq!(fx.flushes_requested.get(), 0);
+    assert_eq!(fx.flushes_requested.load(Ordering::Relaxed), 0);
     // The same inputs written to level 1 (lazy leveling) may let a flush in.
     let mut down = all.clone();
     down.output_level = 1;
@@ -156,5 +159,168 @@ fn merging_every_run_drops_the_deletion_and_deeper_outputs_let_flushes_in() {
     });
     fx.with_ctx(&version, |ctx| run_task(ctx, &down))
         .expect("merge down");
-    assert!(fx.flushes_requested.get() > 0);
+    assert!(fx.flushes_requested.load(Ordering::Relaxed) > 0);
+}
+
+/// Every entry (internal key, value) of `outputs`, in key order.
+fn all_entries(fx: &Fixture, outputs: &[FileMetaData]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut sorted: Vec<&FileMetaData> = outputs.iter().collect();
+    sorted.sort_by(|a, b| a.smallest.encoded().cmp(b.smallest.encoded()));
+    let mut out = Vec::new();
+    for meta in sorted {
+        let mut it = fx
+            .cache
+            .iter(meta.number, meta.file_size_bytes, true, false)
+            .expect("open output");
+        it.seek_to_first();
+        while it.valid() {
+            out.push((it.key().to_vec(), it.value().to_vec()));
+            it.next();
+        }
+    }
+    out
+}
+
+/// Level-0 tables of overlapping keys (puts, overwrites, deletions) over a
+/// level-1 run of disjoint tables, merged into level 1 with 1, 2, 3 and 4
+/// subcompactions: the same entries survive, in order, whatever the split.
+#[test]
+fn subcompactions_keep_exactly_the_entries_of_one_merge() {
+    let mut fx = Fixture::new();
+    let value = |i: u64, seq: u64| format!("v{seq}-{}", "x".repeat((i % 97) as usize));
+    let key = |i: u64| format!("{:08}", (i * 7919) % 5000);
+    let mut seq = 1u64;
+    let mut level1 = Vec::new();
+    for chunk in 0..6u64 {
+        // Disjoint, ascending ranges for level 1.
+        let keys: Vec<String> = (chunk * 800..(chunk + 1) * 800)
+            .step_by(2)
+            .map(|i| format!("{i:08}"))
+            .collect();
+        let values: Vec<String> = (0..keys.len() as u64).map(|i| value(i, 0)).collect();
+        let entries: Vec<Entry<'_>> = keys
+            .iter()
+            .zip(&values)
+            .map(|(k, v)| {
+                seq += 1;
+                (seq, ValueType::Value, k.as_str(), v.as_str())
+            })
+            .collect();
+        level1.push(fx.table(&entries));
+    }
+    let mut level0 = Vec::new();
+    for run in 0..4u64 {
+        let mut rows: Vec<(u64, ValueType, String, String)> = (run * 700..run * 700 + 1500)
+            .map(|i| {
+                seq += 1;
+                let t = if i % 11 == 0 {
+                    ValueType::Deletion
+                } else {
+                    ValueType::Value
+                };
+                (seq, t, key(i), value(i, seq))
+            })
+            .collect();
+        rows.sort_by(|a, b| a.2.cmp(&b.2));
+        rows.dedup_by(|a, b| a.2 == b.2);
+        let entries: Vec<Entry<'_>> = rows
+            .iter()
+            .map(|(s, t, k, v)| (*s, *t, k.as_str(), v.as_str()))
+            .collect();
+        level0.insert(0, fx.table(&entries));
+    }
+    let mut version = Version::empty();
+    version.files[0] = level0.clone();
+    version.files[1] = level1.clone();
+    let task = CompactionTask {
+        kind: TaskKind::Merge,
+        reason: TaskReason::Size,
+        level: 0,
+        inputs: vec![
+            LevelInputs {
+                level: 0,
+                files: level0,
+            },
+            LevelInputs {
+                level: 1,
+                files: level1,
+            },
+        ],
+        output_level: 1,
+        grandparents: Vec::new(),
+        max_output_file_bytes: 16 << 10,
+        max_grandparent_overlap_bytes: u64::MAX,
+        compact_pointer: None,
+    };
+    let mut results = Vec::new();
+    for ways in 1..=4usize {
+        fx.subcompactions = ways;
+        let points = split_points(&task, ways);
+        assert_eq!(points.len(), ways - 1, "{ways} ways: {points:?}");
+        assert!(points.windows(2).all(|w| w[0] < w[1]), "{points:?}");
+        let outcome = fx
+            .with_ctx(&version, |ctx| run_task(ctx, &task))
+            .expect("merge");
+        let entries = all_entries(&fx, &outcome.outputs);
+        assert!(
+            outcome.outputs.len() >= ways,
+            "{ways} ways wrote {} files",
+            outcome.outputs.len()
+        );
+        // Output ranges never overlap (a level-1 run).
+        let mut ranges: Vec<(&[u8], &[u8])> = outcome
+            .outputs
+            .iter()
+            .map(|m| (m.smallest.user_key(), m.largest.user_key()))
+            .collect();
+        ranges.sort();
+        assert!(ranges.windows(2).all(|w| w[0].1 < w[1].0), "{ranges:?}");
+        results.push(entries);
+    }
+    assert!(results[0].len() > 3000, "{} entries", results[0].len());
+    for (ways, entries) in results.iter().enumerate().skip(1) {
+        assert_eq!(
+            entries.len(),
+            results[0].len(),
+            "{} ways: entry count",
+            ways + 1
+        );
+        assert!(entries == &results[0], "{} ways: entries differ", ways + 1);
+    }
+}
+
+#[test]
+fn small_and_level0_tasks_are_not_split() {
+    let fx = Fixture::new();
+    let a = fx.table(&[
+        (1, ValueType::Value, "a", "1"),
+        (2, ValueType::Value, "m", "2"),
+    ]);
+    let b = fx.table(&[
+        (3, ValueType::Value, "c", "3"),
+        (4, ValueType::Value, "z", "4"),
+    ]);
+    let mut task = CompactionTask {
+        kind: TaskKind::Merge,
+        reason: TaskReason::Size,
+        level: 0,
+        inputs: vec![LevelInputs {
+            level: 0,
+            files: vec![a, b],
+        }],
+        output_level: 1,
+        grandparents: Vec::new(),
+        max_output_file_bytes: 2 << 20,
+        max_grandparent_overlap_bytes: u64::MAX,
+        compact_pointer: None,
+    };
+    assert!(
+        split_points(&task, 2).is_empty(),
+        "below two output targets"
+    );
+    task.max_output_file_bytes = 1;
+    assert_eq!(split_points(&task, 2), vec![b"m".to_vec()]);
+    assert!(split_points(&task, 1).is_empty(), "one way");
+    task.output_level = 0;
+    assert!(split_points(&task, 2).is_empty(), "level-0 output");
 }

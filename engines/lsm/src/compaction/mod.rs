@@ -13,6 +13,7 @@ pub mod lazy_leveled;
 pub mod leveled;
 mod runs;
 pub mod sim;
+pub mod subcompact;
 #[cfg(test)]
 mod test_shapes;
 pub mod tiered;

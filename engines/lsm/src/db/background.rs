@@ -118,8 +118,8 @@ fn exec_context<'a>(
     inner: &'a Arc<DbInner>,
     version: &'a crate::version::Version,
     smallest_snapshot: u64,
-    new_file_number: &'a dyn Fn() -> u64,
-    between_entries: &'a dyn Fn(),
+    new_file_number: &'a (dyn Fn() -> u64 + Sync),
+    between_entries: &'a (dyn Fn() + Sync),
 ) -> ExecContext<'a> {
     ExecContext {
         env: &inner.options.env,
@@ -132,6 +132,7 @@ fn exec_context<'a>(
         paranoid_checks: inner.options.paranoid_checks,
         shutting_down: &inner.shutting_down,
         between_entries,
+        subcompactions: inner.options.max_subcompactions.max(1),
     }
 }
 

@@ -360,12 +360,8 @@ fn write_level0(
     mem: &Arc<dyn MemTable>,
     shutting_down: &AtomicBool,
 ) -> Result<()> {
-    let next = std::cell::Cell::new(versions.next_file_number);
-    let new_number = || {
-        let n = next.get();
-        next.set(n + 1);
-        n
-    };
+    let next = std::sync::atomic::AtomicU64::new(versions.next_file_number);
+    let new_number = || next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let version = versions.current();
     let nothing = || {};
     let ctx = ExecContext {
@@ -379,10 +375,11 @@ fn write_level0(
         paranoid_checks: options.paranoid_checks,
         shutting_down,
         between_entries: &nothing,
+        subcompactions: 1,
     };
     let mut it = mem.iter();
     let meta = flush_memtable(&ctx, it.as_mut())?;
-    versions.next_file_number = next.get();
+    versions.next_file_number = next.into_inner();
     if let Some(meta) = meta {
         edit.new_files.push((0, meta));
     }
