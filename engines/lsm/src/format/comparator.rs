@@ -8,7 +8,8 @@
 
 use crate::format::coding::put_fixed64;
 use crate::format::internal_key::{
-    extract_tag, extract_user_key, pack_sequence_and_type, MAX_SEQUENCE_NUMBER, VALUE_TYPE_FOR_SEEK,
+    compare_bytes, extract_tag, extract_user_key, pack_sequence_and_type, MAX_SEQUENCE_NUMBER,
+    VALUE_TYPE_FOR_SEEK,
 };
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -37,8 +38,9 @@ impl Comparator for BytewiseComparator {
         "leveldb.BytewiseComparator"
     }
 
+    #[inline]
     fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
-        a.cmp(b)
+        compare_bytes(a, b)
     }
 
     fn find_shortest_separator(&self, start: &mut Vec<u8>, limit: &[u8]) {

@@ -24,6 +24,21 @@ pub struct Block {
 }
 
 impl Block {
+    /// The block's buffer, if it owns one (not a range of a mapped file),
+    /// for reuse.
+    pub fn into_buffer(self) -> Option<Vec<u8>> {
+        match self.data {
+            BlockContents::Owned(v) => Some(v),
+            BlockContents::Mapped(_) => None,
+        }
+    }
+
+    /// Address of the block's first byte (tests of buffer reuse).
+    #[cfg(test)]
+    pub(crate) fn as_ptr_for_tests(&self) -> *const u8 {
+        self.data.as_slice().as_ptr()
+    }
+
     /// Takes ownership of `data` (a vector or [`BlockContents`]), the
     /// uncompressed contents of the block at `offset_bytes` in `file_name`
     /// (both only used to name corruption).

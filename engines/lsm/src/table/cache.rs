@@ -61,7 +61,16 @@ struct LruShard {
     map: HashMap<Key, usize, BuildHasherDefault<KeyHasher>>,
     slots: Vec<Slot>,
     free: Vec<usize>,
+    /// Buffers of evicted blocks nobody else held, for the next misses to
+    /// decompress into (at most [`SPARE_BUFFERS`]).
+    spare: Vec<Vec<u8>>,
 }
+
+/// Evicted blocks' buffers a shard keeps for reuse. A miss takes one and
+/// the insert that follows evicts about one block, so a few suffice.
+const SPARE_BUFFERS: usize = 4;
+/// Buffers larger than this are freed rather than kept.
+const MAX_SPARE_BUFFER_BYTES: usize = 64 << 10;
 
 impl LruShard {
     fn new(capacity_bytes: usize) -> Self {
@@ -77,6 +86,21 @@ impl LruShard {
                 next: SENTINEL,
             }],
             free: Vec::new(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// A buffer of `len` bytes (contents unspecified): a spare one when a
+    /// spare is large enough, else a new zeroed one.
+    fn take_buffer(&mut self, len: usize) -> Vec<u8> {
+        match self.spare.iter().position(|b| b.capacity() >= len) {
+            Some(i) => {
+                let mut buffer = self.spare.swap_remove(i);
+                // Zeroes only what grows past the old length, if anything.
+                buffer.resize(len, 0);
+                buffer
+            }
+            None => vec![0; len],
         }
     }
 
@@ -106,8 +130,17 @@ impl LruShard {
         self.unlink(i);
         self.map.remove(&self.slots[i].key);
         self.usage_bytes -= self.slots[i].charge_bytes;
-        self.slots[i].value = None;
+        let evicted = self.slots[i].value.take();
         self.free.push(i);
+        if self.spare.len() < SPARE_BUFFERS {
+            let buffer = evicted
+                .and_then(|block| Arc::try_unwrap(block).ok())
+                .and_then(Block::into_buffer)
+                .filter(|b| b.capacity() <= MAX_SPARE_BUFFER_BYTES);
+            if let Some(buffer) = buffer {
+                self.spare.push(buffer);
+            }
+        }
     }
 
     fn insert(&mut self, key: Key, value: Arc<Block>, charge_bytes: usize) {
@@ -190,6 +223,14 @@ impl BlockCache {
         &self.shards[(h >> (32 - NUM_SHARD_BITS)) as usize]
     }
 
+    /// A buffer of `len` bytes, contents unspecified, for the block of
+    /// table `id` at `offset` to be decompressed into before it is
+    /// inserted: a buffer of an evicted block when the key's shard has one,
+    /// so a steady stream of misses neither allocates nor frees.
+    pub fn take_buffer(&self, id: u64, offset: u64, len: usize) -> Vec<u8> {
+        self.shard((id, offset)).lock().take_buffer(len)
+    }
+
     /// The block cached for table `id` at `offset`, marked most recently
     /// used.
     pub fn lookup(&self, id: u64, offset: u64) -> Option<Arc<Block>> {
@@ -240,6 +281,31 @@ mod tests {
             .filter(|&o| std::ptr::eq(cache.shard((id, o)), target))
             .take(n)
             .collect()
+    }
+
+    #[test]
+    fn an_evicted_unshared_blocks_buffer_is_reused_and_a_held_one_is_not() {
+        // 16 shards of 1 KiB: each 600-byte block evicts the one before it.
+        let cache = BlockCache::new(16 << 10);
+        let id = cache.new_id();
+        let offsets = same_shard_offsets(&cache, id, 4);
+        cache.insert(id, offsets[0], block_of(600));
+        let held = cache.lookup(id, offsets[0]).expect("hit");
+        cache.insert(id, offsets[1], block_of(600));
+        // The first block is still held by `held`: its buffer is not spare.
+        let fresh = cache.take_buffer(id, offsets[2], 600);
+        assert_eq!(fresh, vec![0u8; 600], "a new buffer is zeroed");
+        drop(held);
+        let second = cache.lookup(id, offsets[1]).expect("hit");
+        let second_ptr = second.as_ptr_for_tests();
+        drop(second);
+        cache.insert(id, offsets[2], block_of(600));
+        assert!(cache.lookup(id, offsets[1]).is_none(), "evicted");
+        let reused = cache.take_buffer(id, offsets[3], 590);
+        assert_eq!(reused.len(), 590);
+        assert_eq!(reused.as_ptr(), second_ptr, "the evicted block's buffer");
+        // Too large for any spare: a new, zeroed buffer.
+        assert_eq!(cache.take_buffer(id, offsets[3], 5000), vec![0u8; 5000]);
     }
 
     #[test]

@@ -226,9 +226,27 @@ pub fn read_block(
     handle: &BlockHandle,
     verify_checksums: bool,
 ) -> Result<BlockContents> {
+    read_block_with(file, file_name, handle, verify_checksums, &mut |len| {
+        vec![0; len]
+    })
+}
+
+/// [`read_block`], decompressing a Snappy block into the buffer
+/// `buffer(len)` returns: `len` bytes, any contents (a recycled buffer of
+/// the block cache saves an allocation, a `memset` and a `free`).
+///
+/// # Errors
+/// As [`read_block`].
+pub fn read_block_with(
+    file: &dyn RandomAccessFile,
+    file_name: &str,
+    handle: &BlockHandle,
+    verify_checksums: bool,
+    buffer: &mut dyn FnMut(usize) -> Vec<u8>,
+) -> Result<BlockContents> {
     let (n, total) = block_sizes(file_name, handle)?;
     if let Some(raw) = file.read_mapped(handle.offset, total) {
-        return decode_mapped_block(raw, n, file_name, handle, verify_checksums);
+        return decode_mapped_block(raw, n, file_name, handle, verify_checksums, buffer);
     }
     // Read straight into fresh capacity: zero-filling first cost a
     // `memset` of every block read.
@@ -247,7 +265,7 @@ pub fn read_block(
             Ok(BlockContents::Owned(buf))
         }
         CompressionType::Snappy => {
-            snappy_uncompress(&buf[..n], file_name, handle).map(BlockContents::Owned)
+            snappy_uncompress(&buf[..n], file_name, handle, buffer).map(BlockContents::Owned)
         }
     }
 }
@@ -260,6 +278,7 @@ fn decode_mapped_block(
     file_name: &str,
     handle: &BlockHandle,
     verify_checksums: bool,
+    buffer: &mut dyn FnMut(usize) -> Vec<u8>,
 ) -> Result<BlockContents> {
     match check_trailer(&raw, file_name, handle, verify_checksums)? {
         CompressionType::None => {
@@ -267,7 +286,7 @@ fn decode_mapped_block(
             Ok(BlockContents::Mapped(raw))
         }
         CompressionType::Snappy => {
-            snappy_uncompress(&raw[..n], file_name, handle).map(BlockContents::Owned)
+            snappy_uncompress(&raw[..n], file_name, handle, buffer).map(BlockContents::Owned)
         }
     }
 }
@@ -295,8 +314,13 @@ fn check_trailer(
     CompressionType::from_u8(type_byte).ok_or_else(|| bad("bad block type"))
 }
 
-/// Decompresses a Snappy block's contents.
-fn snappy_uncompress(compressed: &[u8], file_name: &str, handle: &BlockHandle) -> Result<Vec<u8>> {
+/// Decompresses a Snappy block's contents into `buffer(len)`.
+fn snappy_uncompress(
+    compressed: &[u8],
+    file_name: &str,
+    handle: &BlockHandle,
+    buffer: &mut dyn FnMut(usize) -> Vec<u8>,
+) -> Result<Vec<u8>> {
     let bad = |reason: &str| Error::corruption(file_name, handle.offset, reason);
     let n = compressed.len();
     let ulen = snap::raw::decompress_len(compressed)
@@ -304,7 +328,8 @@ fn snappy_uncompress(compressed: &[u8], file_name: &str, handle: &BlockHandle) -
     if ulen > n.saturating_mul(SNAPPY_MAX_EXPANSION).saturating_add(64) {
         return Err(bad("corrupted snappy compressed block length"));
     }
-    let mut out = vec![0u8; ulen];
+    let mut out = buffer(ulen);
+    debug_assert_eq!(out.len(), ulen);
     let written = snap::raw::Decoder::new()
         .decompress(compressed, &mut out)
         .map_err(|_| bad("corrupted snappy compressed block contents"))?;

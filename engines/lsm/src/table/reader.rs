@@ -5,7 +5,8 @@ use super::builder::TableOptions;
 use super::cache::BlockCache;
 use super::filter_block::FilterBlockReader;
 use super::format::{
-    mapped_uncompressed, read_block, BlockContents, BlockHandle, Footer, FOOTER_BYTES,
+    mapped_uncompressed, read_block, read_block_with, BlockContents, BlockHandle, Footer,
+    FOOTER_BYTES,
 };
 use super::table_iter::TableIter;
 use crate::format::comparator::{BytewiseComparator, Comparator};
@@ -201,7 +202,16 @@ impl Table {
         if let Some(block) = cache.and_then(|c| c.lookup(self.cache_id, handle.offset)) {
             return Ok(LoadedBlock::Shared(block));
         }
-        let contents = read_block(&*self.file, &self.file_name, &handle, verify_checksums)?;
+        let contents = match cache.filter(|_| fill_cache) {
+            Some(cache) => read_block_with(
+                &*self.file,
+                &self.file_name,
+                &handle,
+                verify_checksums,
+                &mut |len| cache.take_buffer(self.cache_id, handle.offset, len),
+            )?,
+            None => read_block(&*self.file, &self.file_name, &handle, verify_checksums)?,
+        };
         let cachable = !contents.is_mapped();
         let block = self.new_block(contents, &handle)?;
         match cache {
