@@ -79,13 +79,17 @@ impl BlockWriter {
     /// 1/8 of its size (LevelDB's rule), and returns its handle.
     fn write_block(&mut self, raw: &[u8], compression: CompressionType) -> Result<BlockHandle> {
         if compression == CompressionType::Snappy {
-            self.compressed
-                .resize(snap::raw::max_compress_len(raw.len()), 0);
+            // Grown, never shrunk: only bytes past the longest block so far
+            // are ever zeroed (truncating to each output's length made every
+            // block zero its tail again).
+            let max_len = snap::raw::max_compress_len(raw.len());
+            if self.compressed.len() < max_len {
+                self.compressed.resize(max_len, 0);
+            }
             if let Ok(n) = self.encoder.compress(raw, &mut self.compressed) {
                 if n < raw.len() - raw.len() / 8 {
-                    self.compressed.truncate(n);
                     let compressed = std::mem::take(&mut self.compressed);
-                    let handle = self.write_raw_block(&compressed, CompressionType::Snappy);
+                    let handle = self.write_raw_block(&compressed[..n], CompressionType::Snappy);
                     self.compressed = compressed;
                     return handle;
                 }
