@@ -75,6 +75,10 @@ struct OutputWriter<'a, 'b> {
     max_file_bytes: u64,
     builder: Option<(TableBuilder, FileMetaData)>,
     outputs: Vec<FileMetaData>,
+    /// The largest well-formed key added to the open table, kept in one
+    /// reused buffer and made the table's `largest` when it is finished
+    /// (an owned key per entry was an allocation per merged entry).
+    largest: Vec<u8>,
 }
 
 impl OutputWriter<'_, '_> {
@@ -93,11 +97,14 @@ impl OutputWriter<'_, '_> {
                 largest: smallest,
             };
             self.builder = Some((builder, meta));
+            self.largest.clear();
+            self.largest.extend_from_slice(key);
         }
         if let Some((builder, meta)) = self.builder.as_mut() {
             builder.add(key, value)?;
-            if let Some(k) = InternalKey::decode_from(key) {
-                meta.largest = k;
+            if parse_internal_key(key).is_some() {
+                self.largest.clear();
+                self.largest.extend_from_slice(key);
             }
             if builder.file_size_bytes() >= self.max_file_bytes {
                 self.finish()?;
@@ -110,6 +117,10 @@ impl OutputWriter<'_, '_> {
         let Some((mut builder, mut meta)) = self.builder.take() else {
             return Ok(());
         };
+        if let Some(largest) = InternalKey::decode_from(&self.largest) {
+            meta.largest = largest;
+        }
+        self.largest.clear();
         let number = meta.number;
         let synced = builder.finish().and_then(|size| {
             meta.file_size_bytes = size;
@@ -164,6 +175,7 @@ pub fn flush_memtable(
         max_file_bytes: u64::MAX,
         builder: None,
         outputs: Vec::new(),
+        largest: Vec::new(),
     };
     mem.seek_to_first();
     let result = (|| {
@@ -351,6 +363,7 @@ fn merge_range(
         max_file_bytes: task.max_output_file_bytes,
         builder: None,
         outputs: Vec::new(),
+        largest: Vec::new(),
     };
     let result = merge(ctx, task, &mut input, &mut out, range, calls_between);
     if let Err(e) = result {

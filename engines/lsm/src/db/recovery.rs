@@ -172,7 +172,7 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
             pending_group: 0,
             completed_groups: 0,
             failed_from_group: None,
-            leader_buf: WriteBatch::new(),
+            leader_buf: Some(WriteBatch::new()),
             stalls: StallStats::default(),
         }),
         bg_cv: Condvar::new(),

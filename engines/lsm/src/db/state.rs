@@ -58,7 +58,7 @@ pub(crate) struct DbState {
     /// The first group that failed and its error (every later write fails).
     pub(crate) failed_from_group: Option<(u64, Error)>,
     /// The leader's reused buffer.
-    pub(crate) leader_buf: WriteBatch,
+    pub(crate) leader_buf: Option<WriteBatch>,
     /// Write stalls so far (only the write leader stalls, with this lock
     /// held around the bookkeeping).
     pub(crate) stalls: StallStats,

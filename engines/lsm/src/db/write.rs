@@ -96,7 +96,9 @@ impl DbInner {
         st: &mut MutexGuard<'_, DbState>,
         own: Option<(&WriteBatch, bool)>,
     ) -> Result<()> {
-        let mut buf = std::mem::take(&mut st.leader_buf);
+        // Taken, not swapped for a new batch: `WriteBatch::new` allocates
+        // its header, and this runs once per write.
+        let mut buf = st.leader_buf.take().unwrap_or_default();
         buf.clear();
         let (sync, group) = match own {
             Some((batch, sync)) => {
@@ -129,7 +131,7 @@ impl DbInner {
             self.writer_cv.notify_all();
         }
         buf.clear();
-        st.leader_buf = buf;
+        st.leader_buf = Some(buf);
         result
     }
 

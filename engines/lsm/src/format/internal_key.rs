@@ -142,16 +142,23 @@ pub fn compare_internal_keys(a: &[u8], b: &[u8]) -> Ordering {
 #[inline]
 pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
     let common = a.len().min(b.len());
-    let mut i = 0;
-    while i + 8 <= common {
-        let x = u64::from_be_bytes(a[i..i + 8].try_into().expect("8 bytes"));
-        let y = u64::from_be_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+    let (a_words, b_words) = (a[..common].chunks_exact(8), b[..common].chunks_exact(8));
+    let (a_tail, b_tail) = (a_words.remainder(), b_words.remainder());
+    for (x, y) in a_words.zip(b_words) {
+        let x = u64::from_be_bytes(x.try_into().expect("8-byte chunk"));
+        let y = u64::from_be_bytes(y.try_into().expect("8-byte chunk"));
         if x != y {
             return x.cmp(&y);
         }
-        i += 8;
     }
-    a[i..].cmp(&b[i..])
+    // The tails are equally long (under 8 bytes): compare them byte by
+    // byte, then the lengths.
+    for (x, y) in a_tail.iter().zip(b_tail) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// Writes `bytes` as LevelDB's `EscapeString` does: printable ASCII as is,

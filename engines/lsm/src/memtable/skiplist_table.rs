@@ -85,6 +85,7 @@ impl MemTable for SkipListMemTable {
 struct EntryComparator;
 
 impl KeyComparator for EntryComparator {
+    #[inline]
     fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
         compare_internal_keys(length_prefixed_key(a), length_prefixed_key(b))
     }
@@ -93,6 +94,7 @@ impl KeyComparator for EntryComparator {
 /// The internal key at the front of an entry or probe. Entries are written
 /// by [`encode_entry`] only, so the prefix is always well formed; should it
 /// not be, the key compares as empty rather than reading out of bounds.
+#[inline]
 fn length_prefixed_key(entry: &[u8]) -> &[u8] {
     let key = get_length_prefixed_slice(entry).map(|(key, _)| key);
     debug_assert!(key.is_some(), "malformed memtable entry");
