@@ -100,7 +100,7 @@ impl OutputWriter<'_, '_> {
             self.largest.clear();
             self.largest.extend_from_slice(key);
         }
-        if let Some((builder, meta)) = self.builder.as_mut() {
+        if let Some((builder, _)) = self.builder.as_mut() {
             builder.add(key, value)?;
             if parse_internal_key(key).is_some() {
                 self.largest.clear();
