@@ -337,6 +337,52 @@ pub fn decode_entry(v: &[u8]) -> Result<Vec<String>> {
     Ok(values)
 }
 
+/// A stored value as it is encoded: a ref (no hex to decode) or text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawValue {
+    /// A value that is the canonical text of this ref.
+    Ref(BlobRef),
+    /// Any other value.
+    Text(String),
+}
+
+/// The last value of an encoded entry, if it has any.
+///
+/// # Errors
+/// As [`decode_entry`].
+pub fn decode_entry_last(v: &[u8]) -> Result<Option<RawValue>> {
+    let mut r = Reader(v);
+    let n = r.varint()?;
+    let mut last = None;
+    for _ in 0..n {
+        last = Some(match r.byte()? {
+            0 => RawValue::Text(r.text()?),
+            1 => RawValue::Ref(
+                BlobRef::from_digest_bytes(r.take(32)?).ok_or_else(|| bad("bad ref"))?,
+            ),
+            _ => return Err(bad("unknown value tag")),
+        });
+    }
+    r.end()?;
+    Ok(last)
+}
+
+/// The last value of `dir`'s entry `name` now, if it is bound.
+///
+/// # Errors
+/// As [`node`].
+pub fn entry_last(
+    engine: &dyn Engine,
+    ro: &ReadOptions,
+    dir: &BlobRef,
+    name: &str,
+) -> Result<Option<RawValue>> {
+    match engine.get(ro, &entry_key(dir, name))? {
+        Some(v) => decode_entry_last(&v),
+        None => Ok(None),
+    }
+}
+
 /// The state of `pn` now, if it has any claim.
 ///
 /// # Errors
@@ -468,6 +514,16 @@ mod tests {
         assert_eq!(enc[1], 0);
         assert_eq!(decode_entry(&enc).expect("decode"), vec![upper]);
         assert!(decode_entry(&[1, 7]).is_err());
+        assert_eq!(
+            decode_entry_last(&want).expect("last"),
+            Some(RawValue::Ref(r))
+        );
+        assert_eq!(
+            decode_entry_last(&enc).expect("last"),
+            Some(RawValue::Text(r.to_string().to_uppercase()))
+        );
+        assert_eq!(decode_entry_last(&[0]).expect("none"), None);
+        assert!(decode_entry_last(&[1, 1, 3]).is_err());
     }
 
     #[test]

@@ -35,6 +35,65 @@ pub(crate) struct Binding {
     pub(crate) date: ClaimTime,
     pub(crate) claim_type: ClaimType,
     pub(crate) value: Option<String>,
+    /// `value` parsed as a ref, once, so that resolving through the cache
+    /// decodes no hex.
+    pub(crate) target: Option<BlobRef>,
+}
+
+impl Binding {
+    /// A claim of `claim_type` with `value` at `date`.
+    pub(crate) fn new(date: ClaimTime, claim_type: ClaimType, value: Option<String>) -> Self {
+        let target = value.as_deref().and_then(BlobRef::parse);
+        Binding {
+            date,
+            claim_type,
+            value,
+            target,
+        }
+    }
+}
+
+/// What a binding names at a time.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Bound {
+    /// Nothing.
+    Unbound,
+    /// A child permanode.
+    Child(BlobRef),
+    /// A value that is not a ref (a corrupt directory entry).
+    NotARef(String),
+}
+
+/// [`value_at`], with the value as a [`Bound`].
+pub(crate) fn bound_at(history: &[Binding], at: Option<ClaimTime>) -> Bound {
+    let upto = history.partition_point(|b| at.is_none_or(|limit| b.date <= limit));
+    if let Some(last) = history[..upto].last() {
+        if is_simple(&history[..upto]) {
+            return match (last.claim_type, last.target) {
+                (ClaimType::SetAttribute, Some(r)) => Bound::Child(r),
+                (ClaimType::SetAttribute, None) => {
+                    Bound::NotARef(last.value.clone().unwrap_or_default())
+                }
+                _ => Bound::Unbound,
+            };
+        }
+    }
+    match value_at(history, at) {
+        None => Bound::Unbound,
+        Some(v) => match BlobRef::parse(&v) {
+            Some(r) => Bound::Child(r),
+            None => Bound::NotARef(v),
+        },
+    }
+}
+
+/// True for claims that are all set or delete-all (then the last one says
+/// everything).
+fn is_simple(claims: &[Binding]) -> bool {
+    claims.iter().all(|b| {
+        b.claim_type == ClaimType::SetAttribute
+            || (b.claim_type == ClaimType::DelAttribute && b.value.is_none())
+    })
 }
 
 /// Every claim on one binding, in (date, claim) order.
@@ -47,11 +106,7 @@ pub(crate) fn value_at(history: &[Binding], at: Option<ClaimTime>) -> Option<Str
     let claims = &history[..upto];
     // A binding changed only by set and by delete-all (as this crate's
     // mutations change them) is what its last claim says.
-    let simple = claims.iter().all(|b| {
-        b.claim_type == ClaimType::SetAttribute
-            || (b.claim_type == ClaimType::DelAttribute && b.value.is_none())
-    });
-    if simple {
+    if is_simple(claims) {
         return claims.last().and_then(|b| match b.claim_type {
             ClaimType::SetAttribute => Some(b.value.clone().unwrap_or_default()),
             _ => None,
@@ -166,11 +221,11 @@ mod tests {
     use crate::time::parse_rfc3339;
 
     fn history(value: &str) -> History {
-        Arc::from(vec![Binding {
-            date: parse_rfc3339("2024-01-01T00:00:00Z").expect("t"),
-            claim_type: ClaimType::SetAttribute,
-            value: Some(value.to_string()),
-        }])
+        Arc::from(vec![Binding::new(
+            parse_rfc3339("2024-01-01T00:00:00Z").expect("t"),
+            ClaimType::SetAttribute,
+            Some(value.to_string()),
+        )])
     }
 
     #[test]
@@ -215,16 +270,12 @@ mod tests {
     fn value_at_folds_up_to_the_time() {
         let t = |s: &str| parse_rfc3339(s).expect("t");
         let h = vec![
-            Binding {
-                date: t("2024-01-01T00:00:00Z"),
-                claim_type: ClaimType::SetAttribute,
-                value: Some("a".into()),
-            },
-            Binding {
-                date: t("2024-01-02T00:00:00Z"),
-                claim_type: ClaimType::DelAttribute,
-                value: None,
-            },
+            Binding::new(
+                t("2024-01-01T00:00:00Z"),
+                ClaimType::SetAttribute,
+                Some("a".into()),
+            ),
+            Binding::new(t("2024-01-02T00:00:00Z"), ClaimType::DelAttribute, None),
         ];
         assert_eq!(value_at(&h, Some(t("2023-12-31T00:00:00Z"))), None);
         assert_eq!(
@@ -239,12 +290,24 @@ mod tests {
             (ClaimType::AddAttribute, "c"),
             (ClaimType::DelAttribute, "c"),
         ] {
-            h.push(Binding {
-                date: t("2024-01-03T00:00:00Z"),
+            h.push(Binding::new(
+                t("2024-01-03T00:00:00Z"),
                 claim_type,
-                value: Some(value.into()),
-            });
+                Some(value.into()),
+            ));
         }
         assert_eq!(value_at(&h, None).as_deref(), Some("b"));
+        assert_eq!(bound_at(&h, None), Bound::NotARef("b".into()));
+        let r = BlobRef::of(b"child");
+        let h = vec![Binding::new(
+            t("2024-01-01T00:00:00Z"),
+            ClaimType::SetAttribute,
+            Some(r.to_string()),
+        )];
+        assert_eq!(bound_at(&h, None), Bound::Child(r));
+        assert_eq!(
+            bound_at(&h, Some(t("2023-01-01T00:00:00Z"))),
+            Bound::Unbound
+        );
     }
 }

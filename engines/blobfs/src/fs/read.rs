@@ -1,7 +1,7 @@
 //! Reads: path resolution, stat, readdir and file contents, each as of an
 //! optional time.
 
-use super::cache::{value_at, Binding, History};
+use super::cache::{bound_at, Binding, Bound, History};
 use super::path::{components, join};
 use super::{
     BlobFs, DirEntry, NodeKind, Stat, View, ATTR_CONTENT, ATTR_NODE_TYPE, ATTR_PATH_PREFIX,
@@ -11,7 +11,7 @@ use crate::blob::BlobRef;
 use crate::error::{FsError, Result};
 use crate::index::{self, Attributes};
 use crate::schema::{FileBlob, Parts};
-use crate::state::{self, NodeState};
+use crate::state::{self, NodeState, RawValue};
 use crate::time::{self, ClaimTime};
 use std::sync::Arc;
 use strata_api::ReadOptions;
@@ -55,13 +55,15 @@ impl BlobFs {
         name: &str,
         at: Option<ClaimTime>,
     ) -> Result<Option<BlobRef>> {
-        let mut values = match at {
-            None => state::entry(self.engine.as_ref(), ro, dir, name)?,
-            Some(_) => {
-                let attribute = format!("{ATTR_PATH_PREFIX}{name}");
-                index::attribute_at(self.engine.as_ref(), ro, dir, &attribute, at)?
-            }
-        };
+        if at.is_none() {
+            return match state::entry_last(self.engine.as_ref(), ro, dir, name)? {
+                None => Ok(None),
+                Some(RawValue::Ref(r)) => Ok(Some(r)),
+                Some(RawValue::Text(v)) => parse_ref(&v, dir).map(Some),
+            };
+        }
+        let attribute = format!("{ATTR_PATH_PREFIX}{name}");
+        let mut values = index::attribute_at(self.engine.as_ref(), ro, dir, &attribute, at)?;
         values.pop().map(|v| parse_ref(&v, dir)).transpose()
     }
 
@@ -83,20 +85,18 @@ impl BlobFs {
                     index::attribute_claims(self.engine.as_ref(), &view.ro, dir, &attribute, None)?;
                 let h: History = claims
                     .into_iter()
-                    .map(|c| Binding {
-                        date: c.date,
-                        claim_type: c.claim_type,
-                        value: c.value,
-                    })
+                    .map(|c| Binding::new(c.date, c.claim_type, c.value))
                     .collect();
                 self.cache
                     .insert(dir, name, Arc::clone(&h), view.generation);
                 h
             }
         };
-        value_at(&history, at)
-            .map(|v| parse_ref(&v, dir))
-            .transpose()
+        match bound_at(&history, at) {
+            Bound::Unbound => Ok(None),
+            Bound::Child(r) => Ok(Some(r)),
+            Bound::NotARef(v) => parse_ref(&v, dir).map(Some),
+        }
     }
 
     /// The permanodes from the root to `names` (root first), at `at`,
