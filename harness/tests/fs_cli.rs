@@ -156,9 +156,11 @@ fn flip_a_chunk_byte(engine_dir: &Path) {
         strata_lsm::DbOptions::from_spec(&spec, Arc::new(PosixEnv::new())).expect("options");
     let db = strata_lsm::Db::open(options, engine_dir).expect("open engine");
     let mut it = db.iter(&ReadOptions::default()).expect("iter");
-    it.seek(b"b:");
+    // Blob bytes live under `d:<seq><ref>` (store format 2).
+    let prefix = strata_blobfs::blob::DATA_PREFIX;
+    it.seek(prefix);
     let mut victim: Option<(Vec<u8>, Vec<u8>)> = None;
-    while it.valid() && it.key().starts_with(b"b:") {
+    while it.valid() && it.key().starts_with(prefix) {
         let bigger = match &victim {
             None => true,
             Some((_, v)) => it.value().len() > v.len(),
