@@ -52,22 +52,7 @@ fn git_rev() -> String {
 /// Peak resident set size of this process so far, bytes (`VmHWM` of
 /// /proc/self/status; 0 where there is no /proc).
 pub fn peak_rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| parse_vm_hwm(&s))
-        .unwrap_or(0)
-}
-
-fn parse_vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+    strata_workloads::measure::rss::peak_rss_bytes(None).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -87,11 +72,6 @@ mod tests {
             Some("512 KB")
         );
         assert_eq!(cpuinfo_field(cpuinfo, "flags"), None);
-        assert_eq!(
-            parse_vm_hwm("Name:\tx\nVmHWM:\t   12345 kB\n"),
-            Some(12345 * 1024)
-        );
-        assert_eq!(parse_vm_hwm("Name:\tx\n"), None);
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub fn records(
                 peer_binary: peer.binary.display().to_string(),
                 peer_version: peer.version.clone(),
                 peer_header: peer.header.join(" | "),
+                // The peer's own memory, not the harness's (0: unreadable).
+                peak_rss_bytes: peer.peak_rss_bytes.unwrap_or(0),
                 ..db_bench_row(plan, base, result)
             };
             vec![record(row, timed, line)]

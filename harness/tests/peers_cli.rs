@@ -21,6 +21,7 @@ struct Row {
     peer_binary: String,
     peer_version: String,
     peer_header: String,
+    peak_rss_bytes: u64,
 }
 
 /// Where the install script puts LevelDB 1.23's db_bench.
@@ -97,6 +98,21 @@ fn leveldbs_own_db_bench_finds_what_strata_and_the_c_api_engine_find() {
         assert!(row.peer_header.contains("Keys:"), "{row:?}");
         assert_eq!(row.ops, 3000, "{row:?}");
         assert!(row.micros_per_op > 0.0, "{row:?}");
+    }
+    // Peak RSS of a peer row is the peer process's own: nonzero, and far
+    // below the harness's, which holds an LSM engine and its libraries.
+    let harness_rss = rows
+        .iter()
+        .filter(|r| r.engine_spec == "lsm")
+        .map(|r| r.peak_rss_bytes)
+        .max()
+        .expect("lsm rows");
+    for row in &peer {
+        assert!(
+            row.peak_rss_bytes > 0 && row.peak_rss_bytes < harness_rss,
+            "peer {} vs harness {harness_rss}: {row:?}",
+            row.peak_rss_bytes
+        );
     }
     // The peer's own lines are on the console, between strata's.
     assert!(stdout.contains("readrandom   :"), "{stdout}");

@@ -108,4 +108,9 @@ pub struct PeerResult {
     /// `CPUCache:` (from its stderr), `Keys:`, `Values:`, `Entries:`, … and
     /// its warnings (from its stdout), in order.
     pub header: Vec<String>,
+    /// The peer process's own peak resident set size (`VmHWM`) when the
+    /// result line arrived, bytes; `None` if it could not be read (the
+    /// process had exited). Not strata's: the harness's memory is not the
+    /// peer's.
+    pub peak_rss_bytes: Option<u64>,
 }

@@ -5,6 +5,7 @@ use super::parse::{self, OutputReader, ReadError, Section};
 use super::{args, lacks, Flavour, Peer, PeerOptions, PeerResult, UnsupportedFlag};
 use crate::db_bench::live::live_bytes_after;
 use crate::db_bench::{seed_schedule, BenchPlan, BenchResult, Benchmark, Config};
+use crate::measure::rss::{peak_rss_bytes, wait_with_peak_rss};
 use crate::measure::RunError;
 use crate::workload::{Outcome, Workload};
 use parking_lot::{Condvar, Mutex};
@@ -43,6 +44,10 @@ pub struct PeerWorkload {
     live_keys: Vec<Option<u64>>,
     running: Option<Running>,
     failed: bool,
+    /// The peer's peak RSS as `wait4` gave it when it exited (its last
+    /// result line is read after it has exited, when `/proc` no longer
+    /// shows it).
+    exit_peak_rss_bytes: Option<u64>,
 }
 
 struct Running {
@@ -115,6 +120,7 @@ impl PeerWorkload {
             live_keys,
             running: None,
             failed: false,
+            exit_peak_rss_bytes: None,
         })
     }
 
@@ -324,7 +330,10 @@ impl PeerWorkload {
         let Some(running) = self.running.as_mut() else {
             return Ok(());
         };
-        let status = running.child.wait();
+        let status = wait_with_peak_rss(&mut running.child).map(|(status, peak)| {
+            self.exit_peak_rss_bytes = peak;
+            status
+        });
         join_stderr(&running.stderr, running.stderr_thread.take());
         match status {
             Ok(s) if s.success() => {
@@ -372,6 +381,10 @@ impl Workload for PeerWorkload {
         // Taken as soon as the section is read: the peer is on to the
         // next benchmark by then.
         let db_size_bytes = dir_size_bytes(&self.db);
+        let peak_rss_bytes = self
+            .running
+            .as_ref()
+            .and_then(|r| peak_rss_bytes(Some(r.child.id())));
         out.flush()?;
         let (version, header) = self
             .running
@@ -384,6 +397,7 @@ impl Workload for PeerWorkload {
         if last_runnable {
             self.finish(benchmark)?;
         }
+        let peak_rss_bytes = peak_rss_bytes.or(self.exit_peak_rss_bytes);
         let plan = BenchPlan::new(benchmark, &self.config);
         let report = match section {
             Section::Skipped => return Ok(Vec::new()),
@@ -407,6 +421,7 @@ impl Workload for PeerWorkload {
                 logical_bytes: None,
             },
             binary: self.peer.binary.clone(),
+            peak_rss_bytes,
             version,
             header,
         })])

@@ -7,6 +7,7 @@ pub mod cpu;
 mod error;
 mod host;
 pub mod interval;
+pub mod rss;
 pub mod stats;
 
 pub use cpu::CpuTime;
