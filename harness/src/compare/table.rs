@@ -81,6 +81,17 @@ pub struct Comparison {
     pub untimed: Vec<String>,
 }
 
+impl Comparison {
+    /// The most repetitions any engine of any benchmark has.
+    pub fn most_repetitions(&self) -> usize {
+        self.tables
+            .iter()
+            .flat_map(|t| t.lines.iter().map(|l| l.repetitions))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// Groups `rows` by benchmark and engine (specs in canonical form) and
 /// compares every engine to `baseline` (default: the file's first engine).
 ///
@@ -155,12 +166,7 @@ fn micros_of(group: &crate::analysis::Group<'_>) -> Vec<f64> {
 /// `### benchmark` heading and a table per benchmark.
 pub fn render(c: &Comparison) -> String {
     let mut out = String::new();
-    let most_repetitions = c
-        .tables
-        .iter()
-        .flat_map(|t| t.lines.iter().map(|l| l.repetitions))
-        .max()
-        .unwrap_or(0);
+    let most_repetitions = c.most_repetitions();
     let _ = writeln!(
         out,
         "Baseline: `{}`. Values are medians over {most_repetitions} repetition{}. \

@@ -217,8 +217,9 @@ pub fn html(data: &Dataset, charts: &[ChartRef]) -> String {
     out
 }
 
-/// Escapes text for HTML element content and attribute values.
-fn esc(text: &str) -> String {
+/// Escapes text for HTML element content and attribute values (the one
+/// escaper of every page strata writes or serves).
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

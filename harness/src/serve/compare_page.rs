@@ -117,12 +117,7 @@ fn canonical(spec: &str) -> String {
 fn body(ids: &[String], c: &Comparison, chart: Option<&str>) -> String {
     let runs_query: String = enc(&ids.join(","));
     let mut out = String::new();
-    let most = c
-        .tables
-        .iter()
-        .flat_map(|t| t.lines.iter().map(|l| l.repetitions))
-        .max()
-        .unwrap_or(0);
+    let most = c.most_repetitions();
     let _ = writeln!(
         out,
         "<p>Baseline: <code id=\"baseline\">{}</code>. Values are medians over {most} \

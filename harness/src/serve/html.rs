@@ -66,20 +66,7 @@ pub fn page(title: &str, nav: Nav, shell: Shell, body: &str) -> Response {
 }
 
 /// `text` escaped for HTML element content and attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::plot::index_page::esc;
 
 /// `text` percent-encoded as one URL component (a query value, a path
 /// segment): everything but RFC 3986's unreserved characters.
