@@ -17,8 +17,11 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::strata_fs_ok as ok;
 
 type Tree = BTreeMap<String, Vec<u8>>;
 
@@ -41,27 +44,6 @@ impl Rng {
     fn fraction(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
-}
-
-fn strata(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .arg("fs")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run strata")
-}
-
-fn ok(store: &Path, args: &[&str], seed: u64) -> String {
-    let out = strata(store, args);
-    assert!(
-        out.status.success(),
-        "seed {seed}: strata fs {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8 stdout")
 }
 
 fn content(rng: &mut Rng) -> Vec<u8> {

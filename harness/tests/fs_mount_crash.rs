@@ -15,34 +15,16 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::strata_fs_ok as ok;
+
 const STRATA: &str = env!("CARGO_BIN_EXE_strata");
-
-fn strata(store: &Path, args: &[&str]) -> Output {
-    Command::new(STRATA)
-        .arg("fs")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run strata")
-}
-
-fn ok(store: &Path, args: &[&str], seed: u64) -> String {
-    let out = strata(store, args);
-    assert!(
-        out.status.success(),
-        "seed {seed}: strata fs {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
 /// splitmix64 (the harness has no `rand`).
 struct Rng(u64);

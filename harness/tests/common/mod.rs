@@ -36,3 +36,29 @@ pub fn bench_rows<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> 
         .collect();
     (String::from_utf8(output.stdout).expect("utf8"), rows)
 }
+
+/// Runs `strata fs --store STORE` with `args` and waits for it.
+#[allow(dead_code)]
+pub fn strata_fs(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("fs")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run strata")
+}
+
+/// [`strata_fs`], asserting that it succeeded (naming `seed` if not);
+/// returns its stdout.
+#[allow(dead_code)]
+pub fn strata_fs_ok(store: &Path, args: &[&str], seed: u64) -> String {
+    let out = strata_fs(store, args);
+    assert!(
+        out.status.success(),
+        "seed {seed}: strata fs {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8 stdout")
+}
