@@ -271,6 +271,10 @@ fn a_crash_image_of_strata_with_its_mapped_wal_reads_back_in_leveldb() {
     // The last updates live only in the WAL, whose mapped region runs past
     // them in zeros until the log is closed.
     load(&db, &mut model, &mut rng, 300, 1);
+    // Those writes may have filled the memtable: let its flush (which deletes
+    // the old log) finish, so the copy below sees a directory at rest rather
+    // than racing a file's deletion.
+    db.wait_for_background().expect("settle after the tail");
     let log_tail_zeros = std::fs::read_dir(&live)
         .expect("read_dir")
         .flatten()
