@@ -2,6 +2,13 @@
 //! benchmarks wrote (time, path, size, checksum), the live directories and
 //! their entry counts. Reads are checked against it, so a benchmark that
 //! reads wrong data fails instead of reporting a fast wrong answer.
+//!
+//! The model holds every file of a run (a million at `--fs_files
+//! 1000000`), so it is compact: a version is 40 bytes in one shared
+//! arena (directory index, name index, time in nanoseconds, size, CRC, the
+//! index of the file's previous version), names are interned in one string
+//! arena, and a path is built only when an operation asks for one. No
+//! allocation per file or per version.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -42,7 +49,7 @@ impl Clock {
     }
 }
 
-/// One version of a file.
+/// One version of a file, as the model answers it (built on demand).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileVersion {
     /// When it began.
@@ -56,28 +63,49 @@ pub struct FileVersion {
     pub crc: Option<u32>,
 }
 
-/// A file's versions, oldest first.
-#[derive(Debug, Clone, Default)]
-pub struct FileModel {
-    /// Never empty once created.
-    pub versions: Vec<FileVersion>,
-    /// Index of the directory it is in now.
-    pub dir: usize,
-    /// Its name in that directory.
-    pub name: String,
+/// "No index" in the arenas' `u32` links.
+const NONE: u32 = u32::MAX;
+
+/// One stored version: 40 bytes, no heap.
+#[derive(Debug, Clone, Copy)]
+struct Version {
+    /// Claim time, nanoseconds since the Unix epoch (a mount's times are
+    /// finer than a millisecond).
+    time_ns: i64,
+    size_bytes: u64,
+    /// Directory index, or [`NONE`] once removed.
+    dir: u32,
+    /// Name index (meaningless when removed).
+    name: u32,
+    /// The file's previous version, or [`NONE`].
+    prev: u32,
+    /// CRC-32C, meaningful when `has_crc`.
+    crc: u32,
+    has_crc: bool,
 }
 
-impl FileModel {
-    /// The version current at `t` (`None` before the file existed).
-    pub fn at(&self, t: ClaimTime) -> Option<&FileVersion> {
-        let n = self.versions.partition_point(|v| v.time <= t);
-        n.checked_sub(1).map(|i| &self.versions[i])
-    }
+/// A file: where its versions are in the arena.
+#[derive(Debug, Clone, Copy)]
+struct FileModel {
+    first: u32,
+    last: u32,
+    count: u32,
+}
 
-    /// The latest version.
-    pub fn current(&self) -> Option<&FileVersion> {
-        self.versions.last()
-    }
+fn to_ns(t: ClaimTime) -> i64 {
+    // Claim times lie between 1677 and 2262, where nanoseconds fit.
+    t.timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+fn from_ns(ns: i64) -> ClaimTime {
+    Utc.timestamp_nanos(ns)
+}
+
+fn index_u32(i: usize, what: &str) -> u32 {
+    u32::try_from(i)
+        .ok()
+        .filter(|&v| v != NONE)
+        .unwrap_or_else(|| panic!("more than {} {what} in the fs model", NONE - 1))
 }
 
 /// The expected tree.
@@ -94,7 +122,12 @@ pub struct TreeModel {
     /// Entries (files and directories) in each directory now.
     pub dir_entries: Vec<u64>,
     /// Every file ever created, by id.
-    pub files: Vec<FileModel>,
+    files: Vec<FileModel>,
+    /// Every version of every file.
+    versions: Vec<Version>,
+    /// Interned names: name `i` is `name_bytes[name_ends[i-1]..name_ends[i]]`.
+    name_bytes: String,
+    name_ends: Vec<u32>,
     /// Ids of the files that exist now (unordered).
     pub live: Vec<usize>,
     /// Position of each file id in `live` (`usize::MAX` when not live).
@@ -119,14 +152,79 @@ impl TreeModel {
         format!("{}/{name}", self.dirs[dir])
     }
 
-    /// Records a new file; returns its id.
-    pub fn add_file(&mut self, dir: usize, name: String, version: FileVersion) -> usize {
+    /// Files ever created.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    fn intern(&mut self, name: &str) -> u32 {
+        let id = index_u32(self.name_ends.len(), "names");
+        self.name_bytes.push_str(name);
+        let end = index_u32(self.name_bytes.len(), "name bytes");
+        self.name_ends.push(end);
+        id
+    }
+
+    fn name(&self, name: u32) -> &str {
+        let i = name as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.name_ends[i - 1] as usize
+        };
+        &self.name_bytes[start..self.name_ends[i] as usize]
+    }
+
+    fn materialise(&self, v: &Version) -> FileVersion {
+        FileVersion {
+            time: from_ns(v.time_ns),
+            path: (v.dir != NONE).then(|| self.path_in(v.dir as usize, self.name(v.name))),
+            size_bytes: v.size_bytes,
+            crc: v.has_crc.then_some(v.crc),
+        }
+    }
+
+    /// Appends `v` as the newest version of file `id`.
+    fn push_version(&mut self, id: usize, mut v: Version) {
+        let at = index_u32(self.versions.len(), "versions");
+        let f = &mut self.files[id];
+        v.prev = f.last;
+        f.last = at;
+        f.count += 1;
+        self.versions.push(v);
+    }
+
+    fn last_version(&self, id: usize) -> &Version {
+        &self.versions[self.files[id].last as usize]
+    }
+
+    /// Records a new file named `name` in directory `dir`, written at
+    /// `time` with `size_bytes` bytes of CRC-32C `crc`; returns its id.
+    pub fn add_file(
+        &mut self,
+        dir: usize,
+        name: &str,
+        time: ClaimTime,
+        size_bytes: u64,
+        crc: Option<u32>,
+    ) -> usize {
         let id = self.files.len();
         self.dir_entries[dir] += 1;
-        self.files.push(FileModel {
-            versions: vec![version],
-            dir,
+        let name = self.intern(name);
+        let at = index_u32(self.versions.len(), "versions");
+        self.versions.push(Version {
+            time_ns: to_ns(time),
+            size_bytes,
+            dir: index_u32(dir, "directories"),
             name,
+            prev: NONE,
+            crc: crc.unwrap_or(0),
+            has_crc: crc.is_some(),
+        });
+        self.files.push(FileModel {
+            first: at,
+            last: at,
+            count: 1,
         });
         self.live_pos.push(self.live.len());
         self.live.push(id);
@@ -135,44 +233,56 @@ impl TreeModel {
 
     /// Records a new version of live file `id` (content change).
     pub fn set_content(&mut self, id: usize, time: ClaimTime, size_bytes: u64, crc: Option<u32>) {
-        let f = &mut self.files[id];
-        let path = f.current().and_then(|v| v.path.clone());
-        f.versions.push(FileVersion {
-            time,
-            path,
-            size_bytes,
-            crc,
-        });
+        let last = *self.last_version(id);
+        self.push_version(
+            id,
+            Version {
+                time_ns: to_ns(time),
+                size_bytes,
+                crc: crc.unwrap_or(0),
+                has_crc: crc.is_some(),
+                ..last
+            },
+        );
     }
 
     /// Records that live file `id` moved to `name` in directory `dir`.
-    pub fn rename(&mut self, id: usize, time: ClaimTime, dir: usize, name: String) {
-        let path = self.path_in(dir, &name);
-        let old_dir = self.files[id].dir;
-        self.dir_entries[old_dir] -= 1;
+    pub fn rename(&mut self, id: usize, time: ClaimTime, dir: usize, name: &str) {
+        let last = *self.last_version(id);
+        if last.dir != NONE {
+            self.dir_entries[last.dir as usize] -= 1;
+        }
         self.dir_entries[dir] += 1;
-        let f = &mut self.files[id];
-        let (size_bytes, crc) = f.current().map_or((0, None), |v| (v.size_bytes, v.crc));
-        f.versions.push(FileVersion {
-            time,
-            path: Some(path),
-            size_bytes,
-            crc,
-        });
-        f.dir = dir;
-        f.name = name;
+        let name = self.intern(name);
+        self.push_version(
+            id,
+            Version {
+                time_ns: to_ns(time),
+                dir: index_u32(dir, "directories"),
+                name,
+                ..last
+            },
+        );
     }
 
     /// Records that live file `id` was removed.
     pub fn unlink(&mut self, id: usize, time: ClaimTime) {
-        let dir = self.files[id].dir;
-        self.dir_entries[dir] -= 1;
-        self.files[id].versions.push(FileVersion {
-            time,
-            path: None,
-            size_bytes: 0,
-            crc: None,
-        });
+        let last = *self.last_version(id);
+        if last.dir != NONE {
+            self.dir_entries[last.dir as usize] -= 1;
+        }
+        self.push_version(
+            id,
+            Version {
+                time_ns: to_ns(time),
+                size_bytes: 0,
+                dir: NONE,
+                name: 0,
+                prev: NONE,
+                crc: 0,
+                has_crc: false,
+            },
+        );
         let pos = self.live_pos[id];
         self.live.swap_remove(pos);
         if let Some(&moved) = self.live.get(pos) {
@@ -189,24 +299,56 @@ impl TreeModel {
         }
     }
 
-    /// The current path of live file `id`.
-    pub fn current_path(&self, id: usize) -> Option<&str> {
-        self.files[id].current().and_then(|v| v.path.as_deref())
+    /// File `id`'s versions, newest first.
+    fn newest_first(&self, id: usize) -> impl Iterator<Item = &Version> + '_ {
+        let mut at = self.files[id].last;
+        std::iter::from_fn(move || {
+            let v = self.versions.get(at as usize)?;
+            at = v.prev;
+            Some(v)
+        })
+    }
+
+    /// How many versions file `id` has had.
+    pub fn version_count(&self, id: usize) -> u64 {
+        u64::from(self.files[id].count)
+    }
+
+    /// When file `id` was created.
+    pub fn first_time(&self, id: usize) -> ClaimTime {
+        from_ns(self.versions[self.files[id].first as usize].time_ns)
+    }
+
+    /// The latest version of file `id`.
+    pub fn current(&self, id: usize) -> FileVersion {
+        self.materialise(self.last_version(id))
+    }
+
+    /// The version of file `id` current at `t` (`None` before it existed).
+    pub fn at(&self, id: usize, t: ClaimTime) -> Option<FileVersion> {
+        let t_ns = to_ns(t);
+        self.newest_first(id)
+            .find(|v| v.time_ns <= t_ns)
+            .map(|v| self.materialise(v))
+    }
+
+    /// The latest path file `id` had (its current one while it lives).
+    pub fn last_path(&self, id: usize) -> Option<String> {
+        self.newest_first(id)
+            .find(|v| v.dir != NONE)
+            .map(|v| self.path_in(v.dir as usize, self.name(v.name)))
+    }
+
+    /// The current path of file `id` (`None` once removed).
+    pub fn current_path(&self, id: usize) -> Option<String> {
+        let v = self.last_version(id);
+        (v.dir != NONE).then(|| self.path_in(v.dir as usize, self.name(v.name)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn version(clock: &mut Clock, path: &str, size: u64) -> FileVersion {
-        FileVersion {
-            time: clock.tick(),
-            path: Some(path.into()),
-            size_bytes: size,
-            crc: Some(1),
-        }
-    }
 
     #[test]
     fn versions_answer_by_time() {
@@ -215,30 +357,80 @@ mod tests {
         m.add_dir("/tree".into(), None, 0);
         m.add_dir("/tree/d1".into(), Some(0), 1);
         let t0 = clock.tick();
-        let v = version(&mut clock, "/tree/a", 10);
-        let t_created = v.time;
-        let a = m.add_file(0, "a".into(), v);
+        let t_created = clock.tick();
+        let a = m.add_file(0, "a", t_created, 10, Some(1));
+        assert_eq!(m.current_path(a).as_deref(), Some("/tree/a"));
         let t_write = clock.tick();
         m.set_content(a, t_write, 20, None);
         let t_move = clock.tick();
-        m.rename(a, t_move, 1, "b".into());
+        m.rename(a, t_move, 1, "b");
+        assert_eq!(m.dir_entries, vec![1, 1], "d1 and the moved file");
         let t_gone = clock.tick();
         m.unlink(a, t_gone);
-        let f = &m.files[a];
-        assert!(f.at(t0).is_none());
-        assert_eq!(f.at(t_created).map(|v| v.size_bytes), Some(10));
+        assert!(m.at(a, t0).is_none());
         assert_eq!(
-            f.at(t_write).map(|v| (v.size_bytes, v.crc)),
-            Some((20, None))
+            m.at(a, t_created),
+            Some(FileVersion {
+                time: t_created,
+                path: Some("/tree/a".into()),
+                size_bytes: 10,
+                crc: Some(1),
+            })
         );
         assert_eq!(
-            f.at(t_move).and_then(|v| v.path.clone()),
-            Some("/tree/d1/b".to_string())
+            m.at(a, t_write).map(|v| (v.size_bytes, v.crc, v.path)),
+            Some((20, None, Some("/tree/a".to_string())))
         );
-        assert_eq!(f.at(t_gone).map(|v| v.path.is_none()), Some(true));
+        assert_eq!(
+            m.at(a, t_move).map(|v| (v.size_bytes, v.path)),
+            Some((20, Some("/tree/d1/b".to_string())))
+        );
+        assert_eq!(m.at(a, t_gone).map(|v| v.path.is_none()), Some(true));
+        assert_eq!(m.current_path(a), None);
+        assert_eq!(m.last_path(a).as_deref(), Some("/tree/d1/b"));
+        assert_eq!(m.version_count(a), 4);
+        assert_eq!(m.first_time(a), t_created);
         assert_eq!(m.dir_entries, vec![1, 0]);
         assert!(m.live.is_empty());
         assert!(clock.last() == t_gone);
+    }
+
+    #[test]
+    fn times_finer_than_a_millisecond_are_kept() {
+        let mut m = TreeModel::default();
+        m.add_dir("/t".into(), None, 0);
+        let t = Utc
+            .timestamp_opt(1_700_000_000, 123_456_789)
+            .single()
+            .expect("valid instant");
+        let a = m.add_file(0, "x", t, 5, None);
+        assert_eq!(m.current(a).time, t);
+        assert!(m.at(a, t - Duration::nanoseconds(1)).is_none());
+        assert_eq!(m.at(a, t).map(|v| v.size_bytes), Some(5));
+    }
+
+    #[test]
+    fn interleaved_files_keep_their_own_versions() {
+        // Versions of many files interleave in the arena; each file's
+        // chain must still be its own, in order.
+        let mut clock = Clock::default();
+        let mut m = TreeModel::default();
+        m.add_dir("/t".into(), None, 0);
+        let ids: Vec<usize> = (0..50)
+            .map(|i| m.add_file(0, &format!("f{i}"), clock.tick(), i, Some(i as u32)))
+            .collect();
+        for round in 1..4u64 {
+            for &id in &ids {
+                m.set_content(id, clock.tick(), 100 * round + id as u64, None);
+            }
+        }
+        for &id in &ids {
+            assert_eq!(m.version_count(id), 4);
+            assert_eq!(m.current(id).size_bytes, 300 + id as u64);
+            assert_eq!(m.current_path(id), Some(format!("/t/f{id}")));
+            let created = m.first_time(id);
+            assert_eq!(m.at(id, created).map(|v| v.crc), Some(Some(id as u32)));
+        }
     }
 
     #[test]
@@ -247,10 +439,7 @@ mod tests {
         let mut m = TreeModel::default();
         m.add_dir("/t".into(), None, 0);
         let ids: Vec<usize> = (0..5)
-            .map(|i| {
-                let v = version(&mut clock, &format!("/t/{i}"), 1);
-                m.add_file(0, i.to_string(), v)
-            })
+            .map(|i| m.add_file(0, &i.to_string(), clock.tick(), 1, Some(1)))
             .collect();
         m.unlink(ids[1], clock.tick());
         m.unlink(ids[4], clock.tick());
@@ -262,5 +451,6 @@ mod tests {
         m.unlink(ids[2], clock.tick());
         assert!(m.live.is_empty());
         assert_eq!(m.dir_entries[0], 0);
+        assert_eq!(m.file_count(), 5);
     }
 }

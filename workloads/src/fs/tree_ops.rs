@@ -39,16 +39,16 @@ impl FsRun<'_> {
     fn live_path(&self, id: usize, benchmark: &str) -> Result<String, RunError> {
         self.model
             .current_path(id)
-            .map(str::to_string)
             .ok_or_else(|| mismatch(benchmark, format!("file {id} is not live")))
     }
 
-    /// The current path and version of live file `id`, borrowed.
-    fn live_version(&self, id: usize, benchmark: &str) -> Result<(&str, &FileVersion), RunError> {
-        self.model.files[id]
-            .current()
-            .and_then(|v| Some((v.path.as_deref()?, v)))
-            .ok_or_else(|| mismatch(benchmark, format!("file {id} is not live")))
+    /// The current path and version of live file `id`.
+    fn live_version(&self, id: usize, benchmark: &str) -> Result<(String, FileVersion), RunError> {
+        let v = self.model.current(id);
+        match &v.path {
+            Some(path) => Ok((path.clone(), v)),
+            None => Err(mismatch(benchmark, format!("file {id} is not live"))),
+        }
     }
 
     /// Checks `data` read from `path` against the model's version.
@@ -100,7 +100,7 @@ impl FsRun<'_> {
         let mut bytes = 0u64;
         for i in order {
             let f = &shape.files[i];
-            let id = self.model.files.len() as u64;
+            let id = self.model.file_count() as u64;
             fill_text(
                 &mut self.buf,
                 f.size_bytes as usize,
@@ -111,13 +111,8 @@ impl FsRun<'_> {
                 .target
                 .write_file(&self.fs, &path, &self.buf)
                 .map_err(|e| e.into_run(NAME))?;
-            let version = FileVersion {
-                time: t,
-                path: Some(path),
-                size_bytes: f.size_bytes,
-                crc: Some(checksum(&self.buf)),
-            };
-            self.model.add_file(f.dir, f.name.clone(), version);
+            self.model
+                .add_file(f.dir, &f.name, t, f.size_bytes, Some(checksum(&self.buf)));
             s.add_bytes(f.size_bytes);
             bytes += f.size_bytes;
             s.finished_single_op(OpKind::Write);
@@ -145,9 +140,9 @@ impl FsRun<'_> {
             let (path, expected) = self.live_version(id, NAME)?;
             let data = self
                 .target
-                .read(&self.fs, path, None)
+                .read(&self.fs, &path, None)
                 .map_err(|e| e.into_run(NAME))?;
-            Self::check_read(NAME, path, &data, expected)?;
+            Self::check_read(NAME, &path, &data, &expected)?;
             s.add_bytes(data.len() as u64);
             done += 1;
             s.finished_single_op(OpKind::Get);
@@ -171,7 +166,7 @@ impl FsRun<'_> {
             let (path, expected) = self.live_version(id, NAME)?;
             let (kind, size_bytes) = self
                 .target
-                .stat(&self.fs, path)
+                .stat(&self.fs, &path)
                 .map_err(|e| e.into_run(NAME))?;
             let size = expected.size_bytes;
             if kind != NodeKind::File || size_bytes != size {
@@ -232,13 +227,8 @@ impl FsRun<'_> {
                 break;
             };
             let path = self.live_path(id, NAME)?;
-            let (old_size, version) = {
-                let f = &self.model.files[id];
-                (
-                    f.current().map_or(0, |v| v.size_bytes),
-                    f.versions.len() as u64,
-                )
-            };
+            let old_size = self.model.current(id).size_bytes;
+            let version = self.model.version_count(id);
             let mut content = content_rng(self.config.seed, id as u64, version);
             if old_size >= LARGE_FILE_BYTES {
                 let len = rng.gen_range(1..=MAX_EDIT_BYTES);
@@ -293,7 +283,7 @@ impl FsRun<'_> {
                 .target
                 .rename(&self.fs, &from, &to)
                 .map_err(|e| e.into_run(NAME))?;
-            self.model.rename(id, t, dir, name);
+            self.model.rename(id, t, dir, &name);
             moved += 1;
             s.finished_single_op(OpKind::Write);
         }
@@ -311,18 +301,16 @@ impl FsRun<'_> {
         s.start();
         let (mut present, mut absent) = (0u64, 0u64);
         for _ in 0..self.config.ops {
-            let Some(id) =
-                (!self.model.files.is_empty()).then(|| rng.gen_range(0..self.model.files.len()))
-            else {
+            let files = self.model.file_count();
+            let Some(id) = (files > 0).then(|| rng.gen_range(0..files)) else {
                 break;
             };
-            let f = &self.model.files[id];
-            let Some(first) = f.versions.first().map(|v| v.time) else {
-                continue;
-            };
+            let first = self.model.first_time(id);
             let span_ms = (now - first).num_milliseconds().max(0);
             let drawn = first + chrono::Duration::milliseconds(rng.gen_range(0..=span_ms));
-            let Some(v) = f.at(drawn) else { continue };
+            let Some(v) = self.model.at(id, drawn) else {
+                continue;
+            };
             let t = self.target.history_instant(drawn, v.time);
             match &v.path {
                 Some(path) => {
@@ -330,17 +318,16 @@ impl FsRun<'_> {
                         .target
                         .read(&self.fs, path, Some(t))
                         .map_err(|e| e.into_run(NAME))?;
-                    Self::check_read(NAME, path, &data, v)?;
+                    Self::check_read(NAME, path, &data, &v)?;
                     s.add_bytes(data.len() as u64);
                     present += 1;
                 }
                 None => {
                     // Removed by then: its last path must be empty at t.
-                    let last = f.versions.iter().rev().find_map(|v| v.path.as_deref());
-                    if let Some(path) = last {
+                    if let Some(path) = self.model.last_path(id) {
                         if self
                             .target
-                            .exists(&self.fs, path, Some(t))
+                            .exists(&self.fs, &path, Some(t))
                             .map_err(|e| e.into_run(NAME))?
                         {
                             return Err(mismatch(
