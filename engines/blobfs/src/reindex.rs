@@ -9,26 +9,29 @@
 //! verifies, and its permanode counts. Everything else (a forged or altered
 //! claim, a foreign signer, a blob whose bytes do not hash to its ref) is
 //! left out of the index and reported as a [`Problem`].
+//!
+//! # Memory
+//! A rebuild holds nothing per blob, claim or index entry: it scans the
+//! blobs once, puts what later steps need into external sorts (sorted runs
+//! in a scratch directory, [`ScanOptions::scratch_dir`]), joins those by
+//! walking them side by side in key order, and compares the rebuilt
+//! entries with the engine's by walking both in key order. Its buffers are
+//! bounded by [`ScanOptions::memory_budget_bytes`], whatever the size of
+//! the store; only the problems found (and, for one permanode, its
+//! attribute values) are held whole.
 
-use crate::blob::{
-    check_hash, location_key, parse_data_key, parse_location_key, BlobKind, BlobRef, Location,
-    DATA_PREFIX, LOCATION_PREFIX,
-};
+mod build;
+mod codec;
+mod compare;
+mod scan;
+mod sorter;
+
+pub use compare::{CopyCounts, Diff};
+
+use crate::blob::BlobRef;
 use crate::error::Result;
-use crate::fs::{ATTR_CONTENT, ATTR_PATH_PREFIX, ATTR_ROOT, DEFAULT_FILE_MODE, ROOT_NAME};
-use crate::index::{self, IndexedClaim, INDEX_PREFIX};
-use crate::kv;
-use crate::schema::{
-    self, ClaimType, FileBlob, ParsedClaim, Permanode, TYPE_CLAIM, TYPE_FILE, TYPE_PERMANODE,
-    TYPE_PUBLIC_KEY,
-};
-use crate::sign;
-use crate::state::{self, FileInfo, NodeState};
-use crate::time::ClaimTime;
-use ed25519_dalek::VerifyingKey;
-use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::path::PathBuf;
 use strata_api::{Engine, ReadOptions, WriteBatch, WriteOptions};
 
 /// Something wrong with one object (a blob, a claim, an index key).
@@ -53,400 +56,183 @@ fn problem(object: String, reason: impl Into<String>) -> Problem {
     }
 }
 
-/// The index as the blobs imply it.
-#[derive(Debug, Default)]
-pub struct Rebuilt {
-    /// Every index entry (`i:`) and blob location (`l:`), by key.
-    pub entries: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// Blobs and claims left out, and broken references.
-    pub problems: Vec<Problem>,
-    /// Blobs scanned (distinct refs).
-    pub blobs: u64,
-    /// Their bytes.
-    pub blob_bytes: u64,
+/// How a rebuild may use memory and disk.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Bytes of sort and read buffers a rebuild may hold at once; larger
+    /// sorts spill to run files. Default 64 MiB.
+    pub memory_budget_bytes: usize,
+    /// Where the run files go (a directory of their own is made inside and
+    /// removed at the end). Default [`std::env::temp_dir`] (`$TMPDIR`).
+    pub scratch_dir: PathBuf,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            memory_budget_bytes: 64 << 20,
+            scratch_dir: std::env::temp_dir(),
+        }
+    }
+}
+
+/// What a rebuild's sorts used.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScanStats {
+    /// The most bytes of sort and read buffers held at once (at most
+    /// [`ScanOptions::memory_budget_bytes`]).
+    pub peak_buffer_bytes: u64,
+    /// Sorted run files written (0 when everything fit in memory).
+    pub runs_written: u64,
+}
+
+/// The scratch space, meter and buffer sizes of one rebuild.
+struct Ctx {
+    scratch: sorter::Scratch,
+    meter: sorter::Meter,
+    budget: sorter::Budget,
+}
+
+impl Ctx {
+    fn new(options: &ScanOptions) -> Result<Self> {
+        Ok(Self {
+            scratch: sorter::Scratch::new(&options.scratch_dir)?,
+            meter: sorter::Meter::default(),
+            budget: sorter::Budget::of(options.memory_budget_bytes),
+        })
+    }
+
+    fn sorter(&self) -> sorter::Sorter<'_> {
+        sorter::Sorter::new(&self.scratch, &self.meter, self.budget)
+    }
+
+    fn stats(&self) -> ScanStats {
+        ScanStats {
+            peak_buffer_bytes: self.meter.peak_bytes() as u64,
+            runs_written: self.scratch.runs_written(),
+        }
+    }
+}
+
+/// The steps that find problems, in the order problems are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    Blobs,
+    Permanodes,
+    Claims,
+    Contents,
+}
+
+/// Problems found, each with where it was found, so that they come out in
+/// the order of the blobs (by sequence number) whatever order the sorted
+/// steps met them in.
+#[derive(Default)]
+struct Problems(Vec<((Phase, u64, u64, u64), Problem)>);
+
+impl Problems {
+    fn push(&mut self, at: (Phase, u64, u64, u64), p: Problem) {
+        self.0.push((at, p));
+    }
+
+    fn into_sorted(mut self) -> Vec<Problem> {
+        self.0.sort_by_key(|(at, _)| *at);
+        self.0.into_iter().map(|(_, p)| p).collect()
+    }
+}
+
+/// A rebuild's outcome, before it is summed up.
+struct Rebuilt {
+    ctx: Ctx,
+    problems: Vec<Problem>,
+    permanodes: u64,
+    claims: u64,
+}
+
+/// Rebuilds the index of `engine`'s blobs for store owner `owner` (the ref
+/// of the owner's public-key blob), then compares it with the engine's
+/// (see [`compare`]), calling `f` for every difference in key order.
+///
+/// # Errors
+/// The engine's errors, `Io` on the scratch directory, and `f`'s errors
+/// (bad blobs and claims are [`Problem`]s, not errors).
+fn rebuild_and_compare(
+    engine: &dyn Engine,
+    ro: &ReadOptions,
+    owner: &BlobRef,
+    options: &ScanOptions,
+    f: &mut dyn FnMut(Diff<'_>) -> Result<()>,
+) -> Result<(Rebuilt, CopyCounts)> {
+    let ctx = Ctx::new(options)?;
+    let mut problems = Problems::default();
+    let key = scan::owner_key(engine, ro, owner)?;
+    let scanned = scan::scan_blobs(engine, ro, owner, key.as_ref(), &ctx, &mut problems)?;
+    let mut out = ctx.sorter();
+    let permanodes = build::permanodes(&scanned, owner, &mut out, &mut problems)?;
+    let bad = build::refused_changes(&scanned, &ctx)?;
+    let claims = build::claims(&scanned, &bad, &ctx, &mut out, &mut problems)?;
+    drop(bad);
+    if let Some((k, v)) = build::root_entry(claims.root) {
+        out.push(&k, &v)?;
+    }
+    let nodes = build::current_state(&claims.changes, &ctx, &mut out)?;
+    build::file_nodes(&nodes, &scanned, &mut out)?;
+    drop(nodes);
+    build::check_contents(&claims.contents, &scanned, &ctx, &mut problems)?;
+    let n_claims = claims.claims;
+    drop(claims);
+    let entries = out.finish()?;
+    let counts = compare::compare(engine, ro, &entries, &scanned.copies, f)?;
+    drop(entries);
+    drop(scanned);
+    Ok((
+        Rebuilt {
+            ctx,
+            problems: problems.into_sorted(),
+            permanodes,
+            claims: n_claims,
+        },
+        counts,
+    ))
+}
+
+/// What a rebuild found: counts, problems, what its sorts used.
+#[derive(Debug, Default, Clone)]
+pub struct RebuildSummary {
+    /// Distinct blobs, their bytes and duplicate copies.
+    pub copies: CopyCounts,
     /// Permanodes indexed.
     pub permanodes: u64,
     /// Claims indexed (changes: a multi claim counts each).
     pub claims: u64,
-    /// Extra copies of blobs stored twice (by concurrent writers), by ref:
-    /// their sequence numbers. Harmless; a location may name any copy.
-    pub duplicate_copies: HashMap<BlobRef, Vec<u64>>,
+    /// Blobs and claims left out, and broken references, in the order of
+    /// the blobs.
+    pub problems: Vec<Problem>,
+    /// What the sorts used.
+    pub scan: ScanStats,
 }
 
-struct Scan {
-    good: HashSet<BlobRef>,
-    owner_key: Option<VerifyingKey>,
-    permanodes: Vec<(BlobRef, Vec<u8>)>,
-    claims: Vec<(BlobRef, Vec<u8>)>,
-    files: HashMap<BlobRef, Vec<u8>>,
-}
-
-fn scan_blobs(
+/// Rebuilds the index of `engine`'s blobs for owner `owner` in bounded
+/// memory and compares it with the engine's `i:` and `l:` entries,
+/// calling `f` for each difference in key order (a location naming a good
+/// duplicate copy of its blob is not one).
+///
+/// # Errors
+/// The engine's errors, `Io` on the scratch directory, and `f`'s errors.
+pub fn rebuild(
     engine: &dyn Engine,
     ro: &ReadOptions,
     owner: &BlobRef,
-    out: &mut Rebuilt,
-) -> Result<Scan> {
-    let mut scan = Scan {
-        good: HashSet::new(),
-        owner_key: None,
-        permanodes: Vec::new(),
-        claims: Vec::new(),
-        files: HashMap::new(),
-    };
-    // Refs whose located copy (so far) does not verify.
-    let mut located_bad = HashSet::new();
-    kv::scan_prefix(engine, ro, DATA_PREFIX, |key, data| {
-        let Some((seq, r)) = parse_data_key(key) else {
-            out.problems.push(problem(
-                format!("blob key {}", index::key_text(key)),
-                "not d:<seq><ref>; ignored",
-            ));
-            return Ok(true);
-        };
-        let good = match check_hash(&r, data) {
-            Ok(()) => true,
-            Err(e) => {
-                out.problems
-                    .push(problem(format!("blob {r}"), format!("{e}; ignored")));
-                false
-            }
-        };
-        // The location names the first good copy, or the first copy if
-        // none is good (so that reads report it corrupt, not missing).
-        let loc = Location {
-            seq,
-            len: u32::try_from(data.len()).unwrap_or(u32::MAX),
-            kind: BlobKind::of(data),
-        };
-        let lkey = location_key(&r).to_vec();
-        if !out.entries.contains_key(&lkey) {
-            out.blobs += 1;
-            out.blob_bytes += data.len() as u64;
-            out.entries.insert(lkey, loc.encode().to_vec());
-            if !good {
-                located_bad.insert(r);
-            }
-        } else if good && located_bad.remove(&r) {
-            out.entries.insert(lkey, loc.encode().to_vec());
-        } else {
-            out.duplicate_copies.entry(r).or_default().push(seq);
-        }
-        if !good || !scan.good.insert(r) {
-            return Ok(true);
-        }
-        match schema::camli_type(data).as_deref() {
-            Some(TYPE_PERMANODE) => scan.permanodes.push((r, data.to_vec())),
-            Some(TYPE_CLAIM) => scan.claims.push((r, data.to_vec())),
-            Some(TYPE_FILE) => {
-                scan.files.insert(r, data.to_vec());
-            }
-            Some(TYPE_PUBLIC_KEY) if r == *owner => match sign::parse_public_key(data) {
-                Ok(key) => scan.owner_key = Some(key),
-                Err(reason) => out.problems.push(problem(format!("blob {r}"), reason)),
-            },
-            _ => {}
-        }
-        Ok(true)
-    })?;
-    Ok(scan)
-}
-
-#[derive(Deserialize)]
-struct SignerOnly {
-    #[serde(rename = "camliSigner")]
-    camli_signer: String,
-}
-
-fn verified_payload(
-    key: Option<&VerifyingKey>,
-    owner: &BlobRef,
-    data: &[u8],
-) -> std::result::Result<Vec<u8>, String> {
-    let key = key.ok_or_else(|| format!("owner's public key blob {owner} is missing or bad"))?;
-    let (payload, _) = sign::split_signed(data)?;
-    let signer = serde_json::from_slice::<SignerOnly>(&payload)
-        .map_err(|_| "payload does not parse")?
-        .camli_signer;
-    if signer != owner.to_string() {
-        return Err(format!(
-            "signed by {signer}, not by the store's owner {owner}"
-        ));
-    }
-    sign::verify_signed(data, key)
-}
-
-fn check_permanode(payload: &[u8]) -> std::result::Result<(), String> {
-    let pn: Permanode = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
-    if pn.camli_version != schema::CAMLI_VERSION || pn.camli_type != TYPE_PERMANODE {
-        return Err("not a version-1 permanode".into());
-    }
-    Ok(())
-}
-
-/// The verified changes of claim blob `data`: all of them, or an error if
-/// any is not valid (a claim is accepted or refused whole).
-fn checked_claim(
-    key: Option<&VerifyingKey>,
-    owner: &BlobRef,
-    data: &[u8],
-    valid_permanodes: &HashSet<BlobRef>,
-) -> std::result::Result<ParsedClaim, String> {
-    let payload = verified_payload(key, owner, data)?;
-    let parsed = schema::parse_claim(&payload)?;
-    if let Some(c) = parsed
-        .changes
-        .iter()
-        .find(|c| !valid_permanodes.contains(&c.permanode))
-    {
-        return Err(format!(
-            "its permanode {} is missing or not valid",
-            c.permanode
-        ));
-    }
-    Ok(parsed)
-}
-
-/// The length and mode of file blob `r`, if it is a valid one.
-fn file_info(scan: &Scan, r: &BlobRef) -> Option<FileInfo> {
-    let file = FileBlob::parse(r, scan.files.get(r)?).ok()?;
-    let parts = file.checked_parts(r).ok()?;
-    Some(FileInfo {
-        size_bytes: parts.size_bytes,
-        mode: file.mode().unwrap_or(DEFAULT_FILE_MODE),
+    options: &ScanOptions,
+    f: &mut dyn FnMut(Diff<'_>) -> Result<()>,
+) -> Result<RebuildSummary> {
+    let (rebuilt, copies) = rebuild_and_compare(engine, ro, owner, options, f)?;
+    Ok(RebuildSummary {
+        copies,
+        permanodes: rebuilt.permanodes,
+        claims: rebuilt.claims,
+        scan: rebuilt.ctx.stats(),
+        problems: rebuilt.problems,
     })
-}
-
-/// The current state (`i:n:`, `i:e:`) implied by `claims`, sorted by
-/// (permanode, date, claim).
-fn current_state(scan: &Scan, claims: &[IndexedClaim], out: &mut Rebuilt) {
-    for group in claims.chunk_by(|a, b| a.permanode == b.permanode) {
-        let pn = group[0].permanode;
-        let mut node = NodeState::default();
-        let mut entries: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for c in group {
-            match c.attribute.strip_prefix(ATTR_PATH_PREFIX) {
-                Some(name) => {
-                    let values = entries.entry(name).or_default();
-                    state::fold_values(values, c.claim_type, c.value.as_deref());
-                    node.touch(c.date);
-                }
-                None => node.apply(c.date, c.claim_type, &c.attribute, c.value.as_deref()),
-            }
-        }
-        node.file = node
-            .get(ATTR_CONTENT)
-            .and_then(BlobRef::parse)
-            .and_then(|r| file_info(scan, &r));
-        out.entries
-            .insert(state::node_key(&pn), state::encode_node(&node));
-        for (name, values) in entries.into_iter().filter(|(_, v)| !v.is_empty()) {
-            out.entries
-                .insert(state::entry_key(&pn, name), state::encode_entry(&values));
-        }
-    }
-}
-
-/// Rebuilds the index of `engine`'s blobs for store owner `owner` (the ref
-/// of the owner's public-key blob): the claim index, the current state and
-/// the blob locations.
-///
-/// # Errors
-/// The engine's errors (bad blobs and claims are [`Problem`]s, not errors).
-pub fn rebuild(engine: &dyn Engine, ro: &ReadOptions, owner: &BlobRef) -> Result<Rebuilt> {
-    let mut out = Rebuilt::default();
-    let scan = scan_blobs(engine, ro, owner, &mut out)?;
-    let key = scan.owner_key.as_ref();
-
-    let mut valid_permanodes = HashSet::new();
-    for (r, data) in &scan.permanodes {
-        match verified_payload(key, owner, data).and_then(|p| check_permanode(&p)) {
-            Ok(()) => {
-                valid_permanodes.insert(*r);
-                let (k, v) = index::permanode_entry(r, owner);
-                out.entries.insert(k, v);
-                out.permanodes += 1;
-            }
-            Err(reason) => out.problems.push(problem(
-                format!("permanode {r}"),
-                format!("{reason}; ignored"),
-            )),
-        }
-    }
-
-    let mut root: Option<(ClaimTime, BlobRef, BlobRef)> = None;
-    let mut contents = Vec::new();
-    let mut indexed = Vec::new();
-    for (r, data) in &scan.claims {
-        let parsed = match checked_claim(key, owner, data, &valid_permanodes) {
-            Ok(parsed) => parsed,
-            Err(reason) => {
-                out.problems
-                    .push(problem(format!("claim {r}"), format!("{reason}; ignored")));
-                continue;
-            }
-        };
-        for c in parsed.changes {
-            if c.claim_type == ClaimType::SetAttribute
-                && c.attribute == ATTR_ROOT
-                && c.value.as_deref() == Some(ROOT_NAME)
-                && !matches!(root, Some((d, cr, _)) if (d, cr) <= (parsed.date, *r))
-            {
-                root = Some((parsed.date, *r, c.permanode));
-            }
-            if c.attribute == ATTR_CONTENT {
-                if let Some(v) = c.value.as_deref() {
-                    contents.push((c.permanode, v.to_string()));
-                }
-            }
-            let claim = IndexedClaim {
-                claim_ref: *r,
-                permanode: c.permanode,
-                date: parsed.date,
-                claim_type: c.claim_type,
-                attribute: c.attribute,
-                value: c.value,
-            };
-            out.entries.extend(index::claim_entries(&claim));
-            out.claims += 1;
-            indexed.push(claim);
-        }
-    }
-    if let Some((_, _, pn)) = root {
-        let (k, v) = index::root_entry(&pn);
-        out.entries.insert(k, v);
-    }
-    indexed.sort_by(|a, b| {
-        (a.permanode, a.date, a.claim_ref).cmp(&(b.permanode, b.date, b.claim_ref))
-    });
-    current_state(&scan, &indexed, &mut out);
-    check_contents(&scan, &contents, &mut out);
-    Ok(out)
-}
-
-/// Reports every file version whose `file` blob or chunks are missing or
-/// corrupt (once per file blob).
-fn check_contents(scan: &Scan, contents: &[(BlobRef, String)], out: &mut Rebuilt) {
-    let mut seen = HashSet::new();
-    for (pn, value) in contents {
-        let Some(file_ref) = BlobRef::parse(value) else {
-            out.problems.push(problem(
-                format!("permanode {pn}"),
-                format!("camliContent '{value}' is not a ref"),
-            ));
-            continue;
-        };
-        if !seen.insert(file_ref) {
-            continue;
-        }
-        let Some(data) = scan.files.get(&file_ref) else {
-            out.problems.push(problem(
-                format!("file {file_ref}"),
-                format!("content of permanode {pn} is missing or corrupt"),
-            ));
-            continue;
-        };
-        let parts = FileBlob::parse(&file_ref, data).and_then(|f| f.checked_parts(&file_ref));
-        match parts {
-            Ok(parts) => {
-                for (part, _) in parts.parts.iter().filter(|(p, _)| !scan.good.contains(p)) {
-                    out.problems.push(problem(
-                        format!("file {file_ref}"),
-                        format!("chunk {part} (of permanode {pn}) is missing or corrupt"),
-                    ));
-                }
-            }
-            Err(e) => out
-                .problems
-                .push(problem(format!("file {file_ref}"), e.to_string())),
-        }
-    }
-}
-
-/// How the index in the engine differs from the rebuilt one.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct IndexDiff {
-    /// Entries the engine lacks (key, expected value).
-    pub missing: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Entries the engine has that the blobs do not imply.
-    pub extra: Vec<Vec<u8>>,
-    /// Entries whose value differs (key, expected value).
-    pub different: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-impl IndexDiff {
-    /// True when the index matches.
-    pub fn is_empty(&self) -> bool {
-        self.missing.is_empty() && self.extra.is_empty() && self.different.is_empty()
-    }
-
-    /// One [`Problem`] per differing entry.
-    pub fn problems(&self) -> Vec<Problem> {
-        let key = |k: &[u8]| format!("index key {}", index::key_text(k));
-        let mut out = Vec::new();
-        out.extend(self.missing.iter().map(|(k, _)| problem(key(k), "missing")));
-        out.extend(
-            self.extra
-                .iter()
-                .map(|k| problem(key(k), "not implied by any valid blob (forged or stale)")),
-        );
-        out.extend(
-            self.different
-                .iter()
-                .map(|(k, _)| problem(key(k), "value differs")),
-        );
-        out
-    }
-}
-
-/// Compares the `i:` entries and blob locations (`l:`) in `engine` with
-/// `rebuilt`'s. A location that names another good copy of its blob
-/// (see [`Rebuilt::duplicate_copies`]) is not a difference.
-///
-/// # Errors
-/// The engine's errors.
-pub fn diff(engine: &dyn Engine, ro: &ReadOptions, rebuilt: &Rebuilt) -> Result<IndexDiff> {
-    let expected = &rebuilt.entries;
-    let mut d = IndexDiff::default();
-    let mut seen = HashSet::new();
-    for prefix in [INDEX_PREFIX, LOCATION_PREFIX] {
-        kv::scan_prefix(engine, ro, prefix, |key, value| {
-            match expected.get(key) {
-                None => d.extra.push(key.to_vec()),
-                Some(v) if v.as_slice() != value && !names_a_copy(rebuilt, key, value) => {
-                    d.different.push((key.to_vec(), v.clone()))
-                }
-                Some(_) => {}
-            }
-            seen.insert(key.to_vec());
-            Ok(true)
-        })?;
-    }
-    d.missing = expected
-        .iter()
-        .filter(|(k, _)| !seen.contains(*k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Ok(d)
-}
-
-/// True when `key` is a location whose `value` names a good duplicate copy
-/// of its blob (with the expected length and kind).
-fn names_a_copy(rebuilt: &Rebuilt, key: &[u8], value: &[u8]) -> bool {
-    let Some(r) = parse_location_key(key) else {
-        return false;
-    };
-    let (Ok(actual), Some(Ok(expected))) = (
-        Location::decode(&r, value),
-        rebuilt.entries.get(key).map(|v| Location::decode(&r, v)),
-    ) else {
-        return false;
-    };
-    (actual.len, actual.kind) == (expected.len, expected.kind)
-        && rebuilt
-            .duplicate_copies
-            .get(&r)
-            .is_some_and(|seqs| seqs.contains(&actual.seq))
 }
 
 /// What a reindex did.
@@ -464,6 +250,8 @@ pub struct ReindexReport {
     pub entries_deleted: u64,
     /// Blobs and claims left out, and broken references.
     pub problems: Vec<Problem>,
+    /// What the rebuild's sorts used.
+    pub scan: ScanStats,
 }
 
 /// Entries per engine batch while repairing the index.
@@ -471,15 +259,28 @@ const REPAIR_BATCH_ENTRIES: usize = 4096;
 
 /// Rebuilds the index of `engine` from its blobs for owner `owner` and
 /// makes the `i:` entries and blob locations equal to it (writing what is
-/// missing or different, deleting the rest). Interrupted, it can simply be
-/// run again.
+/// missing or different, deleting the rest), with the default
+/// [`ScanOptions`]. Interrupted, it can simply be run again.
 ///
 /// # Errors
 /// `UnsupportedFormat` for a store of another format; the engine's
-/// errors.
+/// errors; `Io` on the scratch directory.
 pub fn reindex(engine: &dyn Engine, owner: &BlobRef, sync: bool) -> Result<ReindexReport> {
+    reindex_with(engine, owner, sync, &ScanOptions::default())
+}
+
+/// [`reindex`] with the given [`ScanOptions`].
+///
+/// # Errors
+/// As [`reindex`].
+pub fn reindex_with(
+    engine: &dyn Engine,
+    owner: &BlobRef,
+    sync: bool,
+    options: &ScanOptions,
+) -> Result<ReindexReport> {
     crate::format::check(engine)?;
-    reindex_unchecked(engine, owner, sync)
+    reindex_unchecked_with(engine, owner, sync, options)
 }
 
 /// [`reindex`] without the format check (for [`crate::upgrade`], which
@@ -489,33 +290,51 @@ pub(crate) fn reindex_unchecked(
     owner: &BlobRef,
     sync: bool,
 ) -> Result<ReindexReport> {
-    let ro = ReadOptions::default();
-    let rebuilt = rebuild(engine, &ro, owner)?;
-    let d = diff(engine, &ro, &rebuilt)?;
+    reindex_unchecked_with(engine, owner, sync, &ScanOptions::default())
+}
+
+fn reindex_unchecked_with(
+    engine: &dyn Engine,
+    owner: &BlobRef,
+    sync: bool,
+    options: &ScanOptions,
+) -> Result<ReindexReport> {
+    // Read one snapshot while the repairs are written.
+    let ro = ReadOptions {
+        snapshot: Some(engine.snapshot()),
+        verify_checksums: false,
+        fill_cache: false,
+    };
+    let write = WriteOptions::with_sync(sync);
     let mut batch = WriteBatch::new();
-    let options = WriteOptions::with_sync(sync);
-    let flush = |batch: &mut WriteBatch, force: bool| -> Result<()> {
-        if !batch.is_empty() && (force || batch.count() as usize >= REPAIR_BATCH_ENTRIES) {
-            engine.write(&options, batch)?;
+    let (mut written, mut deleted) = (0u64, 0u64);
+    let summary = rebuild(engine, &ro, owner, options, &mut |d| {
+        match d {
+            Diff::Missing { key, expected } | Diff::Different { key, expected } => {
+                batch.put(key, expected);
+                written += 1;
+            }
+            Diff::Extra { key } => {
+                batch.delete(key);
+                deleted += 1;
+            }
+        }
+        if batch.count() as usize >= REPAIR_BATCH_ENTRIES {
+            engine.write(&write, &batch)?;
             batch.clear();
         }
         Ok(())
-    };
-    for (k, v) in d.missing.iter().chain(d.different.iter()) {
-        batch.put(k, v);
-        flush(&mut batch, false)?;
+    })?;
+    if !batch.is_empty() {
+        engine.write(&write, &batch)?;
     }
-    for k in &d.extra {
-        batch.delete(k);
-        flush(&mut batch, false)?;
-    }
-    flush(&mut batch, true)?;
     Ok(ReindexReport {
-        blobs: rebuilt.blobs,
-        permanodes: rebuilt.permanodes,
-        claims: rebuilt.claims,
-        entries_written: (d.missing.len() + d.different.len()) as u64,
-        entries_deleted: d.extra.len() as u64,
-        problems: rebuilt.problems,
+        blobs: summary.copies.blobs,
+        permanodes: summary.permanodes,
+        claims: summary.claims,
+        entries_written: written,
+        entries_deleted: deleted,
+        problems: summary.problems,
+        scan: summary.scan,
     })
 }
