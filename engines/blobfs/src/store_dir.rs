@@ -3,7 +3,8 @@
 //! - `signer.key`: the owner's ed25519 secret key, 64 hex digits, mode 0600,
 //!   created by [`StoreDir::init`];
 //! - `config.json`: `{"engine": "<spec>"}`, the engine spec given to
-//!   [`StoreDir::init`], used by every later open; it may also set
+//!   [`StoreDir::init`] with [`LSM_STORE_OPTIONS`] added (see
+//!   [`store_engine_spec`]), used by every later open; it may also set
 //!   `"claim_flush_bytes"` (see [`FsConfig::claim_flush_bytes`]).
 //!
 //! This crate knows no engine, so opening the database is the caller's:
@@ -22,6 +23,41 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const SIGNER_FILE: &str = "signer.key";
 /// The directory of the store's database.
 pub const ENGINE_DIR: &str = "engine";
+
+/// The options blobfs gives an `lsm` engine of a new store unless its spec
+/// sets them (the engine's own defaults are LevelDB's, made for small
+/// random values):
+/// - `bloom_bits=10`: most point lookups of blobfs miss (every chunk and
+///   `file` blob stored is first looked up under `l:` to deduplicate it;
+///   a path lookup probes every level until it finds its `i:e:` entry).
+///   Without filters each miss reads a block of every level; with 10 bits
+///   per key about 1 % do.
+/// - `cache_size=64 MiB` (the engine's default is 8 MiB): the current-state
+///   keys `stat` and `readdir` read (`i:n:`, `i:e:`, about 200 bytes per
+///   file) outgrow 8 MiB at about 40,000 files. The cache is bounded
+///   memory: it is part of the process's resident set and no more.
+pub const LSM_STORE_OPTIONS: &[(&str, &str)] = &[("bloom_bits", "10"), ("cache_size", "67108864")];
+
+/// `spec` with each of [`LSM_STORE_OPTIONS`] it does not set, if it is an
+/// `lsm` spec; any other spec as it is.
+///
+/// # Errors
+/// `Usage` if the spec grammar refuses a key (it does not: the keys and
+/// values above are plain).
+pub fn store_engine_spec(spec: &EngineSpec) -> Result<EngineSpec> {
+    if spec.kind() != "lsm" {
+        return Ok(spec.clone());
+    }
+    let mut tuned = spec.clone();
+    for &(key, value) in LSM_STORE_OPTIONS {
+        if tuned.get(key).is_none() {
+            tuned = tuned
+                .with(key, value)
+                .map_err(|e| FsError::Usage(e.to_string()))?;
+        }
+    }
+    Ok(tuned)
+}
 
 /// Opens (creating if needed) the engine of `spec` in a directory.
 pub type OpenEngine<'a> = &'a dyn Fn(&EngineSpec, &Path) -> strata_api::Result<Arc<dyn Engine>>;
@@ -83,9 +119,10 @@ impl StoreDir {
         self.root.join(ENGINE_DIR)
     }
 
-    /// Creates a new store: the directory, the signer key, the engine with
-    /// an empty root, then the config file (last, so that a store without
-    /// one was never finished). Returns the signer's public-key ref.
+    /// Creates a new store: the directory, the signer key, the engine of
+    /// [`store_engine_spec`]`(spec)` with an empty root, then the config
+    /// file recording that spec (last, so that a store without one was
+    /// never finished). Returns the signer's public-key ref.
     ///
     /// # Errors
     /// `AlreadyExists` if the config file (or the key) exists; `Io`; what
@@ -98,6 +135,7 @@ impl StoreDir {
                 self.root.display()
             )));
         }
+        let spec = &store_engine_spec(spec)?;
         std::fs::create_dir_all(&self.root).map_err(|e| FsError::io(&self.root, e))?;
         let signer = Signer::create_file(&self.signer_path())?;
         let signer_ref = signer.public_key_ref();
@@ -113,7 +151,8 @@ impl StoreDir {
     }
 
     /// The engine spec recorded in the store. With `asked` (a spec text the
-    /// user gave), it must equal the recorded one.
+    /// user gave), it must equal the recorded one, as given or with
+    /// [`store_engine_spec`]'s options (what `init` would have recorded).
     ///
     /// # Errors
     /// `NotFound` if there is no store; `Io`; `Corruption` if the config
@@ -124,7 +163,7 @@ impl StoreDir {
         let spec = parse_spec(&config.engine)?;
         if let Some(asked) = asked {
             let asked = parse_spec(asked)?;
-            if asked != spec {
+            if asked != spec && store_engine_spec(&asked)? != spec {
                 return Err(FsError::Usage(format!(
                     "the store was created with engine '{spec}', not '{asked}'"
                 )));
@@ -215,7 +254,8 @@ mod tests {
         assert!(store.engine_dir().join("CURRENT").exists());
         let config = std::fs::read_to_string(store.config_path()).expect("config");
         let value: serde_json::Value = serde_json::from_str(&config).expect("json");
-        assert_eq!(value["engine"], spec.to_string());
+        let recorded = lsm_spec("lsm:bloom_bits=10,cache_size=67108864,write_buffer_size=64K");
+        assert_eq!(value["engine"], recorded.to_string());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -225,10 +265,18 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert_eq!(store.spec(None).expect("spec"), spec);
+        assert_eq!(store.spec(None).expect("spec"), recorded);
         assert_eq!(
-            store.spec(Some("lsm:write_buffer_size=64K")).expect("same"),
-            spec
+            store
+                .spec(Some("lsm:write_buffer_size=64K"))
+                .expect("as given"),
+            recorded
+        );
+        assert_eq!(
+            store
+                .spec(Some(&recorded.to_string()))
+                .expect("as recorded"),
+            recorded
         );
         let (_engine, loaded) = store.open_parts(None, &lsm).expect("parts");
         assert_eq!(loaded.public_key_ref(), signer);
@@ -246,6 +294,36 @@ mod tests {
         assert_eq!(store.fs_config().expect("config").claim_flush_bytes, 4096);
         let fs = store.open(None, &lsm).expect("open tuned");
         assert_eq!(fs.config().claim_flush_bytes, 4096);
+    }
+
+    #[test]
+    fn store_options_fill_only_what_the_spec_leaves_unset() {
+        let tuned = store_engine_spec(&lsm_spec("lsm")).expect("tuned");
+        assert_eq!(tuned.number("bloom_bits"), Some(10));
+        assert_eq!(tuned.number("cache_size"), Some(64 << 20));
+        let own = store_engine_spec(&lsm_spec("lsm:bloom_bits=0,cache_size=1M")).expect("own");
+        assert_eq!(own.number("bloom_bits"), Some(0));
+        assert_eq!(own.number("cache_size"), Some(1 << 20));
+        let other = lsm_spec("btree");
+        assert_eq!(store_engine_spec(&other).expect("other"), other);
+        // The engine accepts what blobfs adds.
+        let env: Arc<dyn Env> = Arc::new(PosixEnv::new());
+        let options = strata_lsm::DbOptions::from_spec(&tuned, env).expect("valid lsm options");
+        assert_eq!(options.bloom_bits_per_key, Some(10));
+        assert_eq!(options.block_cache_capacity_bytes, 64 << 20);
+    }
+
+    #[test]
+    fn a_store_recorded_without_the_options_still_opens_with_its_own() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = StoreDir::new(tmp.path());
+        store.init(&lsm_spec("lsm"), &lsm).expect("init");
+        // A store made before blobfs added options records a bare spec.
+        std::fs::write(store.config_path(), br#"{"engine": "lsm"}"#).expect("write");
+        assert_eq!(store.spec(None).expect("bare"), lsm_spec("lsm"));
+        assert_eq!(store.spec(Some("lsm")).expect("same"), lsm_spec("lsm"));
+        let fs = store.open(None, &lsm).expect("open");
+        assert!(fs.readdir("/", None).expect("root").is_empty());
     }
 
     #[test]
