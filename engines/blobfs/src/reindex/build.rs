@@ -369,7 +369,6 @@ pub fn current_state<'s>(
         flush_entry(out, &pn, strip_path(&name), &mut values)?;
         flush_node(out, &pn, &mut node)?;
     }
-    drop(flush_node);
     files.finish()
 }
 

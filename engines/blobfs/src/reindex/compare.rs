@@ -142,50 +142,105 @@ fn names_a_copy(g: &LocationGroup, actual: &[u8]) -> bool {
     (actual.len, actual.kind) == (expected.len, expected.kind) && g.duplicates.contains(&actual.seq)
 }
 
-/// Walks the engine's keys under `prefix` beside an expected stream in key
-/// order, calling `f` for each difference. `next_expected` gives the
-/// current expected entry (key, value) or `None` at its end; `step`
-/// advances it; `same` says whether an engine value that differs from the
-/// expected one still counts as equal.
-fn merge_prefix<E>(
+/// An expected stream in key order, walked beside the engine's keys.
+trait Expected {
+    /// The current entry (key, value), or `None` at the end.
+    fn current(&self) -> Option<(&[u8], &[u8])>;
+    /// Moves to the next entry.
+    fn step(&mut self) -> Result<()>;
+    /// Whether an engine value that differs from the current expected one
+    /// still counts as equal.
+    fn same(&self, _actual: &[u8]) -> bool {
+        false
+    }
+}
+
+impl Expected for SortedIter<'_> {
+    fn current(&self) -> Option<(&[u8], &[u8])> {
+        self.valid().then(|| (self.key(), self.value()))
+    }
+
+    fn step(&mut self) -> Result<()> {
+        self.advance()
+    }
+}
+
+/// [`Locations`], counting the groups it passes.
+struct CountedLocations<'a> {
+    locations: Locations<'a>,
+    counts: CopyCounts,
+}
+
+impl CountedLocations<'_> {
+    fn count(&mut self) {
+        if let Some(g) = &self.locations.group {
+            self.counts.blobs += 1;
+            self.counts.blob_bytes += u64::from(g.first_len);
+            self.counts.duplicate_copies += g.duplicates.len() as u64;
+        }
+    }
+}
+
+impl Expected for CountedLocations<'_> {
+    fn current(&self) -> Option<(&[u8], &[u8])> {
+        self.locations
+            .group
+            .as_ref()
+            .map(|g| (&g.key[..], &g.expected[..]))
+    }
+
+    fn step(&mut self) -> Result<()> {
+        self.locations.advance()?;
+        self.count();
+        Ok(())
+    }
+
+    fn same(&self, actual: &[u8]) -> bool {
+        self.locations
+            .group
+            .as_ref()
+            .is_some_and(|g| names_a_copy(g, actual))
+    }
+}
+
+/// Walks the engine's keys under `prefix` beside `expected`, calling `f`
+/// for each difference.
+fn merge_prefix(
     engine: &dyn Engine,
     ro: &ReadOptions,
     prefix: &[u8],
-    expected: &mut E,
-    current: impl Fn(&E) -> Option<(&[u8], &[u8])>,
-    step: impl Fn(&mut E) -> Result<()>,
-    same: impl Fn(&E, &[u8]) -> bool,
+    expected: &mut dyn Expected,
     f: &mut dyn FnMut(Diff<'_>) -> Result<()>,
 ) -> Result<()> {
     let mut it = engine.iter(ro)?;
     it.seek(prefix);
     while it.valid() && it.key().starts_with(prefix) {
         let key = it.key();
-        while let Some((k, v)) = current(expected).filter(|(k, _)| *k < key) {
+        while let Some((k, v)) = expected.current().filter(|(k, _)| *k < key) {
             f(Diff::Missing {
                 key: k,
                 expected: v,
             })?;
-            step(expected)?;
+            expected.step()?;
         }
-        match current(expected) {
+        match expected.current() {
             Some((k, v)) if k == key => {
-                if v != it.value() && !same(expected, it.value()) {
+                if v != it.value() && !expected.same(it.value()) {
                     f(Diff::Different { key, expected: v })?;
                 }
-                step(expected)?;
+                expected.step()?;
             }
             _ => f(Diff::Extra { key })?,
         }
         it.next();
     }
     it.status()?;
-    while let Some((k, v)) = current(expected) {
+    while let Some((k, v)) = expected.current() {
         f(Diff::Missing {
             key: k,
             expected: v,
         })?;
-        step(expected)?;
+        expected.step()?;
     }
     Ok(())
 }
@@ -205,40 +260,12 @@ pub fn compare(
     f: &mut dyn FnMut(Diff<'_>) -> Result<()>,
 ) -> Result<CopyCounts> {
     let mut expected = entries.iter()?;
-    merge_prefix(
-        engine,
-        ro,
-        INDEX_PREFIX,
-        &mut expected,
-        |e| e.valid().then(|| (e.key(), e.value())),
-        |e| e.advance(),
-        |_, _| false,
-        f,
-    )?;
-    let mut counts = CopyCounts::default();
-    let mut locations = Locations::new(copies)?;
-    let count = |counts: &mut CopyCounts, l: &Locations<'_>| {
-        if let Some(g) = &l.group {
-            counts.blobs += 1;
-            counts.blob_bytes += u64::from(g.first_len);
-            counts.duplicate_copies += g.duplicates.len() as u64;
-        }
+    merge_prefix(engine, ro, INDEX_PREFIX, &mut expected, f)?;
+    let mut locations = CountedLocations {
+        locations: Locations::new(copies)?,
+        counts: CopyCounts::default(),
     };
-    count(&mut counts, &locations);
-    let counts = std::cell::RefCell::new(counts);
-    merge_prefix(
-        engine,
-        ro,
-        LOCATION_PREFIX,
-        &mut locations,
-        |l| l.group.as_ref().map(|g| (&g.key[..], &g.expected[..])),
-        |l| {
-            l.advance()?;
-            count(&mut counts.borrow_mut(), l);
-            Ok(())
-        },
-        |l, actual| l.group.as_ref().is_some_and(|g| names_a_copy(g, actual)),
-        f,
-    )?;
-    Ok(counts.into_inner())
+    locations.count();
+    merge_prefix(engine, ro, LOCATION_PREFIX, &mut locations, f)?;
+    Ok(locations.counts)
 }

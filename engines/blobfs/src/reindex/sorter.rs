@@ -117,13 +117,16 @@ impl Budget {
     }
 }
 
+/// Where a buffered record is: offset in the arena, key and value lengths.
+type Slot = (usize, u32, u32);
+
 /// Collects records, then sorts them ([`Sorter::finish`]).
 pub struct Sorter<'s> {
     scratch: &'s Scratch,
     meter: &'s Meter,
     budget: Budget,
     arena: Vec<u8>,
-    index: Vec<(usize, u32, u32)>,
+    index: Vec<Slot>,
     counted_bytes: usize,
     runs: Vec<PathBuf>,
 }
@@ -314,7 +317,7 @@ fn len_u32(n: usize) -> Result<u32> {
     u32::try_from(n).map_err(|_| FsError::Usage(format!("a scan record of {n} bytes")))
 }
 
-fn record(arena: &[u8], (offset, klen, vlen): (usize, u32, u32)) -> (&[u8], &[u8]) {
+fn record(arena: &[u8], (offset, klen, vlen): Slot) -> (&[u8], &[u8]) {
     let k_end = offset + klen as usize;
     (&arena[offset..k_end], &arena[k_end..k_end + vlen as usize])
 }
@@ -331,7 +334,7 @@ fn write_record(w: &mut impl Write, k: &[u8], v: &[u8]) -> std::io::Result<()> {
 pub struct Sorted<'s> {
     meter: &'s Meter,
     budget: Budget,
-    memory: Option<(Vec<u8>, Vec<(usize, u32, u32)>)>,
+    memory: Option<(Vec<u8>, Vec<Slot>)>,
     counted_bytes: usize,
     runs: Vec<PathBuf>,
 }
@@ -426,7 +429,7 @@ impl RunReader {
 enum Source<'a> {
     Memory {
         arena: &'a [u8],
-        index: &'a [(usize, u32, u32)],
+        index: &'a [Slot],
         /// One past the current record.
         at: usize,
     },
