@@ -40,6 +40,7 @@ pub mod fs;
 pub mod index;
 pub mod kv;
 pub mod mirror;
+pub mod pread_env;
 pub mod reindex;
 pub mod schema;
 pub mod sign;

@@ -5,11 +5,13 @@ use super::{open, open_parts, open_store_engine, parse_time};
 use crate::cli::fs::FsArgs;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+use strata_api::Engine;
 use strata_blobfs::export::{self, ExportReport};
 use strata_blobfs::store_dir::parse_spec;
 use strata_blobfs::time::{self, ClaimTime};
 use strata_blobfs::{
-    mirror, reindex, stats, upgrade, verify, BlobFs, FsError, NodeKind, Stat, StoreDir,
+    mirror, reindex, stats, upgrade, verify, BlobFs, FsError, NodeKind, Signer, Stat, StoreDir,
     VersionState,
 };
 
@@ -161,9 +163,23 @@ pub fn export(
     Ok(())
 }
 
+/// The store's engine and signer for a whole-store scan (verify, reindex):
+/// tables read with `pread`, so that the scan's resident memory is its own
+/// and not the mapped pages of every table it passes.
+fn open_parts_for_scan(args: &FsArgs) -> Result<(Arc<dyn Engine>, Signer)> {
+    let (store, asked) = super::store(args);
+    store.open_parts(asked, &|spec, dir| {
+        crate::engines::open_engine(
+            spec,
+            dir,
+            Arc::new(strata_blobfs::pread_env::PreadEnv::new()),
+        )
+    })
+}
+
 /// `verify`: the exit status is 1 when problems were found.
 pub fn verify(args: &FsArgs) -> Result<u8> {
-    let (engine, signer) = open_parts(args)?;
+    let (engine, signer) = open_parts_for_scan(args)?;
     let report = verify::verify(engine.as_ref(), &signer.public_key_ref())?;
     for p in report.problems() {
         println!("{p}");
@@ -191,7 +207,7 @@ pub fn verify(args: &FsArgs) -> Result<u8> {
 
 /// `reindex`: rebuilds the index from the blobs.
 pub fn reindex(args: &FsArgs) -> Result<()> {
-    let (engine, signer) = open_parts(args)?;
+    let (engine, signer) = open_parts_for_scan(args)?;
     let r = reindex::reindex(engine.as_ref(), &signer.public_key_ref(), true)?;
     for p in &r.problems {
         println!("{p}");
