@@ -434,6 +434,23 @@ mod tests {
     }
 
     #[test]
+    fn a_file_costs_a_few_dozen_bytes() {
+        // The model of a million files must stay small: no heap per file
+        // or per version (measured before: a Vec, a path and a name String
+        // per file, about 200 bytes plus allocator overhead).
+        assert_eq!(std::mem::size_of::<Version>(), 40);
+        assert_eq!(std::mem::size_of::<FileModel>(), 12);
+        let mut clock = Clock::default();
+        let mut m = TreeModel::default();
+        m.add_dir("/t".into(), None, 0);
+        for i in 0..1000u64 {
+            m.add_file(0, &format!("f{i:06}.rs"), clock.tick(), i, Some(0));
+        }
+        assert_eq!(m.versions.len(), 1000);
+        assert_eq!(m.name_bytes.len(), 1000 * 10, "names stored once, unframed");
+    }
+
+    #[test]
     fn unlink_keeps_live_positions() {
         let mut clock = Clock::default();
         let mut m = TreeModel::default();
