@@ -8,9 +8,7 @@ use super::codec::{claim_type_code, put_bytes, put_time};
 use super::sorter::Sorted;
 use super::{problem, Ctx, Phase, Problems};
 use crate::blob::DATA_PREFIX;
-use crate::blob::{
-    check_hash, data_key, location_key, parse_data_key, BlobKind, BlobRef, Location,
-};
+use crate::blob::{check_hash, data_key, location_key, parse_data_key, BlobRef, Location};
 use crate::error::Result;
 use crate::fs::DEFAULT_FILE_MODE;
 use crate::index;
@@ -163,7 +161,47 @@ fn file_record(r: &BlobRef, data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// The first pass (see the module documentation).
+/// A signed blob for the checker thread.
+struct Signed {
+    /// `digest ‖ seq`.
+    key: [u8; 40],
+    permanode: bool,
+    data: Vec<u8>,
+}
+
+/// Signed blobs in flight, and their bytes (counted on the meter).
+#[derive(Default)]
+struct Batch {
+    blobs: Vec<Signed>,
+    bytes: usize,
+}
+
+/// Checks the signatures of the permanodes and claims it is handed (the
+/// most expensive part of the scan: about two thirds of it), on a thread
+/// of its own.
+fn check_signed<'s>(
+    batches: std::sync::mpsc::Receiver<Batch>,
+    key: Option<&VerifyingKey>,
+    owner: &BlobRef,
+    ctx: &'s Ctx,
+) -> Result<(Sorted<'s>, Sorted<'s>)> {
+    let mut permanodes = ctx.sorter();
+    let mut claims = ctx.sorter();
+    for batch in batches {
+        for b in &batch.blobs {
+            if b.permanode {
+                permanodes.push(&b.key, &permanode_record(key, owner, &b.data))?;
+            } else {
+                claims.push(&b.key, &claim_record(key, owner, &b.data))?;
+            }
+        }
+        ctx.meter.sub(batch.bytes);
+    }
+    Ok((permanodes.finish()?, claims.finish()?))
+}
+
+/// The first pass (see the module documentation). Signatures are checked
+/// on a second thread while this one reads and hashes.
 ///
 /// # Errors
 /// The engine's errors; `Io` writing the sorts.
@@ -175,10 +213,38 @@ pub fn scan_blobs<'s>(
     ctx: &'s Ctx,
     problems: &mut Problems,
 ) -> Result<Scanned<'s>> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(1);
+        let checker = scope.spawn(move || check_signed(rx, key, owner, ctx));
+        let read = read_blobs(engine, ro, owner, ctx, problems, tx);
+        let signed = checker
+            .join()
+            .expect("the signature checker does not panic");
+        let (copies, files) = read?;
+        let (permanodes, claims) = signed?;
+        Ok(Scanned {
+            copies,
+            permanodes,
+            claims,
+            files,
+        })
+    })
+}
+
+/// The reading side of [`scan_blobs`]: every copy re-hashed and recorded,
+/// file blobs checked, signed blobs sent to the checker.
+fn read_blobs<'s>(
+    engine: &dyn Engine,
+    ro: &ReadOptions,
+    owner: &BlobRef,
+    ctx: &'s Ctx,
+    problems: &mut Problems,
+    to_checker: std::sync::mpsc::SyncSender<Batch>,
+) -> Result<(Sorted<'s>, Sorted<'s>)> {
     let mut copies = ctx.sorter();
-    let mut permanodes = ctx.sorter();
-    let mut claims = ctx.sorter();
     let mut files = ctx.sorter();
+    let mut batch = Batch::default();
+    let mut checker_gone = false;
     let mut owner_seen = false;
     let mut ordinal = 0u64;
     let mut rk = [0u8; 40];
@@ -207,22 +273,30 @@ pub fn scan_blobs<'s>(
         rk[..32].copy_from_slice(r.digest());
         rk[32..].copy_from_slice(&seq.to_be_bytes());
         let camli_type = schema::camli_type(data);
-        let kind = if camli_type.is_some() {
-            BlobKind::Schema
-        } else {
-            BlobKind::Data
-        };
         let mut copy = [0u8; 6];
         copy[..4].copy_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_le_bytes());
-        copy[4] = u8::from(kind == BlobKind::Schema);
+        copy[4] = u8::from(camli_type.is_some());
         copy[5] = u8::from(good);
         copies.push(&rk, &copy)?;
         if !good {
             return Ok(true);
         }
         match camli_type.as_deref() {
-            Some(TYPE_PERMANODE) => permanodes.push(&rk, &permanode_record(key, owner, data))?,
-            Some(TYPE_CLAIM) => claims.push(&rk, &claim_record(key, owner, data))?,
+            Some(t @ (TYPE_PERMANODE | TYPE_CLAIM)) => {
+                ctx.meter.add(data.len());
+                batch.bytes += data.len();
+                batch.blobs.push(Signed {
+                    key: rk,
+                    permanode: t == TYPE_PERMANODE,
+                    data: data.to_vec(),
+                });
+                if batch.bytes >= ctx.budget.batch_bytes {
+                    // A send fails only when the checker stopped on an
+                    // error, which joining it reports.
+                    checker_gone = to_checker.send(std::mem::take(&mut batch)).is_err();
+                    return Ok(!checker_gone);
+                }
+            }
             Some(TYPE_FILE) => files.push(&rk, &file_record(&r, data))?,
             Some(TYPE_PUBLIC_KEY) if r == *owner && !owner_seen => {
                 owner_seen = true;
@@ -237,10 +311,10 @@ pub fn scan_blobs<'s>(
         }
         Ok(true)
     })?;
-    Ok(Scanned {
-        copies: copies.finish()?,
-        permanodes: permanodes.finish()?,
-        claims: claims.finish()?,
-        files: files.finish()?,
-    })
+    if !checker_gone && !batch.blobs.is_empty() {
+        // As above: a failed send is reported by the join.
+        let _ = to_checker.send(batch);
+    }
+    drop(to_checker);
+    Ok((copies.finish()?, files.finish()?))
 }

@@ -8,37 +8,39 @@
 //! budget.
 
 use crate::error::{FsError, Result};
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Runs merged at once; more are first merged into longer runs.
 const FAN_IN: usize = 8;
 /// Bytes of bookkeeping per buffered record (offset and two lengths).
 const INDEX_ENTRY_BYTES: usize = 16;
 
-/// Bytes held by the sorts of one rebuild, now and at most.
+/// Bytes held by the sorts of one rebuild (and its blobs in flight to the
+/// signature checker), now and at most.
 #[derive(Debug, Default)]
 pub struct Meter {
-    now_bytes: Cell<usize>,
-    peak_bytes: Cell<usize>,
+    now_bytes: AtomicUsize,
+    peak_bytes: AtomicUsize,
 }
 
 impl Meter {
-    fn add(&self, n: usize) {
-        let now = self.now_bytes.get() + n;
-        self.now_bytes.set(now);
-        self.peak_bytes.set(self.peak_bytes.get().max(now));
+    /// Counts `n` more bytes held.
+    pub fn add(&self, n: usize) {
+        let now = self.now_bytes.fetch_add(n, Ordering::Relaxed) + n;
+        self.peak_bytes.fetch_max(now, Ordering::Relaxed);
     }
 
-    fn sub(&self, n: usize) {
-        self.now_bytes.set(self.now_bytes.get().saturating_sub(n));
+    /// Counts `n` bytes released.
+    pub fn sub(&self, n: usize) {
+        self.now_bytes.fetch_sub(n, Ordering::Relaxed);
     }
 
     /// The most bytes held at once.
     pub fn peak_bytes(&self) -> usize {
-        self.peak_bytes.get()
+        self.peak_bytes.load(Ordering::Relaxed)
     }
 }
 
@@ -46,8 +48,8 @@ impl Meter {
 /// dropped.
 pub struct Scratch {
     dir: PathBuf,
-    next_file: Cell<u64>,
-    runs_written: Cell<u64>,
+    next_file: AtomicU64,
+    runs_written: AtomicU64,
 }
 
 impl Scratch {
@@ -56,7 +58,6 @@ impl Scratch {
     /// # Errors
     /// `Io` if it cannot be created.
     pub fn new(parent: &Path) -> Result<Self> {
-        use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -69,20 +70,23 @@ impl Scratch {
         std::fs::create_dir_all(&dir).map_err(|e| FsError::io(&dir, e))?;
         Ok(Self {
             dir,
-            next_file: Cell::new(0),
-            runs_written: Cell::new(0),
+            next_file: AtomicU64::new(0),
+            runs_written: AtomicU64::new(0),
         })
     }
 
     fn new_path(&self) -> PathBuf {
-        let n = self.next_file.get();
-        self.next_file.set(n + 1);
+        let n = self.next_file.fetch_add(1, Ordering::Relaxed);
         self.dir.join(format!("run-{n:06}"))
     }
 
     /// Run files written so far (initial runs and merged runs).
     pub fn runs_written(&self) -> u64 {
-        self.runs_written.get()
+        self.runs_written.load(Ordering::Relaxed)
+    }
+
+    fn count_run(&self) {
+        self.runs_written.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -102,17 +106,22 @@ pub struct Budget {
     pub keep_bytes: usize,
     /// Read buffer of one run.
     pub read_bytes: usize,
+    /// A batch of blobs handed to the signature checker.
+    pub batch_bytes: usize,
 }
 
 impl Budget {
     /// Splits `total_bytes`: at most four sorters fill at once (half the
     /// budget), a dozen small finished sorts may stay in memory (a sixth),
-    /// and at most three merges of [`FAN_IN`] runs read at once (a tenth).
+    /// at most three merges of [`FAN_IN`] runs read at once (a tenth), and
+    /// three batches of blobs are in the hands of the signature checker
+    /// (a twentieth, each batch one blob over its size at most).
     pub fn of(total_bytes: usize) -> Self {
         Self {
             sort_bytes: (total_bytes / 8).max(1024),
             keep_bytes: total_bytes / 64,
             read_bytes: (total_bytes / 256).clamp(256, 128 << 10),
+            batch_bytes: (total_bytes / 64).clamp(256, 256 << 10),
         }
     }
 }
@@ -212,9 +221,7 @@ impl<'s> Sorter<'s> {
         })();
         self.meter.sub(self.budget.read_bytes);
         written.map_err(|e| FsError::io(&path, e))?;
-        self.scratch
-            .runs_written
-            .set(self.scratch.runs_written.get() + 1);
+        self.scratch.count_run();
         self.runs.push(path);
         self.arena = Vec::new();
         self.index = Vec::new();
@@ -300,9 +307,7 @@ impl<'s> Sorter<'s> {
         }
         self.meter.sub(self.budget.read_bytes);
         result?;
-        self.scratch
-            .runs_written
-            .set(self.scratch.runs_written.get() + 1);
+        self.scratch.count_run();
         Ok(path)
     }
 }
@@ -575,7 +580,11 @@ mod tests {
                 );
             }
             drop(sorted);
-            assert_eq!(meter.now_bytes.get(), 0, "seed {seed}: all returned");
+            assert_eq!(
+                meter.now_bytes.load(Ordering::Relaxed),
+                0,
+                "seed {seed}: all returned"
+            );
         }
     }
 }
