@@ -123,6 +123,19 @@ fn a_session_with_time_travel() {
     assert!(stats.contains("dedupe ratio"), "{stats}");
     assert!(ok(&store, &["verify"]).trim_end().ends_with(": ok"));
     assert!(ok(&store, &["reindex"]).contains("0 entries written, 0 deleted"));
+    // verify's scratch directory (for its sorted runs) is under $TMPDIR
+    // and gone when it ends.
+    let scratch = dir.path().join("scratch");
+    std::fs::create_dir_all(&scratch).expect("mkdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .env("TMPDIR", &scratch)
+        .args(["fs", "--store"])
+        .arg(&store)
+        .arg("verify")
+        .output()
+        .expect("run strata");
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_dir(&scratch).expect("scratch").count(), 0);
 
     // Errors: one line, status 1 for not found / bad time, 2 for bad usage.
     assert!(fails(&store, &["cat", "/proj/nope"], 1).contains("not found"));
