@@ -493,14 +493,31 @@ pub fn read(engine: &dyn Engine, options: &ReadOptions, r: &BlobRef) -> Result<O
     let Some(loc) = location(engine, options, r)? else {
         return Ok(None);
     };
-    let data = engine.get(options, &data_key(loc.seq, r))?.ok_or_else(|| {
-        FsError::corruption(
-            format!("blob {r}"),
-            format!("its location names copy {} which is missing", loc.seq),
-        )
-    })?;
+    let data_options = data_read_options(options, loc.kind);
+    let data = engine
+        .get(&data_options, &data_key(loc.seq, r))?
+        .ok_or_else(|| {
+            FsError::corruption(
+                format!("blob {r}"),
+                format!("its location names copy {} which is missing", loc.seq),
+            )
+        })?;
     check_hash(r, &data)?;
     Ok(Some(data))
+}
+
+/// The options to read the bytes of a blob of `kind` with: `options`, but a
+/// data chunk's blocks do not go into the engine's block cache. File
+/// contents are most of a store's bytes and are read once per file read;
+/// cached, they evict the index blocks (`i:`, `l:`) that every path lookup,
+/// `stat` and `readdir` reads again and again (at a million files the
+/// current-state index alone is about 200 MB). Schema blobs are small and
+/// read on every file read, so they are cached as the caller asks.
+pub fn data_read_options(options: &ReadOptions, kind: BlobKind) -> ReadOptions {
+    ReadOptions {
+        fill_cache: options.fill_cache && kind == BlobKind::Schema,
+        ..options.clone()
+    }
 }
 
 /// Calls `f(ref, location)` for every located blob of `engine` in ref
@@ -528,6 +545,23 @@ pub fn for_each_location(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn data_chunks_are_read_without_filling_the_cache() {
+        let asked = ReadOptions {
+            verify_checksums: true,
+            ..ReadOptions::default()
+        };
+        let data = data_read_options(&asked, BlobKind::Data);
+        assert!(!data.fill_cache, "a chunk's blocks stay out of the cache");
+        assert!(data.verify_checksums, "the rest is as asked");
+        assert!(data_read_options(&asked, BlobKind::Schema).fill_cache);
+        let scan = ReadOptions {
+            fill_cache: false,
+            ..ReadOptions::default()
+        };
+        assert!(!data_read_options(&scan, BlobKind::Schema).fill_cache);
+    }
+
     use super::*;
 
     #[test]
