@@ -77,7 +77,7 @@ pub struct FsConfig {
     /// Sync the engine's log when a mutation commits. Default `false`.
     pub sync: bool,
     /// Most directory bindings kept in memory to resolve paths (0: none).
-    /// Default 131,072 (a few hundred bytes each).
+    /// Default 262,144 (a few hundred bytes each).
     pub path_cache_entries: usize,
     /// A mirror (`put`) commits its claims in batches of about this many
     /// bytes. Default 8 MiB ([`txn::CLAIM_FLUSH_BYTES`]).
