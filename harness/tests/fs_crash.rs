@@ -14,37 +14,14 @@
 //! seed (`STRATA_KILL_SEED`, default 18) fixes the trees and the kill
 //! delays; when the kill lands depends on the machine's speed.
 
-use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
+use common::kill::{self, assert_verifies, Rng};
 use common::strata_fs_ok as ok;
-
-type Tree = BTreeMap<String, Vec<u8>>;
-
-/// splitmix64: a small seeded generator (the harness has no `rand`).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, range: Range<u64>) -> u64 {
-        range.start + self.next() % (range.end - range.start)
-    }
-
-    fn fraction(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use common::trees::{assert_old_or_new, read_tree, write_tree, Tree};
 
 fn content(rng: &mut Rng) -> Vec<u8> {
     let len = if rng.below(0..10) == 0 {
@@ -85,43 +62,17 @@ fn next_tree(rng: &mut Rng, tree: &Tree, round: usize) -> Tree {
     next
 }
 
-fn write_tree(root: &Path, tree: &Tree) {
-    if root.exists() {
-        std::fs::remove_dir_all(root).expect("clear source");
-    }
-    for (path, data) in tree {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, data).expect("write");
-    }
-}
-
-fn read_tree(root: &Path) -> Tree {
-    fn walk(dir: &Path, prefix: &str, out: &mut Tree) {
-        for e in std::fs::read_dir(dir).expect("read_dir") {
-            let e = e.expect("entry");
-            let name = format!("{prefix}{}", e.file_name().to_str().expect("utf8"));
-            if e.file_type().expect("type").is_dir() {
-                walk(&e.path(), &format!("{name}/"), out);
-            } else {
-                out.insert(name, std::fs::read(e.path()).expect("read"));
-            }
-        }
-    }
-    let mut out = Tree::new();
-    if root.exists() {
-        walk(root, "", &mut out);
-    }
-    out
-}
-
 fn exported(store: &Path, out: &Path, seed: u64) -> Tree {
     if out.exists() {
         std::fs::remove_dir_all(out).expect("clear export");
     }
     let out_text = out.to_str().expect("utf8 path");
     ok(store, &["export", "/data", out_text], seed);
-    read_tree(out)
+    if out.exists() {
+        read_tree(out)
+    } else {
+        Tree::new()
+    }
 }
 
 /// What the kill rounds saw.
@@ -179,24 +130,18 @@ fn kill_rounds(seed: u64, rounds: usize, files: usize) -> Counts {
             counts.killed_mid_put += 1;
         }
 
-        let verified = ok(&store, &["verify"], seed);
-        assert!(
-            verified.trim_end().ends_with(": ok"),
-            "seed {seed} round {round} ({command} killed after {delay:?}): {verified}"
+        assert_verifies(
+            &store,
+            seed,
+            &format!("seed {seed} round {round} ({command} killed after {delay:?})"),
         );
         let seen = exported(&store, &out, seed);
-        for (path, data) in &seen {
-            assert!(
-                committed.get(path) == Some(data) || target.get(path) == Some(data),
-                "seed {seed} round {round}: {path} is neither its old nor its new version"
-            );
-        }
-        for path in committed.keys().filter(|p| target.contains_key(*p)) {
-            assert!(
-                seen.contains_key(path),
-                "seed {seed} round {round}: {path} vanished"
-            );
-        }
+        assert_old_or_new(
+            &seen,
+            &committed,
+            &target,
+            &format!("seed {seed} round {round}"),
+        );
         if seen != committed && seen != target {
             counts.partial_states += 1;
         }
@@ -211,36 +156,22 @@ fn kill_rounds(seed: u64, rounds: usize, files: usize) -> Counts {
         );
         committed = target;
     }
-    let verified = ok(&store, &["verify"], seed);
-    assert!(
-        verified.trim_end().ends_with(": ok"),
-        "seed {seed}: {verified}"
-    );
+    assert_verifies(&store, seed, &format!("seed {seed}"));
     eprintln!("kill rounds: seed {seed}: {counts:?}");
     counts
 }
 
-fn seed() -> u64 {
-    std::env::var("STRATA_KILL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(18)
-}
-
 #[test]
 fn put_and_import_killed_at_random_moments_leave_a_verifiable_store() {
-    let counts = kill_rounds(seed(), 6, 150);
+    let counts = kill_rounds(kill::seed(), 6, 150);
     assert_eq!(counts.rounds, 6);
 }
 
 #[test]
 #[ignore = "long: 100 rounds by default; run with --release -- --ignored"]
 fn kill_rounds_long() {
-    let rounds = std::env::var("STRATA_KILL_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100);
-    let counts = kill_rounds(seed(), rounds, 200);
+    let rounds = kill::long_rounds();
+    let counts = kill_rounds(kill::seed(), rounds, 200);
     assert_eq!(counts.rounds, rounds);
     assert!(
         counts.killed_mid_put > 0,

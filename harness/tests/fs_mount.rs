@@ -18,57 +18,20 @@
 
 mod common;
 
-use std::fs::File;
+use common::fuse::{cannot_mount, is_mounted, mount_stderr, skip, spawn_mount, wait_mounted};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-const STRATA: &str = env!("CARGO_BIN_EXE_strata");
-
-fn strata(store: &Path, args: &[&str]) -> Output {
-    Command::new(STRATA)
-        .arg("fs")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run strata")
-}
-
 fn strata_ok(store: &Path, args: &[&str]) -> String {
-    let out = strata(store, args);
+    let out = common::strata_fs(store, args);
     assert!(
         out.status.success(),
         "strata fs {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf8")
-}
-
-fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(bin).is_file()))
-}
-
-/// Why this machine cannot mount, if it cannot.
-fn cannot_mount() -> Option<String> {
-    if let Err(e) = File::options().read(true).write(true).open("/dev/fuse") {
-        return Some(format!("/dev/fuse not available ({e})"));
-    }
-    if !nix::unistd::geteuid().is_root() && !on_path("fusermount3") && !on_path("fusermount") {
-        return Some("not root and no fusermount3 or fusermount on PATH".into());
-    }
-    None
-}
-
-/// True when `mp` is a mount point now.
-fn is_mounted(mp: &Path) -> bool {
-    let mp = mp.to_string_lossy().replace(' ', "\\040");
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .expect("mountinfo")
-        .lines()
-        .any(|l| l.split(' ').nth(4) == Some(mp.as_str()))
 }
 
 fn signal(child: &Child, sig: &str) {
@@ -103,35 +66,12 @@ impl Mounted {
     /// Starts the mount and waits for it; `Err` carries the reason to
     /// skip when the mount itself is refused.
     fn start(store: &Path, mp: &Path, logs: &Path) -> Result<Mounted, String> {
-        let stderr = logs.join("mount.stderr");
-        let child = Command::new(STRATA)
-            .arg("fs")
-            .arg("--store")
-            .arg(store)
-            .arg("mount")
-            .arg(mp)
-            .stdin(Stdio::null())
-            .stdout(File::create(logs.join("mount.stdout")).expect("stdout file"))
-            .stderr(File::create(&stderr).expect("stderr file"))
-            .spawn()
-            .expect("spawn strata fs mount");
         let mut m = Mounted {
-            child,
+            child: spawn_mount(store, mp, logs),
             mp: mp.to_path_buf(),
-            stderr,
+            stderr: mount_stderr(logs),
         };
-        let start = Instant::now();
-        while !is_mounted(mp) {
-            if let Some(status) = m.child.try_wait().expect("try_wait") {
-                let err = m.stderr_text();
-                if err.contains("cannot mount") {
-                    return Err(err.trim().to_string());
-                }
-                panic!("strata fs mount exited with {status} before mounting: {err}");
-            }
-            assert!(start.elapsed() < Duration::from_secs(10), "mount timed out");
-            sleep(Duration::from_millis(20));
-        }
+        wait_mounted(&mut m.child, mp, logs, Duration::from_secs(10))?;
         Ok(m)
     }
 
@@ -183,16 +123,6 @@ fn setup(dir: &Path) -> Option<(PathBuf, PathBuf, Mounted)> {
         Ok(m) => Some((store, mp, m)),
         Err(why) => skip(&format!("mounting is not permitted here ({why})")),
     }
-}
-
-/// Prints why the test does not run; a failure under `STRATA_CI_STRICT=1`.
-fn skip<T>(why: &str) -> Option<T> {
-    assert!(
-        std::env::var_os("STRATA_CI_STRICT").is_none_or(|v| v != "1"),
-        "STRATA_CI_STRICT=1 (CI installed fuse3), yet the mount cannot be made: {why}"
-    );
-    eprintln!("skipped: {why}");
-    None
 }
 
 /// Runs `script` with `sh -c` in `cwd`.

@@ -7,16 +7,16 @@
 //! (`claim_flush_bytes` 2 KiB) so that there are many places to cut.
 
 mod support;
+mod trees;
 
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use strata_api::{
     Engine, EngineMetrics, KvIterator, ReadOptions, Snapshot, WriteBatch, WriteOptions,
 };
 use strata_blobfs::{export, mirror, verify, BlobFs, FsConfig, Signer};
 use support::{bytes, t, MemEngine};
+use trees::{assert_old_or_new, read_tree, write_tree, Tree};
 
 /// An engine that applies only its first `budget` batches (afterwards every
 /// write fails, and is not applied).
@@ -64,34 +64,6 @@ impl Engine for Cut {
     }
 }
 
-type Tree = BTreeMap<String, Vec<u8>>;
-
-fn write_tree(root: &Path, tree: &Tree) {
-    let _ = std::fs::remove_dir_all(root);
-    for (path, data) in tree {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, data).expect("write");
-    }
-}
-
-fn read_tree(root: &Path) -> Tree {
-    fn walk(dir: &Path, prefix: &str, out: &mut Tree) {
-        for e in std::fs::read_dir(dir).expect("read_dir") {
-            let e = e.expect("entry");
-            let name = format!("{prefix}{}", e.file_name().to_str().expect("utf8"));
-            if e.file_type().expect("type").is_dir() {
-                walk(&e.path(), &format!("{name}/"), out);
-            } else {
-                out.insert(name, std::fs::read(e.path()).expect("read"));
-            }
-        }
-    }
-    let mut out = Tree::new();
-    walk(root, "", &mut out);
-    out
-}
-
 /// 40 files in 8 directories; some span several chunks.
 fn first_tree() -> Tree {
     (0..40u64)
@@ -124,21 +96,6 @@ fn second_tree(first: &Tree) -> Tree {
         next.insert(format!("new{}/n{i}.bin", i % 2), bytes(2_000, 100 + i));
     }
     next
-}
-
-fn check_between(store: &Tree, old: &Tree, new: &Tree, cut: usize) {
-    for (path, data) in store {
-        assert!(
-            old.get(path) == Some(data) || new.get(path) == Some(data),
-            "cut after {cut} batches: {path} is neither its old nor its new version"
-        );
-    }
-    for path in old.keys().filter(|p| new.contains_key(*p)) {
-        assert!(
-            store.contains_key(path),
-            "cut after {cut} batches: {path} vanished"
-        );
-    }
 }
 
 #[test]
@@ -190,7 +147,12 @@ fn a_put_cut_after_any_batch_leaves_whole_versions() {
         );
         let out = dir.path().join(format!("out{cut}"));
         export::export(&fs, "/data", &out, None).expect("export");
-        check_between(&read_tree(&out), &old, &new, cut);
+        assert_old_or_new(
+            &read_tree(&out),
+            &old,
+            &new,
+            &format!("cut after {cut} batches"),
+        );
 
         // Running the put again finishes the mirror.
         mirror::put(&fs, &src, "/data", Some(t(3))).expect("put again");
@@ -210,5 +172,51 @@ fn a_put_cut_after_any_batch_leaves_whole_versions() {
             break;
         }
         cut += 1;
+    }
+}
+
+/// The shared check (also used by the harness's kill tests) rejects what
+/// a cut must never leave: a file partly written, a file that was in both
+/// versions gone, a file that is in neither; and accepts each whole mix.
+#[test]
+fn the_old_or_new_check_rejects_partial_vanished_and_stray_files() {
+    let tree = |files: &[(&str, &[u8])]| -> Tree {
+        files
+            .iter()
+            .map(|(p, d)| (p.to_string(), d.to_vec()))
+            .collect()
+    };
+    let old = tree(&[("kept", b"k"), ("changed", b"v1"), ("removed", b"r")]);
+    let new = tree(&[("kept", b"k"), ("changed", b"v2"), ("added", b"a")]);
+    let whole = [
+        tree(&[("kept", b"k"), ("changed", b"v1"), ("removed", b"r")]),
+        tree(&[("kept", b"k"), ("changed", b"v2"), ("added", b"a")]),
+        tree(&[("kept", b"k"), ("changed", b"v2"), ("removed", b"r")]),
+        tree(&[("kept", b"k"), ("changed", b"v1"), ("added", b"a")]),
+    ];
+    for seen in &whole {
+        assert_old_or_new(seen, &old, &new, "whole");
+    }
+    let broken = [
+        (
+            tree(&[("kept", b"k"), ("changed", b"v"), ("added", b"a")]),
+            "partly: changed is neither its old nor its new version",
+        ),
+        (
+            tree(&[("kept", b"k"), ("added", b"a")]),
+            "partly: changed vanished",
+        ),
+        (
+            tree(&[("kept", b"k"), ("changed", b"v2"), ("stray", b"s")]),
+            "partly: stray is neither its old nor its new version",
+        ),
+    ];
+    for (seen, want) in broken {
+        let panic = std::panic::catch_unwind(|| assert_old_or_new(&seen, &old, &new, "partly"))
+            .expect_err("the check must reject this");
+        let message = panic
+            .downcast_ref::<String>()
+            .expect("a formatted panic message");
+        assert_eq!(message, want);
     }
 }

@@ -62,3 +62,17 @@ pub fn strata_fs_ok(store: &Path, args: &[&str], seed: u64) -> String {
     );
     String::from_utf8(out.stdout).expect("utf8 stdout")
 }
+
+/// The kill-round crash tests' generator, seed and verify check.
+#[allow(dead_code)]
+pub mod kill;
+
+/// Whether FUSE can mount here, and starting `strata fs mount`.
+#[cfg(feature = "fuse")]
+#[allow(dead_code)]
+pub mod fuse;
+
+/// Trees of files and the old-or-new check, one file shared with
+/// strata-blobfs's tests/put_cut.rs.
+#[path = "../../../engines/blobfs/tests/trees/mod.rs"]
+pub mod trees;
