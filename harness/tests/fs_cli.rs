@@ -4,19 +4,12 @@
 //! exit statuses of errors.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Arc;
-use strata_api::{Engine, EngineSpec, PosixEnv, ReadOptions, WriteOptions};
 
-fn strata(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .arg("fs")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run strata")
-}
+mod common;
+use common::strata_fs as strata;
+use strata_api::{Engine, EngineSpec, PosixEnv, ReadOptions, WriteOptions};
 
 fn ok(store: &Path, args: &[&str]) -> String {
     let out = strata(store, args);
