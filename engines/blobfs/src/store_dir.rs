@@ -32,10 +32,12 @@ pub const ENGINE_DIR: &str = "engine";
 ///   a path lookup probes every level until it finds its `i:e:` entry).
 ///   Without filters each miss reads a block of every level; with 10 bits
 ///   per key about 1 % do.
-/// - `cache_size=64 MiB` (the engine's default is 8 MiB): the current-state
+/// - `cache_size=256 MiB` (the engine's default is 8 MiB): the current-state
 ///   keys `stat` and `readdir` read (`i:n:`, `i:e:`, about 200 bytes per
-///   file) outgrow 8 MiB at about 40,000 files. The cache is bounded
-///   memory: it is part of the process's resident set and no more.
+///   file) outgrow 8 MiB at about 40,000 files and 64 MiB at about 300,000.
+///   File contents are read without filling the cache
+///   ([`crate::blob::data_read_options`]), so it holds index blocks only,
+///   and only those read: a small store never fills it.
 /// - `write_buffer_size=16 MiB` (4 MiB) and `max_bytes_for_level_base=64
 ///   MiB` (10 MiB): a store's bytes are mostly file contents (about 12 KiB
 ///   per file in the fs benchmarks), so it outgrows LevelDB's 4 MiB
@@ -43,16 +45,29 @@ pub const ENGINE_DIR: &str = "engine";
 ///   files and one level less at a million files, so fewer rewrites of the
 ///   same blob and fewer write stalls. Memory: at most two memtables,
 ///   32 MiB.
+/// - `max_file_size=16 MiB` (2 MiB): a million-file store is about 9 GB of
+///   tables; in 2 MiB tables that is some 4,500 files, more than the
+///   engine's table cache (990), so lookups reopened tables, and every
+///   engine iterator (a `readdir`, a lookup in the past) cost time in
+///   proportion to the number of files. 16 MiB tables: about 560.
+///   On an engine that maps its tables (`PosixEnv`), larger tables mean more
+///   mapped pages count in the resident set; blobfs's long-running users
+///   (the mount, verify) read tables with `pread` ([`crate::pread_env`]).
 ///
 /// Measured at 100,000 files (release, `strata bench --benchmarks fs`,
-/// µs/op): no options → the first two → all four: fs_create 866 → 751 →
-/// 336, fs_read 103 → 111 → 68, fs_stat 17.7 → 11.7 → 8.7, fs_readdir 112
-/// → 77 → 59.
+/// µs/op): none → bloom and a 64 MiB cache → plus the write buffer and
+/// level base: fs_create 866 → 751 → 336, fs_read 103 → 111 → 68, fs_stat
+/// 17.7 → 11.7 → 8.7, fs_readdir 112 → 77 → 59. At 1,000,000 files, the
+/// last of those → all of the above (with the data reads kept out of the
+/// cache and a larger path cache): fs_create 565 → 311, fs_read 213 → 107,
+/// fs_stat 33.6 → 23.2, fs_readdir 273 → 91 (before any of them: 1,441,
+/// 491, 68.7, 477).
 pub const LSM_STORE_OPTIONS: &[(&str, &str)] = &[
     ("bloom_bits", "10"),
-    ("cache_size", "67108864"),
+    ("cache_size", "268435456"),
     ("write_buffer_size", "16777216"),
     ("max_bytes_for_level_base", "67108864"),
+    ("max_file_size", "16777216"),
 ];
 
 /// `spec` with each of [`LSM_STORE_OPTIONS`] it does not set, if it is an
@@ -272,8 +287,8 @@ mod tests {
         let config = std::fs::read_to_string(store.config_path()).expect("config");
         let value: serde_json::Value = serde_json::from_str(&config).expect("json");
         let recorded = lsm_spec(
-            "lsm:bloom_bits=10,cache_size=67108864,max_bytes_for_level_base=67108864,\
-             write_buffer_size=64K",
+            "lsm:bloom_bits=10,cache_size=268435456,max_bytes_for_level_base=67108864,\
+             max_file_size=16777216,write_buffer_size=64K",
         );
         assert_eq!(value["engine"], recorded.to_string());
         #[cfg(unix)]
@@ -320,7 +335,8 @@ mod tests {
     fn store_options_fill_only_what_the_spec_leaves_unset() {
         let tuned = store_engine_spec(&lsm_spec("lsm")).expect("tuned");
         assert_eq!(tuned.number("bloom_bits"), Some(10));
-        assert_eq!(tuned.number("cache_size"), Some(64 << 20));
+        assert_eq!(tuned.number("cache_size"), Some(256 << 20));
+        assert_eq!(tuned.number("max_file_size"), Some(16 << 20));
         assert_eq!(tuned.number("write_buffer_size"), Some(16 << 20));
         assert_eq!(tuned.number("max_bytes_for_level_base"), Some(64 << 20));
         let own = store_engine_spec(&lsm_spec("lsm:bloom_bits=0,cache_size=1M")).expect("own");
@@ -332,7 +348,8 @@ mod tests {
         let env: Arc<dyn Env> = Arc::new(PosixEnv::new());
         let options = strata_lsm::DbOptions::from_spec(&tuned, env).expect("valid lsm options");
         assert_eq!(options.bloom_bits_per_key, Some(10));
-        assert_eq!(options.block_cache_capacity_bytes, 64 << 20);
+        assert_eq!(options.block_cache_capacity_bytes, 256 << 20);
+        assert_eq!(options.max_file_size, 16 << 20);
         assert_eq!(options.write_buffer_size, 16 << 20);
         assert_eq!(options.max_bytes_for_level_base, 64 << 20);
     }
