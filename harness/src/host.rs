@@ -24,6 +24,11 @@ impl DirHost {
             env: Arc::new(PosixEnv::new()),
         }
     }
+
+    /// A host for `spec` in `dir` whose engine runs on `env`.
+    pub fn with_env(spec: EngineSpec, dir: PathBuf, env: Arc<dyn Env>) -> Self {
+        DirHost { spec, dir, env }
+    }
 }
 
 impl EngineHost for DirHost {
