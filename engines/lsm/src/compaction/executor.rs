@@ -13,7 +13,7 @@ use crate::iter::merging::MergingIterator;
 use crate::table::{TableBuilder, TableOptions};
 use crate::table_cache::TableCache;
 use crate::version::edit::{FileMetaData, VersionEdit, NUM_LEVELS};
-use crate::version::level_files::level_iterator;
+use crate::version::level_files::{level_iterator, LevelFiles};
 use crate::version::{FileEntry, Version};
 use std::cmp::Ordering;
 use std::path::Path;
@@ -350,7 +350,7 @@ fn merge_range(
             }
         } else {
             children.push(level_iterator(
-                inputs.files.clone(),
+                LevelFiles::Owned(inputs.files.clone()),
                 Arc::clone(ctx.table_cache),
                 verify_inputs,
                 false,

@@ -231,7 +231,7 @@ impl Version {
         for level in 1..self.files.len() {
             if !self.files[level].is_empty() {
                 out.push(level_iterator(
-                    self.files[level].clone(),
+                    LevelFiles::OfVersion(Arc::clone(self), level),
                     Arc::clone(cache),
                     verify_checksums,
                     fill_cache,
@@ -361,17 +361,37 @@ pub fn overlapping_inputs(
     out
 }
 
+/// The sorted, disjoint files a level cursor walks.
+pub enum LevelFiles {
+    /// Level `.1` of a version, shared rather than copied: a read's cursor
+    /// costs the same whatever the number of files in the level (copying
+    /// the list took an allocation and an atomic increment and decrement
+    /// per file, for every iterator made).
+    OfVersion(Arc<Version>, usize),
+    /// A list of its own (a compaction's inputs).
+    Owned(Vec<Arc<FileEntry>>),
+}
+
+impl LevelFiles {
+    fn as_slice(&self) -> &[Arc<FileEntry>] {
+        match self {
+            LevelFiles::OfVersion(version, level) => &version.files[*level],
+            LevelFiles::Owned(files) => files,
+        }
+    }
+}
+
 /// A cursor over the file list of one level: key = the file's largest
 /// internal key, value = file number and size (two fixed64).
 struct LevelFileIter {
-    files: Vec<Arc<FileEntry>>,
+    files: LevelFiles,
     index: usize,
     value: [u8; 16],
 }
 
 impl LevelFileIter {
     fn fill(&mut self) {
-        if let Some(f) = self.files.get(self.index) {
+        if let Some(f) = self.files.as_slice().get(self.index) {
             self.value[..8].copy_from_slice(&f.meta.number.to_le_bytes());
             self.value[8..].copy_from_slice(&f.meta.file_size_bytes.to_le_bytes());
         }
@@ -380,21 +400,21 @@ impl LevelFileIter {
 
 impl KvIterator for LevelFileIter {
     fn valid(&self) -> bool {
-        self.index < self.files.len()
+        self.index < self.files.as_slice().len()
     }
     fn seek_to_first(&mut self) {
         self.index = 0;
         self.fill();
     }
     fn seek_to_last(&mut self) {
-        self.index = self.files.len().saturating_sub(1);
-        if self.files.is_empty() {
+        self.index = self.files.as_slice().len().saturating_sub(1);
+        if self.files.as_slice().is_empty() {
             self.index = 0;
         }
         self.fill();
     }
     fn seek(&mut self, target: &[u8]) {
-        self.index = find_file(&self.files, target);
+        self.index = find_file(self.files.as_slice(), target);
         self.fill();
     }
     fn next(&mut self) {
@@ -403,14 +423,14 @@ impl KvIterator for LevelFileIter {
     }
     fn prev(&mut self) {
         self.index = if self.index == 0 {
-            self.files.len()
+            self.files.as_slice().len()
         } else {
             self.index - 1
         };
         self.fill();
     }
     fn key(&self) -> &[u8] {
-        self.files[self.index].meta.largest.encoded()
+        self.files.as_slice()[self.index].meta.largest.encoded()
     }
     fn value(&self) -> &[u8] {
         &self.value
@@ -423,7 +443,7 @@ impl KvIterator for LevelFileIter {
 /// A cursor over every entry of a sorted, disjoint file list (one level),
 /// opening each table only when reached.
 pub fn level_iterator(
-    files: Vec<Arc<FileEntry>>,
+    files: LevelFiles,
     cache: Arc<TableCache>,
     verify_checksums: bool,
     fill_cache: bool,
