@@ -8,7 +8,6 @@
 use ed25519_dalek::VerifyingKey;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
 use strata_api::{Engine, ReadOptions};
 use strata_blobfs::blob::{
     check_hash, location_key, parse_data_key, parse_location_key, BlobKind, BlobRef, Location,
@@ -26,20 +25,9 @@ use strata_blobfs::state::{self, FileInfo, NodeState};
 use strata_blobfs::time::ClaimTime;
 use strata_blobfs::Result;
 
-/// Something wrong with one object (a blob, a claim, an index key).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// What it is about: `blob sha256-…`, `claim sha256-…`, `index key …`.
-    pub object: String,
-    /// What is wrong, and what was done about it.
-    pub reason: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.object, self.reason)
-    }
-}
+/// The crate's own problem type: the oracle and the streaming rebuild
+/// report the same thing.
+pub use strata_blobfs::reindex::Problem;
 
 fn problem(object: String, reason: impl Into<String>) -> Problem {
     Problem {
