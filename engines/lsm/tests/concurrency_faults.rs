@@ -17,6 +17,9 @@
 //!   that began later and succeeded) and at most up to the last begun;
 //! - every value read is exactly one that was written.
 //!
+//! Every other crash is a torn-tail crash (a random prefix of each file's
+//! unsynced bytes survives, then garbage or zeros).
+//!
 //! A watchdog fails the test (printing the seed and the stuck operation,
 //! then aborting) if any operation takes longer than 30 s: a hang is a
 //! failure, not a stuck CI. `STRATA_CONCURRENCY_SEED=<n>` picks the seed.
@@ -28,7 +31,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use strata_api::env::{FaultEnv, MemEnv};
+use strata_api::env::{CrashMode, FaultEnv, MemEnv};
 use strata_api::{Engine, ReadOptions, Snapshot, WriteBatch, WriteOptions};
 use strata_lsm::{Db, DbOptions};
 
@@ -586,6 +589,14 @@ fn writers_readers_and_compactions_survive_random_crashes() {
         }
         let crash_at = env.mutating_calls() + rng.gen_range(200..10_000);
         env.crash_after_call(crash_at);
+        // Every other crash keeps a random prefix of each file's unsynced
+        // bytes: the old WAL may lose its tail while the new one keeps
+        // later records (a switch syncs neither).
+        env.set_crash_mode(if cycle % 2 == 1 {
+            CrashMode::TornTail
+        } else {
+            CrashMode::DropUnsynced
+        });
         let shared = Shared {
             db,
             env: env.clone(),

@@ -164,6 +164,8 @@ fn flush_imm_locked(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> R
     // Every WAL before the current one is now obsolete.
     edit.log_number = Some(st.log_number);
     edit.prev_log_number = Some(0);
+    // The table holds every write before the current WAL's first.
+    st.versions.flushed_sequence = st.imm_last_sequence;
     let applied = st.versions.log_and_apply(&mut edit);
     if let Some(meta) = &meta {
         st.pending_outputs.remove(&meta.number);
@@ -171,6 +173,17 @@ fn flush_imm_locked(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> R
     applied?;
     st.imm = None;
     inner.has_imm.store(false, Ordering::Release);
+    // The flushed memtable's WAL is obsolete: its records are in a synced
+    // table named by a synced MANIFEST record, and it was never synced
+    // (unless a synced write needed it). Closing it (for a mapped WAL:
+    // unmapping and cutting its zeros) cannot lose anything, so its error
+    // is not the database's.
+    if let Some(mut prev) = st.prev_log.take() {
+        let _ = prev.close();
+    }
+    // `log_and_apply` synced the directory after the current WAL was
+    // created (at the switch that made `imm`).
+    st.log_dir_synced = true;
     st.seek_candidate = None;
     let bytes = meta.as_ref().map_or(0, |m| m.file_size_bytes);
     let micros = start.elapsed().as_micros() as u64;

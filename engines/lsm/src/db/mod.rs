@@ -25,6 +25,8 @@ mod tests;
 mod tests_faults;
 #[cfg(test)]
 mod tests_stalls;
+#[cfg(test)]
+mod tests_wal_gaps;
 
 use crate::compaction::CompactionPolicy;
 use crate::options::DbOptions;
@@ -161,6 +163,9 @@ impl Drop for Db {
             let _ = handle.join();
         }
         let mut st = self.inner.state.lock();
+        if let Some(mut log) = st.prev_log.take() {
+            let _ = log.close();
+        }
         if let Some(mut log) = st.log.take() {
             let _ = log.close();
         }

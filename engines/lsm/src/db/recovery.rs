@@ -143,6 +143,8 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
         let log = LogWriter::new(options.new_wal_file(&log_file_name(dir, log_number))?);
         edit.log_number = Some(log_number);
         edit.prev_log_number = Some(0);
+        // Every replayed write is in a level-0 table of this edit.
+        versions.flushed_sequence = versions.last_sequence;
         versions.log_and_apply(&mut edit)?;
         (Some(log), log_number)
     };
@@ -157,6 +159,11 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
             imm: None,
             log,
             log_number,
+            prev_log: None,
+            // The open's MANIFEST commit synced the directory after the
+            // new WAL was created.
+            log_dir_synced: true,
+            imm_last_sequence: last_sequence,
             versions,
             snapshots: BTreeMap::new(),
             pending_outputs: HashSet::new(),
@@ -249,7 +256,18 @@ fn replay_logs(
         versions.mark_file_number_used(number);
     }
     let shutting_down = AtomicBool::new(false);
-    for number in logs {
+    // Where the WALs must continue: the first write replayed starts at
+    // most one past the MANIFEST's last sequence (exactly there for
+    // strata, which records the flushed sequence; at most there for
+    // LevelDB, which records its counter), and every later WAL starts
+    // right after the last write of the one before. A switch syncs
+    // neither the old WAL nor the directory, so a machine crash can keep
+    // a later WAL's writes while losing an earlier one's unsynced tail:
+    // that WAL and every later one are then dropped, keeping the prefix.
+    let first_bound = versions.last_sequence.saturating_add(1);
+    let mut next_sequence: Option<u64> = None;
+    let mut previous_log: Option<String> = None;
+    'logs: for number in logs {
         let name = format!("{number:06}.log");
         let file = env.new_sequential_file(&log_file_name(dir, number))?;
         let reporter = CollectingReporter::new(name.clone());
@@ -265,6 +283,7 @@ fn replay_logs(
             None => options.memtable.create(),
         };
         let mut record = Vec::new();
+        let mut first_in_log = true;
         while reader.read_record(&mut record)? {
             let offset = reader.last_record_offset();
             let batch = match WriteBatch::from_bytes(std::mem::take(&mut record)) {
@@ -295,6 +314,32 @@ fn replay_logs(
                     ),
                 ));
             }
+            if first_in_log && batch.count() > 0 {
+                first_in_log = false;
+                let continues = match next_sequence {
+                    None => first <= first_bound,
+                    Some(next) => first == next,
+                };
+                if !continues {
+                    if !read_only {
+                        let expected = match (next_sequence, &previous_log) {
+                            (Some(next), Some(prev)) => format!("{prev} ends before {next}"),
+                            _ => format!("the MANIFEST's last sequence is {}", first_bound - 1),
+                        };
+                        info_log(
+                            env.as_ref(),
+                            dir,
+                            &format!(
+                                "{name} and later WALs dropped: they start at sequence {first} \
+                                 but {expected}; writes between were lost in a crash \
+                                 (never synced), and later ones are dropped with them"
+                            ),
+                        );
+                    }
+                    kept = Some(mem);
+                    break 'logs;
+                }
+            }
             for (i, op) in batch.iter().enumerate() {
                 match op? {
                     BatchOp::Put { key, value } => {
@@ -307,6 +352,7 @@ fn replay_logs(
             }
             if batch.count() > 0 {
                 *max_sequence = (*max_sequence).max(first + u64::from(batch.count()) - 1);
+                next_sequence = Some(first + u64::from(batch.count()));
             }
             record = batch.as_bytes().to_vec();
             if !read_only && mem.approximate_memory_usage() > options.write_buffer_size {
@@ -334,6 +380,7 @@ fn replay_logs(
                 );
             }
         }
+        previous_log = Some(name);
         if read_only {
             kept = Some(mem);
         } else if !mem.is_empty() {
@@ -348,7 +395,9 @@ fn replay_logs(
             )?;
         }
     }
-    Ok(kept)
+    // After a cut, `kept` is the memtable of the dropped WAL: empty unless
+    // read-only (which keeps one memtable across WALs).
+    Ok(kept.filter(|_| read_only))
 }
 
 fn write_level0(

@@ -34,6 +34,18 @@ pub(crate) struct DbState {
     /// The WAL; taken by the write leader while it appends.
     pub(crate) log: Option<LogWriter>,
     pub(crate) log_number: u64,
+    /// The WAL before `log`, while its memtable (`imm`) is not yet flushed
+    /// and its records are not known durable: a memtable switch does not
+    /// sync it. The next synced write (or sync barrier) syncs it first;
+    /// the flush of `imm` makes it obsolete and closes it unsynced.
+    pub(crate) prev_log: Option<LogWriter>,
+    /// Whether `log`'s directory entry is known durable (a directory sync
+    /// ran after its creation). A switch does not sync the directory: the
+    /// next synced write does, or the flush's MANIFEST commit.
+    pub(crate) log_dir_synced: bool,
+    /// The last sequence number in `imm` (the engine's last sequence when
+    /// it was switched out): its flush makes it the flushed sequence.
+    pub(crate) imm_last_sequence: u64,
     pub(crate) versions: VersionSet,
     /// Live snapshots: sequence → handle count.
     pub(crate) snapshots: BTreeMap<u64, usize>,

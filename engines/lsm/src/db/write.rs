@@ -162,11 +162,16 @@ impl DbInner {
             return Err(Error::Unavailable("write-ahead log is not open".into()));
         };
         let mem = std::sync::Arc::clone(&st.mem);
+        let (prev, sync_dir) = if sync {
+            (st.prev_log.take(), !st.log_dir_synced)
+        } else {
+            (None, false)
+        };
         let outcome = MutexGuard::unlocked(st, || {
             let before = log.written_bytes();
             let mut r = log.add_record(buf.as_bytes());
             if r.is_ok() && sync {
-                r = log.sync();
+                r = self.sync_wals(&mut log, prev, sync_dir);
             }
             self.counters.wal_bytes_written.fetch_add(
                 log.written_bytes().saturating_sub(before),
@@ -195,6 +200,9 @@ impl DbInner {
         });
         let (log, r) = outcome;
         st.log = Some(log);
+        if r.is_ok() && sync_dir {
+            st.log_dir_synced = true;
+        }
         if let Err(e) = r {
             // The WAL may now end in a partial record: stop accepting writes
             // (reads go on); reopening recovers everything acknowledged.
@@ -214,12 +222,40 @@ impl DbInner {
         let Some(mut log) = st.log.take() else {
             return Err(Error::Unavailable("write-ahead log is not open".into()));
         };
-        let r = MutexGuard::unlocked(st, || log.sync());
+        let prev = st.prev_log.take();
+        let sync_dir = !st.log_dir_synced;
+        let r = MutexGuard::unlocked(st, || self.sync_wals(&mut log, prev, sync_dir));
         st.log = Some(log);
-        if let Err(e) = &r {
-            st.bg_error.get_or_insert_with(|| e.clone());
+        match &r {
+            Ok(()) => st.log_dir_synced = true,
+            Err(e) => {
+                st.bg_error.get_or_insert_with(|| e.clone());
+            }
         }
         r
+    }
+
+    /// Makes every record written so far durable: the previous WAL's
+    /// (`prev`, if its memtable is not flushed yet), then the directory
+    /// entry of the current WAL (if `sync_dir`: no directory sync ran
+    /// since its creation), then the current WAL's. Called without the
+    /// lock; the caller records a failure as the background error.
+    fn sync_wals(
+        &self,
+        log: &mut LogWriter,
+        prev: Option<LogWriter>,
+        sync_dir: bool,
+    ) -> Result<()> {
+        if let Some(mut prev) = prev {
+            prev.sync()?;
+            // Its records are durable now; closing a mapped WAL only cuts
+            // its trailing zeros, which recovery reads past anyway.
+            let _ = prev.close();
+        }
+        if sync_dir {
+            self.options.env.sync_dir(&self.dir)?;
+        }
+        log.sync()
     }
 
     /// LevelDB's `MakeRoomForWrite`: delays or stops the writer while
@@ -298,30 +334,26 @@ impl DbInner {
 
     /// Starts a new WAL and memtable; the old memtable becomes immutable.
     ///
-    /// The new WAL's directory entry is synced before any write goes to
-    /// it, and the old WAL is synced (one sync per memtable: else a crash
-    /// could keep a later synced write and lose earlier unsynced ones). A
-    /// failed sync of either stops every later write until reopen: a
-    /// retried `fsync` can "succeed" after the kernel dropped the dirty
-    /// pages.
+    /// Neither the old WAL nor the directory is synced here (LevelDB syncs
+    /// neither): the old WAL stays open as `prev_log` until its memtable
+    /// is flushed, and the next synced write syncs it, the directory and
+    /// the new WAL, in that order, before it is acknowledged. A machine
+    /// crash may so keep records of the new WAL while losing the old one's
+    /// unsynced tail; recovery detects that by the break in sequence
+    /// numbers and keeps the prefix (`recovery::replay_logs`).
     fn switch_memtable(&self, st: &mut MutexGuard<'_, DbState>) -> Result<()> {
         let number = st.versions.new_file_number();
         let path = log_file_name(&self.dir, number);
         let file = self.options.new_wal_file(&path)?;
-        let env = &self.options.env;
-        let synced = env
-            .sync_dir(&self.dir)
-            .and_then(|()| match st.log.as_mut() {
-                Some(old) => old.sync().and_then(|()| old.close()),
-                None => Ok(()),
-            });
-        if let Err(e) = synced {
-            // Nothing names the new WAL and nothing was written to it.
-            let _ = env.remove_file(&path);
-            st.bg_error.get_or_insert_with(|| e.clone());
-            return Err(e);
+        // A switch waits until the previous memtable is flushed, and the
+        // flush closed its WAL.
+        debug_assert!(st.prev_log.is_none() && st.imm.is_none());
+        if let Some(mut stale) = st.prev_log.take() {
+            let _ = stale.close();
         }
-        st.log = Some(LogWriter::new(file));
+        st.prev_log = st.log.replace(LogWriter::new(file));
+        st.log_dir_synced = false;
+        st.imm_last_sequence = st.versions.last_sequence;
         st.log_number = number;
         let fresh = self.options.memtable.create();
         let old = std::mem::replace(&mut st.mem, fresh);

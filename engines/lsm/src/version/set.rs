@@ -32,8 +32,16 @@ pub struct VersionSet {
     pub next_file_number: u64,
     /// Number of the MANIFEST being written.
     pub manifest_file_number: u64,
-    /// Last sequence number recorded in the MANIFEST.
+    /// The last sequence number given to a write (the engine's counter;
+    /// after recovery, the largest of the MANIFEST's and the WALs').
     pub last_sequence: u64,
+    /// The last sequence number any table may hold: the last write of the
+    /// last flushed memtable. Edits record it as their last sequence
+    /// (LevelDB records `last_sequence`; both bound every table's
+    /// sequences, which is what a reader of the MANIFEST needs), so the
+    /// WALs at and after `log_number` start exactly one past it: recovery
+    /// checks that to find writes a crash lost (see `replay_logs`).
+    pub flushed_sequence: u64,
     /// WALs older than this are obsolete.
     pub log_number: u64,
     /// The WAL of the memtable being flushed when the edit was made (0 if none).
@@ -60,6 +68,7 @@ impl VersionSet {
             next_file_number: 2,
             manifest_file_number: 0,
             last_sequence: 0,
+            flushed_sequence: 0,
             log_number: 0,
             prev_log_number: 0,
             compact_pointers: vec![Vec::new(); NUM_LEVELS],
@@ -230,6 +239,7 @@ impl VersionSet {
         self.log_number = log_number;
         self.prev_log_number = prev_log.unwrap_or(0);
         self.last_sequence = last_seq;
+        self.flushed_sequence = last_seq;
         Ok(torn_tail)
     }
 
@@ -267,7 +277,8 @@ impl VersionSet {
             edit.prev_log_number = Some(self.prev_log_number);
         }
         edit.next_file_number = Some(self.next_file_number);
-        edit.last_sequence = Some(self.last_sequence);
+        debug_assert!(self.flushed_sequence <= self.last_sequence);
+        edit.last_sequence = Some(self.flushed_sequence);
         let mut pointers = self.compact_pointers.clone();
         let mut builder = Builder::new(&self.current);
         builder.apply(edit, &mut pointers);
