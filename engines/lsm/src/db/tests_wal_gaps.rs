@@ -97,15 +97,8 @@ fn a_wal_after_a_lost_tail_is_dropped_with_every_later_one() {
     );
     // The dropped writes never come back, and new ones are kept.
     let db = Db::open(options(&env), DIR).expect("reopen");
-    db.put(
-        &WriteOptions {
-            sync: true,
-            ..WriteOptions::default()
-        },
-        b"i",
-        b"x",
-    )
-    .expect("put");
+    db.put(&WriteOptions { sync: true }, b"i", b"x")
+        .expect("put");
     drop(db);
     assert_eq!(
         present(&env, &[b"d", b"e", b"g", b"h", b"i"]),
@@ -165,15 +158,8 @@ fn a_switch_syncs_nothing_and_a_synced_write_syncs_both_wals() {
     // One more write to the new WAL, then a synced one.
     db.put(&WriteOptions::default(), b"late", b"1")
         .expect("put");
-    db.put(
-        &WriteOptions {
-            sync: true,
-            ..WriteOptions::default()
-        },
-        b"synced",
-        b"1",
-    )
-    .expect("synced put");
+    db.put(&WriteOptions { sync: true }, b"synced", b"1")
+        .expect("synced put");
     env.crash().expect("crash");
     db.inner.hold.flushes.store(false, Ordering::Release);
     drop(db);
