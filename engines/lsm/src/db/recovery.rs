@@ -336,7 +336,10 @@ fn replay_logs(
                             ),
                         );
                     }
-                    kept = Some(mem);
+                    if read_only {
+                        // The memtable of every WAL replayed before.
+                        kept = Some(mem);
+                    }
                     break 'logs;
                 }
             }
@@ -395,9 +398,7 @@ fn replay_logs(
             )?;
         }
     }
-    // After a cut, `kept` is the memtable of the dropped WAL: empty unless
-    // read-only (which keeps one memtable across WALs).
-    Ok(kept.filter(|_| read_only))
+    Ok(kept)
 }
 
 fn write_level0(

@@ -348,9 +348,6 @@ impl DbInner {
         // A switch waits until the previous memtable is flushed, and the
         // flush closed its WAL.
         debug_assert!(st.prev_log.is_none() && st.imm.is_none());
-        if let Some(mut stale) = st.prev_log.take() {
-            let _ = stale.close();
-        }
         st.prev_log = st.log.replace(LogWriter::new(file));
         st.log_dir_synced = false;
         st.imm_last_sequence = st.versions.last_sequence;
