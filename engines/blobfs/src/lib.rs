@@ -41,6 +41,7 @@ pub mod index;
 pub mod kv;
 pub mod mirror;
 pub mod pread_env;
+pub mod presign;
 pub mod reindex;
 pub mod schema;
 pub mod sign;

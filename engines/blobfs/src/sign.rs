@@ -122,6 +122,16 @@ impl Signer {
         Ok(Self::from_secret(secret))
     }
 
+    /// A second signer with the same key (for a thread that signs ahead,
+    /// [`crate::presign::PermanodePool`]).
+    pub fn duplicate(&self) -> Self {
+        Signer {
+            key: self.key.clone(),
+            public_key_blob: self.public_key_blob.clone(),
+            public_key_ref: self.public_key_ref,
+        }
+    }
+
     /// The ref of the public-key blob (the `camliSigner` of what this key
     /// signs).
     pub fn public_key_ref(&self) -> BlobRef {

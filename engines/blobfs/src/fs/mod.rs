@@ -42,6 +42,7 @@ use crate::chunk::ChunkerConfig;
 use crate::error::{FsError, Result};
 use crate::format;
 use crate::index;
+use crate::presign::PermanodePool;
 use crate::sign::Signer;
 use crate::time::ClaimTime;
 use cache::{PathCache, DEFAULT_PATH_CACHE_ENTRIES};
@@ -217,6 +218,8 @@ pub struct BlobFs {
     pub(crate) engine: Arc<dyn Engine>,
     pub(crate) blobs: BlobStore,
     pub(crate) signer: Signer,
+    /// Permanodes signed ahead for new files and directories.
+    pub(crate) permanodes: PermanodePool,
     pub(crate) config: FsConfig,
     pub(crate) root: BlobRef,
     /// Serialises mutations so that time checks and the batch they guard
@@ -264,6 +267,7 @@ impl BlobFs {
             blobs: BlobStore::new(Arc::clone(&engine), config.max_blob_bytes),
             engine,
             signer,
+            permanodes: PermanodePool::new(),
             cache: PathCache::new(config.path_cache_entries),
             config,
             root,

@@ -20,13 +20,13 @@ use super::{BlobFs, WriteReport, ATTR_CONTENT, ATTR_PATH_PREFIX, DEFAULT_FILE_MO
 use crate::blob::{BlobKind, BlobRef};
 use crate::error::{FsError, Result};
 use crate::index::{self, IndexedClaim};
+use crate::presign;
 use crate::schema::{
-    self, Claim, ClaimType, FileBlob, MultiClaim, Permanode, SubClaim, CAMLI_VERSION,
-    CLAIM_TYPE_MULTI, TYPE_CLAIM, TYPE_PERMANODE,
+    self, Claim, ClaimType, FileBlob, MultiClaim, SubClaim, CAMLI_VERSION, CLAIM_TYPE_MULTI,
+    TYPE_CLAIM,
 };
 use crate::state::{self, fold_values, FileInfo, NodeState};
 use crate::time::{self, ClaimTime};
-use rand::RngCore;
 use std::collections::{HashMap, HashSet};
 use strata_api::{ReadOptions, WriteBatch, WriteOptions};
 
@@ -235,19 +235,13 @@ impl<'a> Txn<'a> {
 
     /// Creates, signs and stages a new permanode.
     pub(crate) fn new_permanode(&mut self) -> Result<BlobRef> {
-        let mut random = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut random);
-        let pn = Permanode {
-            camli_version: CAMLI_VERSION,
-            camli_type: TYPE_PERMANODE.to_string(),
-            random: hex::encode(random),
-            camli_signer: self.fs.signer.public_key_ref().to_string(),
+        let (r, signed) = match self.fs.permanodes.take(&self.fs.signer) {
+            Some(ready) => ready,
+            None => presign::sign_permanode(&self.fs.signer)?,
         };
-        let signed = self.fs.signer.sign(&schema::to_canonical(&pn)?)?;
-        let r = self
-            .fs
+        self.fs
             .blobs
-            .stage_fresh(&mut self.batch, &signed, BlobKind::Schema)?;
+            .stage_known(&mut self.batch, r, &signed, BlobKind::Schema)?;
         self.report.blobs_new += 1;
         let (k, v) = index::permanode_entry(&r, &self.fs.signer.public_key_ref());
         self.batch.put(&k, &v);
@@ -505,8 +499,10 @@ impl<'a> Txn<'a> {
         }
         if self.chunk_batch_bytes + self.batch.approximate_size_bytes() < CHUNK_FLUSH_BYTES {
             // Small: the chunks go in the claims' own batch (one write,
-            // and still never a claim without its chunks).
-            self.batch.append(&self.chunk_batch);
+            // and still never a claim without its chunks). The claims are
+            // appended to the chunks, the smaller copied into the larger.
+            self.chunk_batch.append(&self.batch);
+            std::mem::swap(&mut self.batch, &mut self.chunk_batch);
             self.chunk_batch.clear();
             self.chunk_batch_bytes = 0;
         }
