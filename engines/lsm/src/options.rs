@@ -8,7 +8,7 @@ use crate::spec::{DEFAULT_COMPACTION, DEFAULT_MEMTABLE};
 use crate::table::CompressionType;
 use std::path::Path;
 use std::sync::Arc;
-use strata_api::{Env, PosixEnv, Result, WritableFile};
+use strata_api::{Env, Error, PosixEnv, Result, WritableFile};
 
 /// Options of a database, fixed at open.
 #[derive(Clone)]
@@ -60,6 +60,15 @@ pub struct DbOptions {
     /// are LevelDB's either way, the work of each is shared. 1 merges on
     /// the background thread alone, as LevelDB. Default 2.
     pub max_subcompactions: usize,
+    /// Keys whose first `partition_prefix_bytes` bytes differ never share a
+    /// table file: flushes and compactions cut their output where the
+    /// prefix changes (RocksDB's fixed-prefix `SstPartitioner`). A key
+    /// space of disjoint families (one appended in order, others random)
+    /// then keeps each family in tables of its own, so the appended one
+    /// overlaps nothing and moves down the levels without being rewritten.
+    /// 0 (the default, LevelDB's behaviour) cuts by size only. A user key
+    /// is never split across tables either way.
+    pub partition_prefix_bytes: usize,
 }
 
 impl Default for DbOptions {
@@ -82,6 +91,7 @@ impl Default for DbOptions {
             compaction: DEFAULT_COMPACTION,
             wal_mmap: true,
             max_subcompactions: 2,
+            partition_prefix_bytes: 0,
         }
     }
 }
@@ -97,6 +107,23 @@ impl DbOptions {
         } else {
             self.env.new_writable_file(path)
         }
+    }
+
+    /// Refuses a partition prefix under a policy other than leveled: the
+    /// tiered policies count level-0 files as sorted runs, and a run cut
+    /// into one file per prefix would be merged again and again.
+    ///
+    /// # Errors
+    /// `InvalidArgument` saying so.
+    pub fn check_partitioning(&self) -> Result<()> {
+        if self.partition_prefix_bytes != 0 && self.compaction != CompactionKind::Leveled {
+            return Err(Error::InvalidArgument(format!(
+                "partition_prefix_bytes needs compaction=leveled (not {}): the {} policy counts level-0 files as runs",
+                self.compaction.name(),
+                self.compaction.name()
+            )));
+        }
+        Ok(())
     }
 
     /// Table files the table cache may keep open.
@@ -123,6 +150,7 @@ impl std::fmt::Debug for DbOptions {
             .field("bloom_bits_per_key", &self.bloom_bits_per_key)
             .field("memtable", &self.memtable)
             .field("compaction", &self.compaction)
+            .field("partition_prefix_bytes", &self.partition_prefix_bytes)
             .finish()
     }
 }

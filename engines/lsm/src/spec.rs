@@ -195,6 +195,12 @@ pub const KEYS: &[KeySchema] = &[
         Some("2"),
     ),
     key(
+        "partition_prefix_bytes",
+        ValueKind::Number,
+        "keys differing in their first N bytes never share a table file; 0 = cut by size only, LevelDB's (default 0)",
+        Some("0"),
+    ),
+    key(
         "wal_writes",
         ValueKind::OneOf(WAL_WRITES),
         "how WAL records reach the kernel: mmap (a store into a mapping) or write (one write(2) each) (default mmap)",
@@ -243,6 +249,16 @@ pub fn validate(spec: &EngineSpec) -> Result<CompactionKind> {
         None => DEFAULT_COMPACTION,
     };
     let compaction = compaction_params(spec, compaction)?;
+    if spec
+        .number("partition_prefix_bytes")
+        .is_some_and(|n| n != 0)
+        && compaction != CompactionKind::Leveled
+    {
+        return Err(Error::InvalidArgument(format!(
+            "partition_prefix_bytes needs compaction=leveled (not {})",
+            compaction.name()
+        )));
+    }
     for &(key, min) in MINIMUMS {
         if let Some(v) = spec.number(key).filter(|v| *v < min) {
             return Err(Error::InvalidArgument(format!(
@@ -283,6 +299,12 @@ pub fn canonical(options: &DbOptions) -> String {
     if !options.wal_mmap {
         s.push_str(",wal_writes=write");
     }
+    if options.partition_prefix_bytes != 0 {
+        s.push_str(&format!(
+            ",partition_prefix_bytes={}",
+            options.partition_prefix_bytes
+        ));
+    }
     s
 }
 
@@ -314,7 +336,8 @@ impl DbOptions {
         if let Some(b) = spec.number("bloom_bits") {
             o.bloom_bits_per_key = (b > 0).then_some(b.min(64) as u32);
         }
-        let sizes: [(&str, &mut usize); 5] = [
+        let sizes: [(&str, &mut usize); 6] = [
+            ("partition_prefix_bytes", &mut o.partition_prefix_bytes),
             ("subcompactions", &mut o.max_subcompactions),
             ("write_buffer_size", &mut o.write_buffer_size),
             ("block_size", &mut o.block_size),
@@ -432,6 +455,37 @@ mod tests {
         );
         let o = options("lsm:compaction=tiered,max_merge_width=0").expect("unlimited");
         assert_eq!(o.compaction, CompactionKind::Tiered(TieredParams::DEFAULT));
+    }
+
+    #[test]
+    fn a_partition_prefix_is_taken_by_leveled_only() {
+        let o = options("lsm:partition_prefix_bytes=2").expect("leveled");
+        assert_eq!(o.partition_prefix_bytes, 2);
+        assert!(canonical(&o).ends_with(",partition_prefix_bytes=2"));
+        assert_eq!(options("lsm").expect("default").partition_prefix_bytes, 0);
+        for policy in ["tiered", "lazy_leveled"] {
+            let e = options(&format!("lsm:compaction={policy},partition_prefix_bytes=2"))
+                .expect_err("refused")
+                .to_string();
+            assert!(e.contains("needs compaction=leveled"), "{e}");
+            let o = options(&format!("lsm:compaction={policy},partition_prefix_bytes=0"))
+                .expect("0 is off");
+            assert_eq!(o.partition_prefix_bytes, 0);
+        }
+        // Options built by hand are checked at open.
+        let env: Arc<dyn Env> = Arc::new(MemEnv::new());
+        let refused = DbOptions {
+            env,
+            create_if_missing: true,
+            compaction: CompactionKind::Tiered(TieredParams::DEFAULT),
+            partition_prefix_bytes: 2,
+            ..DbOptions::default()
+        };
+        let e = crate::Db::open(refused, std::path::Path::new("/db"))
+            .map(|_| ())
+            .expect_err("refused at open")
+            .to_string();
+        assert!(e.contains("needs compaction=leveled"), "{e}");
     }
 
     #[test]

@@ -40,8 +40,10 @@ fn apply(model: &mut Model, w: &Write) {
     }
 }
 
-fn options(env: &FaultEnv, memtable: MemTableKind, compaction: CompactionKind) -> DbOptions {
+fn options(env: &FaultEnv, case: &Case) -> DbOptions {
+    let (memtable, compaction) = (case.memtable, case.compaction);
     DbOptions {
+        partition_prefix_bytes: case.partition_prefix_bytes,
         env: Arc::new(env.clone()),
         create_if_missing: true,
         write_buffer_size: 4 << 10,
@@ -100,16 +102,19 @@ struct Case {
     /// Run on the real file system (`PosixEnv` in a temporary directory:
     /// memory-mapped tables) instead of `MemEnv`.
     posix: bool,
+    /// `DbOptions::partition_prefix_bytes` (0: cut tables by size only).
+    partition_prefix_bytes: usize,
 }
 
 fn run_case(case: &Case) {
     eprintln!(
-        "model case: memtable={} compaction={} seed={} ops={} env={}",
+        "model case: memtable={} compaction={} seed={} ops={} env={} partition_prefix_bytes={}",
         case.memtable.name(),
         case.compaction.name(),
         case.seed,
         case.ops,
-        if case.posix { "posix" } else { "mem" }
+        if case.posix { "posix" } else { "mem" },
+        case.partition_prefix_bytes
     );
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(case.seed);
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -121,7 +126,7 @@ fn run_case(case: &Case) {
     } else {
         (FaultEnv::new(Arc::new(MemEnv::new())), "/db".into())
     };
-    let open = || Db::open(options(&env, case.memtable, case.compaction), &dir).expect("open");
+    let open = || Db::open(options(&env, case), &dir).expect("open");
     let mut db = open();
     let mut model = Model::new();
     // Writes since the last point known durable, and the model there.
@@ -333,6 +338,7 @@ fn cases() -> Vec<Case> {
                     seed,
                     ops: 4000,
                     posix: false,
+                    partition_prefix_bytes: 0,
                 });
             }
             // One case per pair on the real file system, where tables are
@@ -343,8 +349,22 @@ fn cases() -> Vec<Case> {
                 seed: seeds[0] + 100,
                 ops: 4000,
                 posix: true,
+                partition_prefix_bytes: 0,
             });
         }
+    }
+    // Tables cut where the key's first 14 bytes change (keys are 16
+    // digits below 600: six families of 100 keys); leveled only, the one
+    // policy that takes a partition prefix.
+    for (seed, posix) in [(seeds[0] + 200, false), (seeds[0] + 300, true)] {
+        out.push(Case {
+            memtable: MemTableKind::ALL[0],
+            compaction: CompactionKind::Leveled,
+            seed,
+            ops: 4000,
+            posix,
+            partition_prefix_bytes: 14,
+        });
     }
     out
 }

@@ -53,6 +53,9 @@ pub struct ExecContext<'a> {
     /// Most threads one merge into a level below 0 is split across (see
     /// [`super::subcompact`]); 1 merges on the calling thread only.
     pub subcompactions: usize,
+    /// `DbOptions::partition_prefix_bytes`: outputs are cut where the
+    /// first this many bytes of the user key change; 0 cuts by size only.
+    pub partition_prefix_bytes: usize,
 }
 
 /// What a finished task or flush produced.
@@ -83,6 +86,15 @@ struct OutputWriter<'a, 'b> {
 
 impl OutputWriter<'_, '_> {
     fn add(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        if let Some((_, meta)) = &self.builder {
+            if crosses_partition(
+                meta.smallest.user_key(),
+                extract_user_key(key),
+                self.ctx.partition_prefix_bytes,
+            ) {
+                self.finish()?;
+            }
+        }
         if self.builder.is_none() {
             let number = (self.ctx.new_file_number)();
             let path = table_file_name(self.ctx.dir, number);
@@ -161,15 +173,26 @@ impl OutputWriter<'_, '_> {
     }
 }
 
-/// Writes the entries of a memtable cursor to one new table (LevelDB's
-/// `BuildTable`: nothing is dropped). Returns `None` for an empty memtable.
+/// True if `key` may not share a table with `first` (the table's smallest
+/// user key) under a partition prefix of `prefix_bytes` bytes: their first
+/// `prefix_bytes` bytes (all of a shorter key) differ. Versions of one user
+/// key always share their prefix, so a user key is never split.
+pub fn crosses_partition(first: &[u8], key: &[u8], prefix_bytes: usize) -> bool {
+    prefix_bytes != 0
+        && first[..first.len().min(prefix_bytes)] != key[..key.len().min(prefix_bytes)]
+}
+
+/// Writes the entries of a memtable cursor to new tables (LevelDB's
+/// `BuildTable`: nothing is dropped): one, or one per key partition when
+/// [`ExecContext::partition_prefix_bytes`] is set. Returns nothing for an
+/// empty memtable.
 ///
 /// # Errors
 /// `Io` writing the table (the partial file is removed).
 pub fn flush_memtable(
     ctx: &ExecContext<'_>,
     mem: &mut dyn KvIterator,
-) -> Result<Option<FileMetaData>> {
+) -> Result<Vec<FileMetaData>> {
     let mut out = OutputWriter {
         ctx,
         max_file_bytes: u64::MAX,
@@ -190,7 +213,7 @@ pub fn flush_memtable(
         out.abandon();
         return Err(e);
     }
-    Ok(out.outputs.pop())
+    Ok(std::mem::take(&mut out.outputs))
 }
 
 /// Does `task`: moves, merges or drops its inputs. The returned edit is not

@@ -1,7 +1,8 @@
 //! Executor tests for tasks that write into level 0 (tiered policies):
 //! a deletion marker survives while an older level-0 run outside the task
 //! may hold its key, and no memtable flush interleaves with such a task;
-//! and for merges split into subcompactions: the same entries as one merge.
+//! for merges split into subcompactions: the same entries as one merge;
+//! and for partitioned outputs: no table holds two key prefixes.
 
 use super::executor::{flush_memtable, run_task, ExecContext};
 use super::runs::merge_newest_into_level0;
@@ -27,6 +28,7 @@ struct Fixture {
     next_number: AtomicU64,
     flushes_requested: AtomicUsize,
     subcompactions: usize,
+    partition_prefix_bytes: usize,
     shutting_down: AtomicBool,
 }
 
@@ -43,6 +45,7 @@ impl Fixture {
             next_number: AtomicU64::new(1),
             flushes_requested: AtomicUsize::new(0),
             subcompactions: 1,
+            partition_prefix_bytes: 0,
             shutting_down: AtomicBool::new(false),
         }
     }
@@ -64,6 +67,7 @@ impl Fixture {
             shutting_down: &self.shutting_down,
             between_entries: &between,
             subcompactions: self.subcompactions,
+            partition_prefix_bytes: self.partition_prefix_bytes,
         };
         f(&ctx)
     }
@@ -74,11 +78,11 @@ impl Fixture {
             mem.add(seq, t, k.as_bytes(), v.as_bytes());
         }
         let empty = Version::empty();
-        let meta: FileMetaData = self
+        let mut outputs: Vec<FileMetaData> = self
             .with_ctx(&empty, |ctx| flush_memtable(ctx, mem.iter().as_mut()))
-            .expect("flush")
-            .expect("non-empty");
-        Arc::new(FileEntry::new(meta))
+            .expect("flush");
+        assert_eq!(outputs.len(), 1, "one table without a partition prefix");
+        Arc::new(FileEntry::new(outputs.remove(0)))
     }
 
     fn entries(&self, meta: &FileMetaData) -> Vec<(String, ValueType)> {
@@ -323,4 +327,126 @@ fn small_and_level0_tasks_are_not_split() {
     assert!(split_points(&task, 1).is_empty(), "one way");
     task.output_level = 0;
     assert!(split_points(&task, 2).is_empty(), "level-0 output");
+}
+
+/// The user-key prefixes (first `n` bytes) of each output, and the
+/// entries of all outputs in order.
+fn prefixes_and_entries(
+    fx: &Fixture,
+    outputs: &[FileMetaData],
+    n: usize,
+) -> (Vec<Vec<String>>, Vec<(String, ValueType)>) {
+    let mut prefixes = Vec::new();
+    let mut all = Vec::new();
+    for meta in outputs {
+        let entries = fx.entries(meta);
+        let mut p: Vec<String> = entries
+            .iter()
+            .map(|(k, _)| k[..n.min(k.len())].to_string())
+            .collect();
+        p.dedup();
+        prefixes.push(p);
+        all.extend(entries);
+    }
+    (prefixes, all)
+}
+
+#[test]
+fn a_partitioned_flush_writes_one_table_per_prefix() {
+    let mut fx = Fixture::new();
+    fx.partition_prefix_bytes = 2;
+    let mem = MemTableKind::SkipList.create();
+    // Three families and a key shorter than the prefix; two versions of
+    // one key at a family's edge stay together.
+    let keys = ["d:0001", "d:0002", "i:zz", "i:aa", "l:x", "l:y", "z", "l:y"];
+    for (seq, k) in keys.iter().enumerate() {
+        mem.add(seq as u64 + 1, ValueType::Value, k.as_bytes(), b"v");
+    }
+    let empty = Version::empty();
+    let outputs = fx
+        .with_ctx(&empty, |ctx| flush_memtable(ctx, mem.iter().as_mut()))
+        .expect("flush");
+    let (prefixes, entries) = prefixes_and_entries(&fx, &outputs, 2);
+    assert_eq!(
+        prefixes,
+        vec![vec!["d:"], vec!["i:"], vec!["l:"], vec!["z"]]
+    );
+    assert_eq!(entries.len(), keys.len(), "nothing dropped: {entries:?}");
+    for meta in &outputs {
+        assert_eq!(
+            meta.smallest.user_key()[..1],
+            meta.largest.user_key()[..1],
+            "bounds within one family"
+        );
+    }
+
+    fx.partition_prefix_bytes = 0;
+    let outputs = fx
+        .with_ctx(&empty, |ctx| flush_memtable(ctx, mem.iter().as_mut()))
+        .expect("flush");
+    assert_eq!(outputs.len(), 1, "without a prefix: one table");
+}
+
+#[test]
+fn a_partitioned_merge_cuts_at_prefixes_and_keeps_every_entry() {
+    let mut fx = Fixture::new();
+    let value = "x".repeat(100);
+    let rows: Vec<(String, u64)> = (0..600u64)
+        .map(|i| {
+            (
+                format!("{}{:05}", ["a:", "b:", "c:"][(i % 3) as usize], i),
+                i + 1,
+            )
+        })
+        .collect();
+    let mut sorted = rows.clone();
+    sorted.sort();
+    let (low, high) = sorted.split_at(300);
+    let to_entries = |part: &[(String, u64)]| -> Vec<(u64, ValueType, String)> {
+        part.iter()
+            .map(|(k, s)| (*s, ValueType::Value, k.clone()))
+            .collect()
+    };
+    let low = to_entries(low);
+    let high = to_entries(high);
+    let table = |fx: &Fixture, rows: &[(u64, ValueType, String)]| {
+        let entries: Vec<Entry<'_>> = rows
+            .iter()
+            .map(|(s, t, k)| (*s, *t, k.as_str(), value.as_str()))
+            .collect();
+        fx.table(&entries)
+    };
+    let inputs = vec![table(&fx, &low), table(&fx, &high)];
+    let mut version = Version::empty();
+    version.files[1] = inputs.clone();
+    let task = CompactionTask {
+        kind: TaskKind::Merge,
+        reason: TaskReason::Size,
+        level: 1,
+        inputs: vec![LevelInputs {
+            level: 1,
+            files: inputs,
+        }],
+        output_level: 2,
+        grandparents: Vec::new(),
+        max_output_file_bytes: 16 << 10,
+        max_grandparent_overlap_bytes: u64::MAX,
+        compact_pointer: None,
+    };
+    let plain = fx
+        .with_ctx(&version, |ctx| run_task(ctx, &task))
+        .expect("merge");
+    let (plain_prefixes, plain_entries) = prefixes_and_entries(&fx, &plain.outputs, 2);
+    assert!(
+        plain_prefixes.iter().any(|p| p.len() > 1),
+        "the sizes alone put two prefixes in one table: {plain_prefixes:?}"
+    );
+    fx.partition_prefix_bytes = 2;
+    let cut = fx
+        .with_ctx(&version, |ctx| run_task(ctx, &task))
+        .expect("merge");
+    let (prefixes, entries) = prefixes_and_entries(&fx, &cut.outputs, 2);
+    assert!(prefixes.iter().all(|p| p.len() == 1), "{prefixes:?}");
+    assert_eq!(entries, plain_entries, "the same entries either way");
+    assert_eq!(entries.len(), 600);
 }

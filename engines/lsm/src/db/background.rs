@@ -133,6 +133,7 @@ fn exec_context<'a>(
         shutting_down: &inner.shutting_down,
         between_entries,
         subcompactions: inner.options.max_subcompactions.max(1),
+        partition_prefix_bytes: inner.options.partition_prefix_bytes,
     }
 }
 
@@ -145,21 +146,24 @@ fn flush_imm_locked(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> R
     let version = st.versions.current();
     let new_number = || inner.new_output_number();
     let nothing = || {};
-    let meta = MutexGuard::unlocked(st, || {
+    let outputs = MutexGuard::unlocked(st, || {
         let ctx = exec_context(inner, &version, 0, &new_number, &nothing);
         let mut it = imm.iter();
         flush_memtable(&ctx, it.as_mut())
     })?;
     let mut edit = VersionEdit::default();
-    let mut level = 0;
-    if let Some(meta) = &meta {
+    // Each output is placed on its own: with a partition prefix they are
+    // disjoint key ranges (without one there is a single output).
+    let mut placed = Vec::with_capacity(outputs.len());
+    for meta in &outputs {
         let current = st.versions.current();
-        level = inner.policy.flush_level(
+        let level = inner.policy.flush_level(
             &shape(inner, st, &current),
             meta.smallest.user_key(),
             meta.largest.user_key(),
         );
         edit.new_files.push((level as u32, meta.clone()));
+        placed.push((level, meta.file_size_bytes));
     }
     // Every WAL before the current one is now obsolete.
     edit.log_number = Some(st.log_number);
@@ -167,7 +171,7 @@ fn flush_imm_locked(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> R
     // The table holds every write before the current WAL's first.
     st.versions.flushed_sequence = st.imm_last_sequence;
     let applied = st.versions.log_and_apply(&mut edit);
-    if let Some(meta) = &meta {
+    for meta in &outputs {
         st.pending_outputs.remove(&meta.number);
     }
     applied?;
@@ -185,11 +189,15 @@ fn flush_imm_locked(inner: &Arc<DbInner>, st: &mut MutexGuard<'_, DbState>) -> R
     // created (at the switch that made `imm`).
     st.log_dir_synced = true;
     st.seek_candidate = None;
-    let bytes = meta.as_ref().map_or(0, |m| m.file_size_bytes);
+    let bytes: u64 = outputs.iter().map(|m| m.file_size_bytes).sum();
     let micros = start.elapsed().as_micros() as u64;
-    let stats = &mut st.level_stats[level];
-    stats.micros += micros;
-    stats.bytes_written += bytes;
+    // The flush's time goes to the level of its first output, as LevelDB
+    // books its one table's; bytes to the level each output went to.
+    let first_level = placed.first().map_or(0, |&(level, _)| level);
+    st.level_stats[first_level].micros += micros;
+    for (level, size) in placed {
+        st.level_stats[level].bytes_written += size;
+    }
     inner.counters.flushes.fetch_add(1, Ordering::Relaxed);
     inner
         .counters

@@ -40,6 +40,7 @@ pub(crate) enum OpenMode {
 
 /// Opens the files of `dir` and recovers its state.
 pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Result<Arc<DbInner>> {
+    options.check_partitioning()?;
     let env = Arc::clone(&options.env);
     let read_only = mode == OpenMode::ReadOnly;
     let lock = if read_only {
@@ -426,11 +427,12 @@ fn write_level0(
         shutting_down,
         between_entries: &nothing,
         subcompactions: 1,
+        partition_prefix_bytes: options.partition_prefix_bytes,
     };
     let mut it = mem.iter();
-    let meta = flush_memtable(&ctx, it.as_mut())?;
+    let outputs = flush_memtable(&ctx, it.as_mut())?;
     versions.next_file_number = next.into_inner();
-    if let Some(meta) = meta {
+    for meta in outputs {
         edit.new_files.push((0, meta));
     }
     Ok(())
