@@ -53,6 +53,14 @@ pub const ENGINE_DIR: &str = "engine";
 ///   On an engine that maps its tables (`PosixEnv`), larger tables mean more
 ///   mapped pages count in the resident set; blobfs's long-running users
 ///   (the mount, verify) read tables with `pread` ([`crate::pread_env`]).
+/// - `partition_prefix_bytes=2` (0; leveled compaction only, so not added
+///   to a spec naming another policy): blobfs's keys are families by their
+///   first two bytes, file contents appended in order under `d:` beside the
+///   random `i:` and `l:` index keys. With tables cut between families,
+///   the `d:` tables overlap nothing and go down the levels by trivial
+///   moves instead of being merged with index keys at every level: at
+///   100,000 files fs_create 202 → 156 µs/op and write stalls 26 % → 6 %
+///   of its time.
 ///
 /// Measured at 100,000 files (release, `strata bench --benchmarks fs`,
 /// µs/op): none → bloom and a 64 MiB cache → plus the write buffer and
@@ -68,6 +76,7 @@ pub const LSM_STORE_OPTIONS: &[(&str, &str)] = &[
     ("write_buffer_size", "16777216"),
     ("max_bytes_for_level_base", "67108864"),
     ("max_file_size", "16777216"),
+    ("partition_prefix_bytes", "2"),
 ];
 
 /// `spec` with each of [`LSM_STORE_OPTIONS`] it does not set, if it is an
@@ -81,7 +90,11 @@ pub fn store_engine_spec(spec: &EngineSpec) -> Result<EngineSpec> {
         return Ok(spec.clone());
     }
     let mut tuned = spec.clone();
+    let leveled = spec.get("compaction").is_none_or(|c| c == "leveled");
     for &(key, value) in LSM_STORE_OPTIONS {
+        if key == "partition_prefix_bytes" && !leveled {
+            continue;
+        }
         if tuned.get(key).is_none() {
             tuned = tuned
                 .with(key, value)
@@ -288,7 +301,7 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&config).expect("json");
         let recorded = lsm_spec(
             "lsm:bloom_bits=10,cache_size=268435456,max_bytes_for_level_base=67108864,\
-             max_file_size=16777216,write_buffer_size=64K",
+             max_file_size=16777216,partition_prefix_bytes=2,write_buffer_size=64K",
         );
         assert_eq!(value["engine"], recorded.to_string());
         #[cfg(unix)]
@@ -352,6 +365,14 @@ mod tests {
         assert_eq!(options.max_file_size, 16 << 20);
         assert_eq!(options.write_buffer_size, 16 << 20);
         assert_eq!(options.max_bytes_for_level_base, 64 << 20);
+        assert_eq!(options.partition_prefix_bytes, 2);
+        for policy in ["tiered", "lazy_leveled"] {
+            let other = store_engine_spec(&lsm_spec(&format!("lsm:compaction={policy}")))
+                .expect("another policy");
+            assert_eq!(other.get("partition_prefix_bytes"), None, "{policy}");
+            strata_lsm::DbOptions::from_spec(&other, Arc::new(PosixEnv::new()))
+                .expect("a valid spec");
+        }
     }
 
     #[test]
