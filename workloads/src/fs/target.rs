@@ -75,6 +75,27 @@ impl Mounted {
     }
 }
 
+impl Mounted {
+    /// Starts the mount's inode peak afresh (before a benchmark).
+    fn reset_inode_peak(&self) {
+        #[cfg(feature = "fuse")]
+        if let Some(session) = &self.session {
+            session.reset_inode_peak();
+        }
+    }
+
+    /// The mount's inode table since the last reset, as a message:
+    /// `(inodes: peak P, held H)`.
+    fn inode_note(&self) -> Option<String> {
+        #[cfg(feature = "fuse")]
+        if let Some(session) = &self.session {
+            let c = session.inodes();
+            return Some(format!("(inodes: peak {}, held {})", c.peak, c.held));
+        }
+        None
+    }
+}
+
 impl Drop for Mounted {
     fn drop(&mut self) {
         #[cfg(feature = "fuse")]
@@ -114,6 +135,19 @@ impl Target {
             mount: Some(mounted),
             last: None,
         }
+    }
+
+    /// Through the mount: starts the inode table's peak afresh.
+    pub(crate) fn reset_inode_peak(&self) {
+        if let Some(m) = &self.mount {
+            m.reset_inode_peak();
+        }
+    }
+
+    /// Through the mount: the inode table's peak since
+    /// [`Target::reset_inode_peak`] and its size now, as a message.
+    pub(crate) fn inode_note(&self) -> Option<String> {
+        self.mount.as_ref().and_then(Mounted::inode_note)
     }
 
     /// Which way this is.
