@@ -146,12 +146,14 @@ impl<'a> FsRun<'a> {
                         reason,
                     })?;
                 let store_dir = config.scratch_dir.parent().unwrap_or(&config.scratch_dir);
-                let mounted = Mounted::mount(served, store_dir, &root).map_err(|reason| {
-                    RunError::Workload {
-                        benchmark: "mount".into(),
-                        reason,
-                    }
-                })?;
+                let max_inodes = config.mount_max_inodes;
+                let mounted =
+                    Mounted::mount(served, store_dir, &root, max_inodes).map_err(|reason| {
+                        RunError::Workload {
+                            benchmark: "mount".into(),
+                            reason,
+                        }
+                    })?;
                 Target::mount(mounted)
             }
         };

@@ -57,11 +57,19 @@ pub(crate) struct Mounted {
 
 impl Mounted {
     /// Mounts `fs` (stored in `store_dir`) at `root`, which must not exist
-    /// or be an empty directory.
+    /// or be an empty directory, its inode table capped at `max_inodes`
+    /// (0: no cap).
     #[cfg(feature = "fuse")]
-    pub(crate) fn mount(fs: BlobFs, store_dir: &Path, root: &Path) -> Result<Mounted, String> {
+    pub(crate) fn mount(
+        fs: BlobFs,
+        store_dir: &Path,
+        root: &Path,
+        max_inodes: u64,
+    ) -> Result<Mounted, String> {
         std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
-        let session = strata_blobfs_fuse::BackgroundMount::mount(fs, store_dir, root)?;
+        let options = strata_blobfs_fuse::MountOptions::default().max_inodes(max_inodes);
+        let session =
+            strata_blobfs_fuse::BackgroundMount::mount_with(fs, store_dir, root, &options)?;
         Ok(Mounted {
             root: root.to_path_buf(),
             session: Some(session),
@@ -70,7 +78,12 @@ impl Mounted {
 
     /// Without the `fuse` feature there is no mount.
     #[cfg(not(feature = "fuse"))]
-    pub(crate) fn mount(_fs: BlobFs, _store_dir: &Path, _root: &Path) -> Result<Mounted, String> {
+    pub(crate) fn mount(
+        _fs: BlobFs,
+        _store_dir: &Path,
+        _root: &Path,
+        _max_inodes: u64,
+    ) -> Result<Mounted, String> {
         Err("this strata was built without FUSE support (cargo build --features fuse)".into())
     }
 }
