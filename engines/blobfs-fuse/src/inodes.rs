@@ -7,7 +7,9 @@
 //! `rename` moves the numbers of the path and everything below it to the
 //! new paths, and `unlink`/`rmdir` detach the number (later operations on
 //! it see `ENOENT`; a new file at the same path gets a new number). An
-//! entry is dropped when the kernel forgets its last lookup.
+//! entry is dropped when the kernel forgets its last lookup; past the
+//! mount's cap the mount asks the kernel to forget the least recently
+//! used entries ([`super::bound`]).
 //!
 //! Views are keyed by the name looked up, not by the time it parses to, so
 //! two spellings of one instant are two directories: the kernel refuses a
@@ -82,7 +84,8 @@ pub(crate) struct Victim {
 ///
 /// The table holds one entry per inode the kernel remembers, and the
 /// kernel forgets only under memory pressure: after a million files were
-/// created through the mount it held about as many. Each node is stored
+/// created through the mount it held about as many (hence the cap of
+/// [`super::bound`]). Each node is stored
 /// once, behind an `Arc` both maps share: 274 bytes per inode with a
 /// 106-byte path, measured over a million, against 456 when each map held
 /// its own copy.
