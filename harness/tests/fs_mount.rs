@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::fuse::{cannot_mount, is_mounted, mount_stderr, skip, spawn_mount, wait_mounted};
+use common::fuse::{cannot_mount, is_mounted, mount_stderr, skip, spawn_mount_with, wait_mounted};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::thread::sleep;
@@ -63,11 +63,12 @@ struct Mounted {
 }
 
 impl Mounted {
-    /// Starts the mount and waits for it; `Err` carries the reason to
-    /// skip when the mount itself is refused.
-    fn start(store: &Path, mp: &Path, logs: &Path) -> Result<Mounted, String> {
+    /// Starts the mount (with `options` such as `--max-inodes N`) and
+    /// waits for it; `Err` carries the reason to skip when the mount
+    /// itself is refused.
+    fn start(store: &Path, mp: &Path, logs: &Path, options: &[&str]) -> Result<Mounted, String> {
         let mut m = Mounted {
-            child: spawn_mount(store, mp, logs),
+            child: spawn_mount_with(store, mp, logs, options),
             mp: mp.to_path_buf(),
             stderr: mount_stderr(logs),
         };
@@ -111,6 +112,11 @@ impl Drop for Mounted {
 /// A store (initialised with the binary), an empty mount point, and the
 /// mount, or `None` (after printing why) where mounting is impossible.
 fn setup(dir: &Path) -> Option<(PathBuf, PathBuf, Mounted)> {
+    setup_with(dir, &[])
+}
+
+/// As [`setup`], the mount started with `options`.
+fn setup_with(dir: &Path, options: &[&str]) -> Option<(PathBuf, PathBuf, Mounted)> {
     let store = dir.join("store");
     let mp = dir.join("mp");
     std::fs::create_dir(&mp).expect("mkdir mp");
@@ -119,7 +125,7 @@ fn setup(dir: &Path) -> Option<(PathBuf, PathBuf, Mounted)> {
     if let Some(why) = cannot_mount() {
         return skip(&why);
     }
-    match Mounted::start(&store, &mp, dir) {
+    match Mounted::start(&store, &mp, dir, options) {
         Ok(m) => Some((store, mp, m)),
         Err(why) => skip(&format!("mounting is not permitted here ({why})")),
     }
@@ -281,6 +287,36 @@ fn a_shell_session_through_the_mount() {
         strata_ok(&store, &["cat", "/docs/a.txt", "--at", &between]),
         "one\n"
     );
+}
+
+/// `--max-inodes` with a tiny cap: the mount asks the kernel to forget
+/// most of what a shell made, and every path still reads, renames and
+/// removes; Ctrl-C still unmounts cleanly (the sweeper stops first).
+#[test]
+fn a_tiny_inode_cap_keeps_every_path_working() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((store, mp, mut mounted)) = setup_with(dir.path(), &["--max-inodes", "32"]) else {
+        return;
+    };
+    sh_ok(
+        &mp,
+        "for d in 1 2 3 4 5 6; do mkdir d$d; for f in $(seq 1 100); do echo $d/$f > d$d/f$f; done; done",
+    );
+    // A few sweeps.
+    sleep(Duration::from_millis(400));
+    assert_eq!(sh_ok(&mp, "cat d*/f* | wc -l").trim(), "600");
+    assert_eq!(sh_ok(&mp, "cat d3/f77"), "3/77\n");
+    sh_ok(&mp, "mv d2 moved && rm -r d4");
+    assert_eq!(sh_ok(&mp, "cat moved/f5"), "2/5\n");
+    assert_eq!(sh_ok(&mp, "ls"), "d1\nd3\nd5\nd6\nmoved\n");
+    signal(&mounted.child, "INT");
+    mounted.expect_clean_exit();
+    assert!(
+        !mounted.stderr_text().contains("cannot ask"),
+        "{}",
+        mounted.stderr_text()
+    );
+    assert_eq!(strata_ok(&store, &["cat", "/moved/f100"]), "2/100\n");
 }
 
 #[test]
@@ -496,7 +532,7 @@ fn views_at_any_depth_equal_export_at_that_time() {
     }
 
     // And `diff -r` straight between each view and its export.
-    let mut mounted = Mounted::start(&store, &mp, dir.path()).expect("mount again");
+    let mut mounted = Mounted::start(&store, &mp, dir.path(), &[]).expect("mount again");
     for (i, t) in times.iter().enumerate() {
         let view = mp.join(".at").join(t);
         sh_ok(

@@ -71,6 +71,7 @@ fn config(source: &tempfile::TempDir, scratch: &tempfile::TempDir) -> FsWorkload
         scratch_dir: scratch.path().join("copy"),
         seed: 301,
         histogram: true,
+        mount_max_inodes: 0,
     }
 }
 

@@ -3,11 +3,13 @@
 //! (the filesystem benchmarks' `--fs_via mount`), and the check of
 //! whether this machine can mount at all.
 
-use super::mount_fs::MountFs;
+use super::bound::{counts, serve_bounded, InodeCounts, MountOptions, Sweeper};
+use super::mount_fs::{MountFs, State};
 use super::session::mount_config;
 use fuser::{BackgroundSession, Filesystem};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use strata_blobfs::BlobFs;
 
 /// A mounted store, served by a background thread of this process.
@@ -16,23 +18,41 @@ use strata_blobfs::BlobFs;
 #[derive(Debug)]
 pub struct BackgroundMount {
     session: Option<BackgroundSession>,
+    sweeper: Option<Sweeper>,
+    state: Arc<Mutex<State>>,
     mountpoint: PathBuf,
 }
 
 impl BackgroundMount {
     /// Mounts `fs` (whose store lives in `store_dir`, which `statfs`
-    /// reports) at `mountpoint`, an existing empty directory.
+    /// reports) at `mountpoint`, an existing empty directory, with the
+    /// default [`MountOptions`].
     ///
     /// # Errors
     /// One line saying why the mount was refused.
     pub fn mount(fs: BlobFs, store_dir: &Path, mountpoint: &Path) -> Result<Self, String> {
+        Self::mount_with(fs, store_dir, mountpoint, &MountOptions::default())
+    }
+
+    /// As [`BackgroundMount::mount`], with `options`.
+    ///
+    /// # Errors
+    /// One line saying why the mount was refused.
+    pub fn mount_with(
+        fs: BlobFs,
+        store_dir: &Path,
+        mountpoint: &Path,
+        options: &MountOptions,
+    ) -> Result<Self, String> {
         let uid = nix::unistd::getuid().as_raw();
         let gid = nix::unistd::getgid().as_raw();
-        let mount_fs = MountFs::new(fs, store_dir.to_path_buf(), uid, gid);
-        let session = fuser::spawn_mount(mount_fs, mountpoint, &mount_config())
+        let mount_fs = MountFs::new(fs, store_dir.to_path_buf(), uid, gid, options.max_inodes);
+        let served = serve_bounded(mount_fs, mountpoint, &mount_config())
             .map_err(|e| format!("cannot mount {}: {e}", mountpoint.display()))?;
         Ok(BackgroundMount {
-            session: Some(session),
+            session: Some(served.session),
+            sweeper: served.sweeper,
+            state: served.state,
             mountpoint: mountpoint.to_path_buf(),
         })
     }
@@ -40,6 +60,22 @@ impl BackgroundMount {
     /// Where the store is mounted.
     pub fn mountpoint(&self) -> &Path {
         &self.mountpoint
+    }
+
+    /// The inode table's size now, its peak and the entries the kernel
+    /// was asked to drop.
+    pub fn inodes(&self) -> InodeCounts {
+        counts(&self.state)
+    }
+
+    /// Starts a new peak of [`BackgroundMount::inodes`] from the inodes
+    /// held now (as before a benchmark).
+    pub fn reset_inode_peak(&self) {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .inodes
+            .reset_peak();
     }
 
     /// Unmounts (every file must be closed) and waits for the session to
@@ -52,6 +88,11 @@ impl BackgroundMount {
     }
 
     fn end(&mut self) -> Result<(), String> {
+        // The sweeper first, while the session still answers the
+        // requests a notification may wait for.
+        if let Some(sweeper) = self.sweeper.take() {
+            sweeper.stop();
+        }
         match self.session.take() {
             Some(session) => session
                 .umount_and_join()

@@ -7,7 +7,9 @@
 //! `rename` moves the numbers of the path and everything below it to the
 //! new paths, and `unlink`/`rmdir` detach the number (later operations on
 //! it see `ENOENT`; a new file at the same path gets a new number). An
-//! entry is dropped when the kernel forgets its last lookup.
+//! entry is dropped when the kernel forgets its last lookup; past the
+//! mount's cap the mount asks the kernel to forget the least recently
+//! used entries ([`super::bound`]).
 //!
 //! Views are keyed by the name looked up, not by the time it parses to, so
 //! two spellings of one instant are two directories: the kernel refuses a
@@ -61,6 +63,19 @@ struct Entry {
     lookups: u64,
     /// Removed from the tree (or replaced by a rename) while known.
     detached: bool,
+    /// The tick of the last use: the entry's key in `recency`.
+    used: u64,
+}
+
+/// An entry the kernel can be asked to drop: its name in its parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Victim {
+    /// The parent directory's inode.
+    pub(crate) parent: u64,
+    /// The entry's name in it.
+    pub(crate) name: String,
+    /// The entry's own inode.
+    pub(crate) ino: u64,
 }
 
 /// Node ↔ inode number, both ways. Nodes are kept in order, so that the
@@ -69,15 +84,24 @@ struct Entry {
 ///
 /// The table holds one entry per inode the kernel remembers, and the
 /// kernel forgets only under memory pressure: after a million files were
-/// created through the mount it held about as many. Each node is stored
+/// created through the mount it held about as many (hence the cap of
+/// [`super::bound`]). Each node is stored
 /// once, behind an `Arc` both maps share: 274 bytes per inode with a
 /// 106-byte path, measured over a million, against 456 when each map held
 /// its own copy.
+///
+/// Entries are also ordered by last use (`recency`: tick → inode, the
+/// root and `.at` left out), so that the coldest ones, which the mount
+/// asks the kernel to forget when the table holds too many, are found
+/// without a pass over the table: a use costs two B-tree operations.
 #[derive(Debug)]
 pub(crate) struct InodeTable {
     by_ino: HashMap<u64, Entry>,
     by_node: BTreeMap<Arc<Node>, u64>,
+    recency: BTreeMap<u64, u64>,
     next_ino: u64,
+    tick: u64,
+    peak: usize,
 }
 
 impl InodeTable {
@@ -86,7 +110,10 @@ impl InodeTable {
         let mut t = InodeTable {
             by_ino: HashMap::new(),
             by_node: BTreeMap::new(),
+            recency: BTreeMap::new(),
             next_ino: AT_DIR_INO + 1,
+            tick: 0,
+            peak: 0,
         };
         for (ino, node) in [
             (ROOT_INO, Node::Head("/".into())),
@@ -100,10 +127,47 @@ impl InodeTable {
                     node,
                     lookups: 0,
                     detached: false,
+                    used: 0,
                 },
             );
         }
+        t.peak = t.by_ino.len();
         t
+    }
+
+    /// Entries held now (the root and `.at` included).
+    pub(crate) fn len(&self) -> usize {
+        self.by_ino.len()
+    }
+
+    /// The most entries held at once since the table was made or since
+    /// [`InodeTable::reset_peak`].
+    pub(crate) fn peak(&self) -> usize {
+        self.peak
+    }
+
+    /// Starts a new peak from the entries held now.
+    pub(crate) fn reset_peak(&mut self) {
+        self.peak = self.by_ino.len();
+    }
+
+    fn next_tick(&mut self) -> u64 {
+        self.tick += 1;
+        self.tick
+    }
+
+    /// Marks `ino` as just used (the root and `.at` are never dropped,
+    /// so not ordered).
+    pub(crate) fn touch(&mut self, ino: u64) {
+        if ino == ROOT_INO || ino == AT_DIR_INO || !self.by_ino.contains_key(&ino) {
+            return;
+        }
+        let tick = self.next_tick();
+        if let Some(e) = self.by_ino.get_mut(&ino) {
+            self.recency.remove(&e.used);
+            e.used = tick;
+            self.recency.insert(tick, ino);
+        }
     }
 
     /// The node of `ino`, unless unknown or detached.
@@ -127,15 +191,19 @@ impl InodeTable {
         let ino = self.next_ino;
         self.next_ino += 1;
         let node = Arc::new(node.clone());
+        let used = self.next_tick();
         self.by_node.insert(Arc::clone(&node), ino);
+        self.recency.insert(used, ino);
         self.by_ino.insert(
             ino,
             Entry {
                 node,
                 lookups: 0,
                 detached: false,
+                used,
             },
         );
+        self.peak = self.peak.max(self.by_ino.len());
         ino
     }
 
@@ -163,8 +231,65 @@ impl InodeTable {
             if self.by_node.get(&*e.node) == Some(&ino) {
                 self.by_node.remove(&*e.node);
             }
+            self.recency.remove(&e.used);
         }
         true
+    }
+
+    /// Up to `n` of the least recently used entries that the kernel can
+    /// be asked to drop, coldest first, each named by its parent's inode
+    /// and its name there. Never the root or `.at` (not ordered); not a
+    /// detached entry (no longer reachable by name) nor one `pinned` says
+    /// the kernel keeps anyway (an open file). At most `4 n` entries are
+    /// looked at, so that the caller's lock is held briefly; every entry
+    /// looked at (victims included) counts as used now, so that the next
+    /// call goes on from where this one stopped rather than asking again
+    /// about entries the kernel could not drop.
+    pub(crate) fn coldest(&mut self, n: usize, pinned: impl Fn(u64) -> bool) -> Vec<Victim> {
+        let mut victims = Vec::new();
+        let mut examined = Vec::new();
+        for (_, &ino) in self.recency.iter().take(n.saturating_mul(4)) {
+            if victims.len() == n {
+                break;
+            }
+            examined.push(ino);
+            if pinned(ino) {
+                continue;
+            }
+            if let Some(v) = self.victim(ino) {
+                victims.push(v);
+            }
+        }
+        for ino in examined {
+            self.touch(ino);
+        }
+        victims
+    }
+
+    /// `ino` as its parent's inode and its name there, if it is reachable
+    /// by name and its parent is known.
+    fn victim(&self, ino: u64) -> Option<Victim> {
+        let (parent, name) = match self.node(ino)? {
+            Node::Head(p) if p != "/" => {
+                let parent = Node::Head(parent_path(p).to_string());
+                (parent, p.rsplit('/').next()?.to_string())
+            }
+            Node::At { view, path, .. } if path == "/" => (Node::AtDir, view.clone()),
+            Node::At { view, time, path } => {
+                let parent = Node::At {
+                    view: view.clone(),
+                    time: *time,
+                    path: parent_path(path).to_string(),
+                };
+                (parent, path.rsplit('/').next()?.to_string())
+            }
+            Node::Head(_) | Node::AtDir => return None,
+        };
+        let parent = match parent {
+            Node::AtDir => AT_DIR_INO,
+            other => self.known(&other)?,
+        };
+        Some(Victim { parent, name, ino })
     }
 
     /// The live-tree nodes at `path` and below it, with their numbers:
@@ -330,6 +455,87 @@ mod tests {
         assert_eq!(names(&t, "/q"), ["/q", "/q/x", "/q/x/y"]);
         assert!(names(&t, "/a").is_empty());
         assert_eq!(names(&t, "/a-b"), ["/a-b"]);
+    }
+
+    fn at(view: &str, path: &str) -> Node {
+        Node::At {
+            view: view.into(),
+            time: DateTime::<Utc>::UNIX_EPOCH,
+            path: path.into(),
+        }
+    }
+
+    fn names_of(victims: &[Victim]) -> Vec<(u64, &str)> {
+        victims
+            .iter()
+            .map(|v| (v.parent, v.name.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn the_coldest_entries_go_first_and_a_use_warms_one() {
+        let mut t = InodeTable::new();
+        let d = t.ino_of(&head("/d"));
+        let a = t.ino_of(&head("/d/a"));
+        let b = t.ino_of(&head("/d/b"));
+        let c = t.ino_of(&head("/d/c"));
+        t.touch(d);
+        t.touch(a);
+        let v = t.coldest(2, |_| false);
+        assert_eq!(names_of(&v), [(d, "b"), (d, "c")], "b and c are coldest");
+        assert_eq!((v[0].ino, v[1].ino), (b, c));
+        let v = t.coldest(2, |_| false);
+        assert_eq!(
+            names_of(&v),
+            [(ROOT_INO, "d"), (d, "a")],
+            "the last call's victims count as used"
+        );
+        assert_eq!(t.len(), 6, "choosing victims drops nothing");
+    }
+
+    #[test]
+    fn the_root_at_open_and_detached_entries_are_never_victims() {
+        let mut t = InodeTable::new();
+        t.touch(ROOT_INO);
+        t.touch(AT_DIR_INO);
+        let open = t.ino_of(&head("/open"));
+        let gone = t.ino_of(&head("/gone"));
+        t.detach_tree("/gone");
+        let view = t.ino_of(&at("v", "/"));
+        let in_view = t.ino_of(&at("v", "/x"));
+        let deep = t.ino_of(&at("v", "/x/y"));
+        let v = t.coldest(10, |ino| ino == open);
+        assert_eq!(
+            names_of(&v),
+            [(AT_DIR_INO, "v"), (view, "x"), (in_view, "y")]
+        );
+        assert!(v.iter().all(|v| v.ino != open && v.ino != gone));
+        assert_eq!(v[2].ino, deep);
+        assert!(t.coldest(0, |_| false).is_empty());
+    }
+
+    #[test]
+    fn a_victim_asks_few_entries_and_forgotten_entries_leave_the_order() {
+        let mut t = InodeTable::new();
+        let files: Vec<u64> = (0..100)
+            .map(|i| t.ino_of(&head(&format!("/f{i}"))))
+            .collect();
+        for &f in &files[..50] {
+            t.looked_up(f);
+            assert!(t.forget(f, 1));
+        }
+        assert_eq!(t.len(), 52);
+        assert_eq!(t.peak(), 102);
+        t.reset_peak();
+        assert_eq!(t.peak(), 52);
+        // Only the 50 still held are left to choose from, coldest first.
+        let v = t.coldest(3, |_| false);
+        assert_eq!(names_of(&v), [(1, "f50"), (1, "f51"), (1, "f52")]);
+        // Pinned entries are looked at, up to four per victim asked.
+        let v = t.coldest(2, |ino| ino != files[99]);
+        assert!(v.is_empty(), "8 pinned entries looked at, none chosen");
+        let v = t.coldest(20, |ino| ino != files[99]);
+        assert_eq!(names_of(&v), [(1, "f99")]);
     }
 
     #[test]

@@ -20,10 +20,13 @@
 //!   read with `pread`, not mapped, so that the mount's resident memory
 //!   does not grow with the data stored.
 //! - **Inodes**: numbers stand for paths (of the live tree or of a view),
-//!   kept in memory and moved along by renames ([`inodes`]).
+//!   kept in memory and moved along by renames ([`inodes`]). The table is
+//!   bounded ([`MountOptions::max_inodes`]): past the cap the mount asks
+//!   the kernel to forget the least recently used entries ([`bound`]).
 
 mod adapter;
 mod background;
+mod bound;
 mod buffer;
 mod env;
 mod errno;
@@ -39,17 +42,19 @@ mod views;
 mod write_ops;
 
 pub use background::{check_mount, BackgroundMount};
+pub use bound::{InodeCounts, MountOptions, DEFAULT_MAX_INODES};
 pub use env::PreadEnv;
 use mount_fs::MountFs;
 use std::path::Path;
 use strata_blobfs::BlobFs;
 
-/// Mounts `fs` (opened from `store`) at `mountpoint` and serves it until a
-/// signal or an outside unmount. Returns the exit status: 0 after a clean
-/// unmount, 1 if mounting or unmounting failed (printed on stderr).
-pub fn run(fs: BlobFs, store: &Path, mountpoint: &Path) -> u8 {
+/// Mounts `fs` (opened from `store`) at `mountpoint` with `options` and
+/// serves it until a signal or an outside unmount. Returns the exit
+/// status: 0 after a clean unmount, 1 if mounting or unmounting failed
+/// (printed on stderr).
+pub fn run(fs: BlobFs, store: &Path, mountpoint: &Path, options: &MountOptions) -> u8 {
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
-    let mount_fs = MountFs::new(fs, store.to_path_buf(), uid, gid);
+    let mount_fs = MountFs::new(fs, store.to_path_buf(), uid, gid, options.max_inodes);
     session::serve(mount_fs, store, mountpoint)
 }

@@ -7,7 +7,7 @@ use super::inodes::{is_within, InodeTable, Node, AT_DIR_INO};
 use fuser::{Errno, FileAttr, FileType, INodeNo};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 use strata_blobfs::stream::FileReader;
 use strata_blobfs::{BlobFs, FsError, NodeKind};
@@ -62,6 +62,8 @@ pub(crate) struct State {
     /// The stored version each open file is read from, by inode: its
     /// parts loaded once, not at every read (dropped at the last release).
     pub(crate) readers: HashMap<u64, FileReader>,
+    /// Entries the sweeper asked the kernel to drop.
+    pub(crate) invalidated: u64,
     next_fh: u64,
 }
 
@@ -106,29 +108,41 @@ pub(crate) struct MountFs {
     pub(crate) uid: u32,
     /// Group reported for every node.
     pub(crate) gid: u32,
+    /// The most inodes to hold before asking the kernel to forget the
+    /// coldest (0: no cap); see [`super::bound`].
+    pub(crate) max_inodes: u64,
     /// Reported as the times of `.at` itself.
     mounted_at: SystemTime,
-    state: Mutex<State>,
+    /// Shared with the sweeper ([`super::bound`]).
+    state: Arc<Mutex<State>>,
 }
 
 impl MountFs {
-    /// Serves `fs`, stored in `store_dir`, with nodes owned by `uid`/`gid`.
-    pub(crate) fn new(fs: BlobFs, store_dir: PathBuf, uid: u32, gid: u32) -> Self {
+    /// Serves `fs`, stored in `store_dir`, with nodes owned by `uid`/`gid`
+    /// and at most `max_inodes` inodes held (0: no cap).
+    pub(crate) fn new(fs: BlobFs, store_dir: PathBuf, uid: u32, gid: u32, max_inodes: u64) -> Self {
         MountFs {
             fs,
             store_dir,
             uid,
             gid,
+            max_inodes,
             mounted_at: SystemTime::now(),
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 inodes: InodeTable::new(),
                 dirty: HashMap::new(),
                 files: HashMap::new(),
                 dirs: HashMap::new(),
                 readers: HashMap::new(),
+                invalidated: 0,
                 next_fh: 0,
-            }),
+            })),
         }
+    }
+
+    /// The state, for the sweeper and the mount's counts.
+    pub(crate) fn shared_state(&self) -> Arc<Mutex<State>> {
+        Arc::clone(&self.state)
     }
 
     /// The state; a panic in an earlier operation leaves it usable (each

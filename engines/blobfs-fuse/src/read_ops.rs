@@ -82,13 +82,17 @@ impl MountFs {
         };
         let ino = st.inodes.ino_of(&node);
         st.inodes.looked_up(ino);
+        // The parent is in use too: dropping it would drop its children.
+        st.inodes.touch(parent);
+        st.inodes.touch(ino);
         Ok(self.attr(ino, &meta))
     }
 
     /// `getattr`.
     pub(crate) fn getattr(&self, ino: u64) -> Result<FileAttr, Errno> {
-        let st = self.state();
+        let mut st = self.state();
         let node = st.node(ino)?;
+        st.inodes.touch(ino);
         if node == Node::AtDir {
             return Ok(self.at_dir_attr());
         }
@@ -200,6 +204,7 @@ impl MountFs {
     pub(crate) fn opendir(&self, ino: u64) -> Result<u64, Errno> {
         let mut st = self.state();
         let listing = self.list(&st, ino)?;
+        st.inodes.touch(ino);
         let fh = st.new_fh();
         st.dirs.insert(fh, listing);
         Ok(fh)
@@ -252,6 +257,7 @@ impl MountFs {
         }
         let fh = st.new_fh();
         st.files.insert(fh, ino);
+        st.inodes.touch(ino);
         Ok(fh)
     }
 

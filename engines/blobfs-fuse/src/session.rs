@@ -10,6 +10,7 @@
 //! goes; a second signal then exits without waiting. When the session
 //! ends, every unsaved buffer is committed (fuser calls `destroy`).
 
+use super::bound::{serve_bounded, Served};
 use super::mount_fs::MountFs;
 use fuser::{BackgroundSession, Config, MountOption};
 use nix::errno::Errno;
@@ -99,7 +100,8 @@ pub(crate) fn mount_config() -> Config {
     config
 }
 
-/// Mounts `fs` at `mountpoint` and serves it until a signal or an outside
+/// Mounts `fs` at `mountpoint` (its inode table bounded by its sweeper,
+/// see [`super::bound`]) and serves it until a signal or an outside
 /// unmount; returns the exit status (0 after a clean unmount). Errors are
 /// printed on stderr, the mount's as `strata fs: cannot mount ...`.
 pub(crate) fn serve(fs: MountFs, store: &Path, mountpoint: &Path) -> u8 {
@@ -108,7 +110,9 @@ pub(crate) fn serve(fs: MountFs, store: &Path, mountpoint: &Path) -> u8 {
         eprintln!("strata fs: cannot catch signals: {e}");
         return 1;
     }
-    let session = match fuser::spawn_mount(fs, mountpoint, &mount_config()) {
+    let Served {
+        session, sweeper, ..
+    } = match serve_bounded(fs, mountpoint, &mount_config()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("strata fs: cannot mount {}: {e}", mountpoint.display());
@@ -121,7 +125,13 @@ pub(crate) fn serve(fs: MountFs, store: &Path, mountpoint: &Path) -> u8 {
         mountpoint.display(),
         mountpoint.display()
     );
-    if let Ended::Signal = wait(&session, &stop) {
+    let ended = wait(&session, &stop);
+    // Stopped while the session still answers the requests a
+    // notification may wait for.
+    if let Some(sweeper) = sweeper {
+        sweeper.stop();
+    }
+    if let Ended::Signal = ended {
         match unmount(mountpoint) {
             Ok(false) => {}
             Ok(true) => eprintln!(

@@ -17,7 +17,7 @@ use strata_blobfs::stats::stats;
 use strata_blobfs::time::ClaimTime;
 
 fn mount() -> MountFs {
-    MountFs::new(memory_fs(), PathBuf::from("/nonexistent"), 1000, 1000)
+    MountFs::new(memory_fs(), PathBuf::from("/nonexistent"), 1000, 1000, 0)
 }
 
 fn n(s: &str) -> &OsStr {

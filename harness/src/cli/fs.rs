@@ -130,6 +130,11 @@ pub enum FsCommand {
     Mount {
         /// An existing (empty) directory.
         mountpoint: PathBuf,
+        /// The most inodes the mount keeps before it asks the kernel to
+        /// forget the least recently used (0: no cap; the kernel then
+        /// forgets only under memory pressure).
+        #[arg(long, value_name = "N", default_value_t = strata_blobfs_fuse::DEFAULT_MAX_INODES)]
+        max_inodes: u64,
     },
 }
 
@@ -180,7 +185,10 @@ fn execute(args: &FsArgs) -> Result<u8, FsError> {
         FsCommand::Stats => ops::stats(args)?,
         FsCommand::Upgrade => ops::upgrade(args)?,
         #[cfg(feature = "fuse")]
-        FsCommand::Mount { mountpoint } => return ops::mount(args, mountpoint),
+        FsCommand::Mount {
+            mountpoint,
+            max_inodes,
+        } => return ops::mount(args, mountpoint, *max_inodes),
     }
     Ok(0)
 }

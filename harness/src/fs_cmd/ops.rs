@@ -261,9 +261,10 @@ pub fn stats(args: &FsArgs) -> Result<()> {
 /// `mount MOUNTPOINT`: serves the store with FUSE until unmounted; the
 /// exit status is the mount's. The engine reads its tables with `pread`
 /// ([`strata_blobfs_fuse::PreadEnv`]), so that the mount's resident memory
-/// does not grow with the data stored.
+/// does not grow with the data stored; its inode table holds at most
+/// `max_inodes` (0: no cap).
 #[cfg(feature = "fuse")]
-pub fn mount(args: &FsArgs, mountpoint: &Path) -> Result<u8> {
+pub fn mount(args: &FsArgs, mountpoint: &Path, max_inodes: u64) -> Result<u8> {
     let (store, asked) = super::store(args);
     let fs = store.open(asked, &|spec, dir| {
         crate::engines::open_engine(
@@ -272,7 +273,13 @@ pub fn mount(args: &FsArgs, mountpoint: &Path) -> Result<u8> {
             std::sync::Arc::new(strata_blobfs_fuse::PreadEnv::new()),
         )
     })?;
-    Ok(strata_blobfs_fuse::run(fs, &args.store, mountpoint))
+    let options = strata_blobfs_fuse::MountOptions::default().max_inodes(max_inodes);
+    Ok(strata_blobfs_fuse::run(
+        fs,
+        &args.store,
+        mountpoint,
+        &options,
+    ))
 }
 
 fn print_entry(stat: &Stat, name: &str, long: bool) {

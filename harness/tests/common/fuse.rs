@@ -76,11 +76,17 @@ pub fn mount_stderr(logs: &Path) -> PathBuf {
 /// `logs/mount.stdout` and its stderr in [`mount_stderr`]; see
 /// [`wait_mounted`].
 pub fn spawn_mount(store: &Path, mp: &Path, logs: &Path) -> Child {
+    spawn_mount_with(store, mp, logs, &[])
+}
+
+/// As [`spawn_mount`], with `options` after `mount` (`--max-inodes N`).
+pub fn spawn_mount_with(store: &Path, mp: &Path, logs: &Path, options: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_strata"))
         .arg("fs")
         .arg("--store")
         .arg(store)
         .arg("mount")
+        .args(options)
         .arg(mp)
         .stdin(Stdio::null())
         .stdout(File::create(logs.join("mount.stdout")).expect("stdout file"))

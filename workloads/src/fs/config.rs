@@ -11,6 +11,9 @@ pub const DEFAULT_BIGFILE_MB: u64 = 64;
 pub const MAX_FILES: u64 = 10_000_000;
 /// Default number of in-place edits `fs_bigfile` makes.
 pub const DEFAULT_BIGFILE_EDITS: u64 = 64;
+/// Default cap on the mount's inode table (`--fs_max_inodes`): the
+/// mount's own default, `strata_blobfs_fuse::DEFAULT_MAX_INODES`.
+pub const DEFAULT_MOUNT_MAX_INODES: u64 = 65_536;
 
 /// What the filesystem workloads run with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,9 @@ pub struct FsWorkloadConfig {
     /// Print the latency block after each line (`--histogram=1`);
     /// latencies are measured and reported in rows either way.
     pub histogram: bool,
+    /// Through the mount: the most inodes its table holds before it asks
+    /// the kernel to forget the coldest (`--fs_max_inodes`; 0: no cap).
+    pub mount_max_inodes: u64,
 }
 
 impl Default for FsWorkloadConfig {
@@ -50,6 +56,7 @@ impl Default for FsWorkloadConfig {
             scratch_dir: PathBuf::new(),
             seed: 1000,
             histogram: false,
+            mount_max_inodes: DEFAULT_MOUNT_MAX_INODES,
         }
     }
 }
@@ -78,5 +85,16 @@ impl FsWorkloadConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, feature = "fuse"))]
+mod fuse_tests {
+    #[test]
+    fn the_default_cap_is_the_mounts() {
+        assert_eq!(
+            super::DEFAULT_MOUNT_MAX_INODES,
+            strata_blobfs_fuse::DEFAULT_MAX_INODES
+        );
     }
 }

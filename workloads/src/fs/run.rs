@@ -146,12 +146,14 @@ impl<'a> FsRun<'a> {
                         reason,
                     })?;
                 let store_dir = config.scratch_dir.parent().unwrap_or(&config.scratch_dir);
-                let mounted = Mounted::mount(served, store_dir, &root).map_err(|reason| {
-                    RunError::Workload {
-                        benchmark: "mount".into(),
-                        reason,
-                    }
-                })?;
+                let max_inodes = config.mount_max_inodes;
+                let mounted =
+                    Mounted::mount(served, store_dir, &root, max_inodes).map_err(|reason| {
+                        RunError::Workload {
+                            benchmark: "mount".into(),
+                            reason,
+                        }
+                    })?;
                 Target::mount(mounted)
             }
         };
@@ -265,7 +267,9 @@ impl<'a> FsRun<'a> {
     }
 
     /// Times `body` as benchmark `name` (latencies recorded when
-    /// `latencies`), then takes the untimed measurements.
+    /// `latencies`), then takes the untimed measurements. Through the
+    /// mount the message also gives the mount's inode table: its peak
+    /// during the benchmark and its size after it.
     pub(crate) fn measure(
         &mut self,
         benchmark: FsBenchmark,
@@ -276,10 +280,14 @@ impl<'a> FsRun<'a> {
     ) -> Result<FsResult, RunError> {
         let before = self.engine.metrics();
         let mut s = Stats::new(latencies, None);
+        self.target.reset_inode_peak();
         let cpu_before = CpuTime::now();
         s.start();
         body(self, &mut s, rng)?;
         s.stop();
+        if let Some(note) = self.target.inode_note() {
+            s.add_message(&note);
+        }
         s.set_cpu(CpuTime::now().since(cpu_before));
         let metrics = self.engine.metrics().since(&before);
         let store = stats(self.engine.as_ref()).map_err(|e| fs_error(name, e))?;

@@ -57,11 +57,19 @@ pub(crate) struct Mounted {
 
 impl Mounted {
     /// Mounts `fs` (stored in `store_dir`) at `root`, which must not exist
-    /// or be an empty directory.
+    /// or be an empty directory, its inode table capped at `max_inodes`
+    /// (0: no cap).
     #[cfg(feature = "fuse")]
-    pub(crate) fn mount(fs: BlobFs, store_dir: &Path, root: &Path) -> Result<Mounted, String> {
+    pub(crate) fn mount(
+        fs: BlobFs,
+        store_dir: &Path,
+        root: &Path,
+        max_inodes: u64,
+    ) -> Result<Mounted, String> {
         std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
-        let session = strata_blobfs_fuse::BackgroundMount::mount(fs, store_dir, root)?;
+        let options = strata_blobfs_fuse::MountOptions::default().max_inodes(max_inodes);
+        let session =
+            strata_blobfs_fuse::BackgroundMount::mount_with(fs, store_dir, root, &options)?;
         Ok(Mounted {
             root: root.to_path_buf(),
             session: Some(session),
@@ -70,8 +78,34 @@ impl Mounted {
 
     /// Without the `fuse` feature there is no mount.
     #[cfg(not(feature = "fuse"))]
-    pub(crate) fn mount(_fs: BlobFs, _store_dir: &Path, _root: &Path) -> Result<Mounted, String> {
+    pub(crate) fn mount(
+        _fs: BlobFs,
+        _store_dir: &Path,
+        _root: &Path,
+        _max_inodes: u64,
+    ) -> Result<Mounted, String> {
         Err("this strata was built without FUSE support (cargo build --features fuse)".into())
+    }
+}
+
+impl Mounted {
+    /// Starts the mount's inode peak afresh (before a benchmark).
+    fn reset_inode_peak(&self) {
+        #[cfg(feature = "fuse")]
+        if let Some(session) = &self.session {
+            session.reset_inode_peak();
+        }
+    }
+
+    /// The mount's inode table since the last reset, as a message:
+    /// `(inodes: peak P, held H)`.
+    fn inode_note(&self) -> Option<String> {
+        #[cfg(feature = "fuse")]
+        if let Some(session) = &self.session {
+            let c = session.inodes();
+            return Some(format!("(inodes: peak {}, held {})", c.peak, c.held));
+        }
+        None
     }
 }
 
@@ -114,6 +148,19 @@ impl Target {
             mount: Some(mounted),
             last: None,
         }
+    }
+
+    /// Through the mount: starts the inode table's peak afresh.
+    pub(crate) fn reset_inode_peak(&self) {
+        if let Some(m) = &self.mount {
+            m.reset_inode_peak();
+        }
+    }
+
+    /// Through the mount: the inode table's peak since
+    /// [`Target::reset_inode_peak`] and its size now, as a message.
+    pub(crate) fn inode_note(&self) -> Option<String> {
+        self.mount.as_ref().and_then(Mounted::inode_note)
     }
 
     /// Which way this is.

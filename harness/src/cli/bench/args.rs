@@ -53,7 +53,7 @@ pub struct BenchArgs {
     /// fs_readdir, fs_overwrite, fs_rename, fs_history, fs_unlink,
     /// fs_bigfile, fs_import (`fs` = all but fs_import; run last, on one
     /// fresh store per engine; see --fs_files, --fs_ops, --fs_bigfile_mb,
-    /// --fs_bigfile_edits, --fs_source).
+    /// --fs_bigfile_edits, --fs_source, --fs_via, --fs_max_inodes).
     #[arg(long = "benchmarks", default_value = DEFAULT_BENCHMARKS, value_name = "LIST")]
     pub benchmarks: String,
     /// Number of key/values to place in the database.
@@ -230,6 +230,15 @@ pub struct BenchArgs {
         value_name = "api|mount|api,mount"
     )]
     pub fs_via: String,
+    /// Filesystem benchmarks through the mount: the most inodes the
+    /// mount's table holds before it asks the kernel to forget the least
+    /// recently used (0: no cap).
+    #[arg(
+        long = "fs_max_inodes",
+        default_value_t = 65_536,
+        allow_negative_numbers = true
+    )]
+    pub fs_max_inodes: i64,
     /// Serve `strata serve`'s pages at ADDR (e.g. 127.0.0.1:8080) while
     /// the run lasts, with its progress live at /live (server-sent
     /// events); after the run, go on serving until Ctrl-C.

@@ -275,6 +275,7 @@ fn fs_config_of(args: &BenchArgs) -> Result<FsWorkloadConfig, HarnessError> {
         scratch_dir: PathBuf::new(),
         seed: args.seed,
         histogram: args.histogram,
+        mount_max_inodes: at_least("--fs_max_inodes", args.fs_max_inodes, 0)?,
     };
     config.validate().map_err(flag_error)?;
     Ok(config)
