@@ -498,8 +498,12 @@ fn maintenance_thread(sh: &Shared, slot: usize, seed: u64) {
     }
 }
 
-fn options(env: &FaultEnv) -> DbOptions {
+/// The options of cycle `cycle`: cycles 2, 3, 6, 7, ... cut tables per
+/// writer (`partition_prefix_bytes=2`, keys `w<writer>k...`), so that
+/// flushes write several tables, under both crash modes.
+fn options(env: &FaultEnv, cycle: usize) -> DbOptions {
     DbOptions {
+        partition_prefix_bytes: if cycle / 2 % 2 == 1 { 2 } else { 0 },
         env: Arc::new(env.clone()),
         create_if_missing: true,
         write_buffer_size: 8 << 10,
@@ -559,7 +563,7 @@ fn writers_readers_and_compactions_survive_random_crashes() {
             .op(
                 main_slot,
                 || format!("cycle {cycle}: open"),
-                || Db::open(options(&env), "/db"),
+                || Db::open(options(&env, cycle), "/db"),
             )
             .unwrap_or_else(|e| panic!("seed {seed} cycle {cycle}: open: {e}"));
         let found = watchdog
@@ -669,7 +673,7 @@ fn writers_readers_and_compactions_survive_random_crashes() {
             .op(
                 main_slot,
                 || "final open".into(),
-                || Db::open(options(&env), "/db"),
+                || Db::open(options(&env, CYCLES), "/db"),
             )
             .unwrap_or_else(|e| panic!("seed {seed}: final open: {e}"));
         let found = watchdog
