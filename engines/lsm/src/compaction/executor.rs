@@ -86,13 +86,16 @@ struct OutputWriter<'a, 'b> {
 
 impl OutputWriter<'_, '_> {
     fn add(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        if let Some((_, meta)) = &self.builder {
-            if crosses_partition(
-                meta.smallest.user_key(),
-                extract_user_key(key),
-                self.ctx.partition_prefix_bytes,
-            ) {
-                self.finish()?;
+        let prefix_bytes = self.ctx.partition_prefix_bytes;
+        if prefix_bytes != 0 {
+            if let Some((_, meta)) = &self.builder {
+                if crosses_partition(
+                    meta.smallest.user_key(),
+                    extract_user_key(key),
+                    prefix_bytes,
+                ) {
+                    self.finish()?;
+                }
             }
         }
         if self.builder.is_none() {
