@@ -3,11 +3,13 @@
 
 use crate::format::comparator::{BytewiseComparator, Comparator, InternalKeyComparator};
 use crate::format::filename::{sst_table_file_name, table_file_name};
+use crate::table::int_hasher::IntKeyHasher;
 use crate::table::{
     BlockCache, BloomFilterPolicy, FilterPolicy, InternalFilterPolicy, Table, TableOptions,
 };
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -45,7 +47,7 @@ impl RandomAccessFile for CountingFile {
 }
 
 struct Lru {
-    tables: HashMap<u64, (Arc<Table>, u64)>,
+    tables: HashMap<u64, (Arc<Table>, u64), BuildHasherDefault<IntKeyHasher>>,
     tick: u64,
 }
 
@@ -87,7 +89,7 @@ impl TableCache {
             block_cache,
             capacity: options.table_cache_capacity(),
             lru: Mutex::new(Lru {
-                tables: HashMap::new(),
+                tables: HashMap::default(),
                 tick: 0,
             }),
             bytes_read: Arc::new(AtomicU64::new(0)),

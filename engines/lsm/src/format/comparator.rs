@@ -8,8 +8,8 @@
 
 use crate::format::coding::put_fixed64;
 use crate::format::internal_key::{
-    compare_bytes, extract_tag, extract_user_key, pack_sequence_and_type, MAX_SEQUENCE_NUMBER,
-    VALUE_TYPE_FOR_SEEK,
+    compare_bytes, compare_internal_keys, extract_tag, extract_user_key, pack_sequence_and_type,
+    MAX_SEQUENCE_NUMBER, VALUE_TYPE_FOR_SEEK,
 };
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -27,6 +27,13 @@ pub trait Comparator: Send + Sync {
     fn find_shortest_separator(&self, start: &mut Vec<u8>, limit: &[u8]);
     /// Changes *key to a short string >= *key.
     fn find_short_successor(&self, key: &mut Vec<u8>);
+    /// True if this order is exactly
+    /// [`compare_internal_keys`](crate::format::internal_key::compare_internal_keys)
+    /// (internal keys over bytewise user keys), so hot searches may call
+    /// that inline instead of this object. Default false.
+    fn is_bytewise_internal(&self) -> bool {
+        false
+    }
 }
 
 /// Lexicographic order of unsigned bytes (LevelDB's default comparator).
@@ -75,12 +82,20 @@ impl Comparator for BytewiseComparator {
 #[derive(Clone)]
 pub struct InternalKeyComparator {
     user: Arc<dyn Comparator>,
+    /// `user` is LevelDB's bytewise order: compare inline, without a
+    /// virtual call per comparison (the table and memtable searches make
+    /// dozens per lookup).
+    user_is_bytewise: bool,
 }
 
 impl InternalKeyComparator {
     /// An internal-key order over user keys ordered by `user`.
     pub fn new(user: Arc<dyn Comparator>) -> Self {
-        InternalKeyComparator { user }
+        let user_is_bytewise = user.name() == BytewiseComparator.name();
+        InternalKeyComparator {
+            user,
+            user_is_bytewise,
+        }
     }
 
     /// The comparator of the user keys.
@@ -109,7 +124,11 @@ impl Comparator for InternalKeyComparator {
         "leveldb.InternalKeyComparator"
     }
 
+    #[inline]
     fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+        if self.user_is_bytewise {
+            return compare_internal_keys(a, b);
+        }
         self.user
             .compare(extract_user_key(a), extract_user_key(b))
             .then_with(|| extract_tag(b).cmp(&extract_tag(a)))
@@ -145,6 +164,10 @@ impl Comparator for InternalKeyComparator {
             debug_assert_eq!(self.compare(key, &shortened), Ordering::Less);
             *key = shortened;
         }
+    }
+
+    fn is_bytewise_internal(&self) -> bool {
+        self.user_is_bytewise
     }
 }
 

@@ -142,23 +142,37 @@ pub fn compare_internal_keys(a: &[u8], b: &[u8]) -> Ordering {
 #[inline]
 pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
     let common = a.len().min(b.len());
-    let (a_words, b_words) = (a[..common].chunks_exact(8), b[..common].chunks_exact(8));
-    let (a_tail, b_tail) = (a_words.remainder(), b_words.remainder());
-    for (x, y) in a_words.zip(b_words) {
-        let x = u64::from_be_bytes(x.try_into().expect("8-byte chunk"));
-        let y = u64::from_be_bytes(y.try_into().expect("8-byte chunk"));
-        if x != y {
-            return x.cmp(&y);
+    if common >= 8 {
+        let mut at = 0;
+        while at + 8 <= common {
+            let (x, y) = (be_word(a, at), be_word(b, at));
+            if x != y {
+                return x.cmp(&y);
+            }
+            at += 8;
         }
-    }
-    // The tails are equally long (under 8 bytes): compare them byte by
-    // byte, then the lengths.
-    for (x, y) in a_tail.iter().zip(b_tail) {
-        if x != y {
-            return x.cmp(y);
+        if at < common {
+            // The last word of the common part overlaps the one before,
+            // whose bytes were equal: it decides on the rest.
+            let (x, y) = (be_word(a, common - 8), be_word(b, common - 8));
+            if x != y {
+                return x.cmp(&y);
+            }
+        }
+    } else {
+        for (x, y) in a[..common].iter().zip(&b[..common]) {
+            if x != y {
+                return x.cmp(y);
+            }
         }
     }
     a.len().cmp(&b.len())
+}
+
+/// The eight bytes of `bytes` at `at` as a big-endian word.
+#[inline(always)]
+fn be_word(bytes: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
 /// Writes `bytes` as LevelDB's `EscapeString` does: printable ASCII as is,

@@ -8,9 +8,10 @@
 
 use super::block::Block;
 use super::hash::leveldb_hash;
+use super::int_hasher::IntKeyHasher;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -21,25 +22,6 @@ const NUM_SHARD_BITS: u32 = 4;
 const NUM_SHARDS: usize = 1 << NUM_SHARD_BITS;
 
 type Key = (u64, u64);
-
-/// A fast hasher for the cache's integer keys (FxHash's mix): the keys are
-/// chosen by the engine, not by an adversary.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
 
 /// The list sentinel's slot: `slots[SENTINEL].next` is the least recently
 /// used entry, `.prev` the most recently used.
@@ -58,7 +40,7 @@ struct Slot {
 struct LruShard {
     capacity_bytes: usize,
     usage_bytes: usize,
-    map: HashMap<Key, usize, BuildHasherDefault<KeyHasher>>,
+    map: HashMap<Key, usize, BuildHasherDefault<IntKeyHasher>>,
     slots: Vec<Slot>,
     free: Vec<usize>,
     /// Buffers of evicted blocks nobody else held, for the next misses to

@@ -196,19 +196,6 @@ fn block_sizes(file_name: &str, handle: &BlockHandle) -> Result<(usize, usize)> 
     Ok((n, total))
 }
 
-/// True if `file` is memory-mapped over the block `handle` points at and
-/// the block's trailer says it is stored uncompressed, so [`read_block`]
-/// will serve it from the mapping without a copy. Looks at the type byte
-/// only (no CRC): a hint for choosing a path, checked again by
-/// [`read_block`].
-pub fn mapped_uncompressed(file: &dyn RandomAccessFile, handle: &BlockHandle) -> bool {
-    let Some(type_at) = handle.offset.checked_add(handle.size) else {
-        return false;
-    };
-    file.read_mapped(type_at, 1)
-        .is_some_and(|b| b.first() == Some(&(CompressionType::None as u8)))
-}
-
 /// Reads the block `handle` points at in `file` (named `file_name` in
 /// errors), checks its trailer's CRC if `verify_checksums`, and returns the
 /// uncompressed contents: a range of the mapping, without a copy, if `file`
@@ -246,7 +233,7 @@ pub fn read_block_with(
 ) -> Result<BlockContents> {
     let (n, total) = block_sizes(file_name, handle)?;
     if let Some(raw) = file.read_mapped(handle.offset, total) {
-        return decode_mapped_block(raw, n, file_name, handle, verify_checksums, buffer);
+        return decode_mapped_block(raw, file_name, handle, verify_checksums, buffer);
     }
     // Read straight into fresh capacity: zero-filling first cost a
     // `memset` of every block read.
@@ -270,16 +257,67 @@ pub fn read_block_with(
     }
 }
 
-/// Checks and decodes `raw`, the mapped block `handle` points at (`n`
-/// bytes) with its trailer, as [`read_block`] does with bytes it reads.
-fn decode_mapped_block(
+/// The mapped range of the block `handle` points at, trailer included, if
+/// `file` is memory-mapped over it; its first cache line and its trailer's
+/// are requested from memory at once (the two misses of reading a block
+/// that is not in the processor's caches overlap instead of following each
+/// other). Decode it with [`decode_mapped_block`].
+///
+/// # Errors
+/// `Corruption` if the handle's size overflows memory.
+pub fn map_block(
+    file: &dyn RandomAccessFile,
+    file_name: &str,
+    handle: &BlockHandle,
+) -> Result<Option<MappedBytes>> {
+    let (_, total) = block_sizes(file_name, handle)?;
+    let raw = file.read_mapped(handle.offset, total);
+    if let Some(raw) = &raw {
+        prefetch_line(raw.as_slice().first());
+        prefetch_line(raw.as_slice().last());
+    }
+    Ok(raw)
+}
+
+/// True if a mapped block (with its trailer) is stored uncompressed: its
+/// type byte only, no CRC; [`decode_mapped_block`] checks again.
+pub fn mapped_block_is_uncompressed(raw: &[u8]) -> bool {
+    raw.len() > BLOCK_TRAILER_BYTES
+        && raw[raw.len() - BLOCK_TRAILER_BYTES] == CompressionType::None as u8
+}
+
+/// Hints the processor to start loading the cache line holding `byte`.
+#[inline(always)]
+fn prefetch_line(byte: Option<&u8>) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(byte) = byte {
+        // SAFETY: a prefetch is a hint that never faults; the address is
+        // a valid reference besides.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                std::ptr::from_ref(byte).cast::<i8>(),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = byte;
+}
+
+/// Checks and decodes `raw`, the mapped block `handle` points at with its
+/// trailer (from [`map_block`]), as [`read_block`] does with bytes it
+/// reads: an uncompressed block stays a range of the mapping, a Snappy one
+/// is decompressed into `buffer(len)`.
+///
+/// # Errors
+/// As [`read_block`].
+pub fn decode_mapped_block(
     mut raw: MappedBytes,
-    n: usize,
     file_name: &str,
     handle: &BlockHandle,
     verify_checksums: bool,
     buffer: &mut dyn FnMut(usize) -> Vec<u8>,
 ) -> Result<BlockContents> {
+    let n = raw.len().saturating_sub(BLOCK_TRAILER_BYTES);
     match check_trailer(&raw, file_name, handle, verify_checksums)? {
         CompressionType::None => {
             raw.truncate(n);
@@ -456,6 +494,13 @@ mod tests {
         (dir, vec![in_memory, posix])
     }
 
+    /// True if `file` maps the block and says it is stored uncompressed.
+    fn mapped_uncompressed_for_tests(file: &dyn RandomAccessFile, handle: &BlockHandle) -> bool {
+        map_block(file, "b", handle)
+            .expect("sizes fit")
+            .is_some_and(|raw| mapped_block_is_uncompressed(&raw))
+    }
+
     #[test]
     fn read_block_round_trips_both_types() {
         let raw = b"hello hello hello hello hello hello".to_vec();
@@ -474,8 +519,8 @@ mod tests {
         let (_dir, files) = files_with(&file);
         for f in &files {
             let mapped = f.read_mapped(0, 1).is_some();
-            assert_eq!(mapped_uncompressed(&**f, &plain), mapped);
-            assert!(!mapped_uncompressed(&**f, &snappy));
+            assert_eq!(mapped_uncompressed_for_tests(&**f, &plain), mapped);
+            assert!(!mapped_uncompressed_for_tests(&**f, &snappy));
             for verify in [false, true] {
                 let p = read_block(&**f, "b", &plain, verify).expect("plain");
                 assert_eq!(p.as_slice(), raw);
@@ -516,7 +561,10 @@ mod tests {
                 let err = read_block(&**f, "x.ldb", &handle, true).expect_err("short");
                 assert_eq!(corruption_at(&err).2, "truncated block read");
                 if cut == 10 {
-                    assert!(!mapped_uncompressed(&**f, &handle), "no type byte");
+                    assert!(
+                        !mapped_uncompressed_for_tests(&**f, &handle),
+                        "no type byte"
+                    );
                 }
             }
         }

@@ -11,7 +11,9 @@ pub mod cache;
 pub mod filter_block;
 pub mod format;
 pub mod hash;
+pub mod int_hasher;
 pub mod reader;
+pub mod restart_hints;
 pub mod table_iter;
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use super::builder::TableOptions;
 use super::cache::BlockCache;
 use super::filter_block::FilterBlockReader;
 use super::format::{
-    mapped_uncompressed, read_block, read_block_with, BlockContents, BlockHandle, Footer,
-    FOOTER_BYTES,
+    decode_mapped_block, map_block, mapped_block_is_uncompressed, read_block, read_block_with,
+    BlockContents, BlockHandle, Footer, FOOTER_BYTES,
 };
 use super::table_iter::TableIter;
 use crate::format::comparator::{BytewiseComparator, Comparator};
@@ -94,11 +94,17 @@ impl Table {
             return Err(bad_footer_handle("metaindex"));
         }
         let index_contents = read_block(&*file, &file_name, &footer.index_handle, true)?;
-        let index_block = Arc::new(Block::new(
+        let mut index_block = Block::new(
             index_contents,
             Arc::clone(&file_name),
             footer.index_handle.offset,
-        )?);
+        )?;
+        if options.comparator.is_bytewise_internal() {
+            // Every lookup searches the index block: give it the compact
+            // search aid (in memory only).
+            index_block = index_block.with_restart_hints();
+        }
+        let index_block = Arc::new(index_block);
         let cache_id = cache.as_ref().map_or(0, |c| c.new_id());
         let mut table = Table {
             options,
@@ -191,26 +197,42 @@ impl Table {
         if !handle_fits(&handle, self.footer_offset) {
             return Err(bad_handle("block handle points past the blocks"));
         }
-        if mapped_uncompressed(&*self.file, &handle) {
+        let mapped = map_block(&*self.file, &self.file_name, &handle)?;
+        if let Some(raw) = mapped
+            .as_ref()
+            .filter(|raw| mapped_block_is_uncompressed(raw))
+        {
             // Served from the mapping without a copy: nothing to gain from
             // the block cache, so neither look it up nor fill it (LevelDB
             // does not cache blocks of mmap'd files either).
-            let contents = read_block(&*self.file, &self.file_name, &handle, verify_checksums)?;
+            let contents = decode_mapped_block(
+                raw.clone(),
+                &self.file_name,
+                &handle,
+                verify_checksums,
+                &mut |len| vec![0; len],
+            )?;
             return self.new_block(contents, &handle).map(LoadedBlock::Uncached);
         }
         let cache = self.cache.as_ref();
         if let Some(block) = cache.and_then(|c| c.lookup(self.cache_id, handle.offset)) {
             return Ok(LoadedBlock::Shared(block));
         }
-        let contents = match cache.filter(|_| fill_cache) {
-            Some(cache) => read_block_with(
+        let mut buffer = |len| match cache.filter(|_| fill_cache) {
+            Some(cache) => cache.take_buffer(self.cache_id, handle.offset, len),
+            None => vec![0; len],
+        };
+        let contents = match mapped {
+            Some(raw) => {
+                decode_mapped_block(raw, &self.file_name, &handle, verify_checksums, &mut buffer)?
+            }
+            None => read_block_with(
                 &*self.file,
                 &self.file_name,
                 &handle,
                 verify_checksums,
-                &mut |len| cache.take_buffer(self.cache_id, handle.offset, len),
+                &mut buffer,
             )?,
-            None => read_block(&*self.file, &self.file_name, &handle, verify_checksums)?,
         };
         let cachable = !contents.is_mapped();
         let block = self.new_block(contents, &handle)?;
