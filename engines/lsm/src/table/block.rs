@@ -120,9 +120,15 @@ impl Block {
         })
     }
 
-    /// Size of the contents in bytes (what a cache charges for it).
+    /// Size of the contents in bytes.
     pub fn size_bytes(&self) -> usize {
         self.data.as_slice().len()
+    }
+
+    /// Bytes of memory a cache charges for the block: its contents and its
+    /// restart hints.
+    pub fn charge_bytes(&self) -> usize {
+        self.size_bytes() + self.hints_size_bytes()
     }
 
     /// The uncompressed contents.

@@ -1,5 +1,6 @@
-//! The block cache: a sharded LRU over uncompressed blocks, charged by
-//! their size in bytes (LevelDB's `ShardedLRUCache`, `util/cache.cc`).
+//! The block cache: uncompressed blocks charged by their size in bytes,
+//! sharded 16 ways by LevelDB's hash as LevelDB's `ShardedLRUCache`
+//! (`util/cache.cc`), each shard evicting by CLOCK instead of an LRU list.
 //!
 //! Keys are `(table cache id, block offset)`; every open table takes a
 //! fresh id from [`BlockCache::new_id`], so blocks of a deleted and
@@ -23,26 +24,28 @@ const NUM_SHARDS: usize = 1 << NUM_SHARD_BITS;
 
 type Key = (u64, u64);
 
-/// The list sentinel's slot: `slots[SENTINEL].next` is the least recently
-/// used entry, `.prev` the most recently used.
-const SENTINEL: usize = 0;
-
 struct Slot {
     key: Key,
+    /// `None` for a free slot.
     value: Option<Arc<Block>>,
     charge_bytes: usize,
-    prev: usize,
-    next: usize,
+    /// Looked up since the clock hand last passed.
+    referenced: bool,
 }
 
-/// One shard: a hash map into a slab of slots linked in recency order, so
-/// lookup, insert and eviction are O(1).
-struct LruShard {
+/// One shard: a hash map into a slab of slots and a clock hand over the
+/// slab (CLOCK, second chance). A hit sets its slot's bit and touches
+/// nothing else; eviction advances the hand, clearing set bits, and evicts
+/// the first slot whose bit is clear. An LRU list would also rewrite the
+/// two neighbours of every hit, in memory the lookup does not otherwise
+/// touch.
+struct ClockShard {
     capacity_bytes: usize,
     usage_bytes: usize,
     map: HashMap<Key, usize, BuildHasherDefault<IntKeyHasher>>,
     slots: Vec<Slot>,
     free: Vec<usize>,
+    hand: usize,
     /// Buffers of evicted blocks nobody else held, for the next misses to
     /// decompress into (at most [`SPARE_BUFFERS`]).
     spare: Vec<Vec<u8>>,
@@ -54,20 +57,15 @@ const SPARE_BUFFERS: usize = 4;
 /// Buffers larger than this are freed rather than kept.
 const MAX_SPARE_BUFFER_BYTES: usize = 64 << 10;
 
-impl LruShard {
+impl ClockShard {
     fn new(capacity_bytes: usize) -> Self {
-        LruShard {
+        ClockShard {
             capacity_bytes,
             usage_bytes: 0,
             map: HashMap::default(),
-            slots: vec![Slot {
-                key: (0, 0),
-                value: None,
-                charge_bytes: 0,
-                prev: SENTINEL,
-                next: SENTINEL,
-            }],
+            slots: Vec::new(),
             free: Vec::new(),
+            hand: 0,
             spare: Vec::new(),
         }
     }
@@ -86,33 +84,18 @@ impl LruShard {
         }
     }
 
-    fn unlink(&mut self, i: usize) {
-        let (prev, next) = (self.slots[i].prev, self.slots[i].next);
-        self.slots[prev].next = next;
-        self.slots[next].prev = prev;
-    }
-
-    /// Links slot `i` as the most recently used.
-    fn push_newest(&mut self, i: usize) {
-        let newest = self.slots[SENTINEL].prev;
-        self.slots[i].prev = newest;
-        self.slots[i].next = SENTINEL;
-        self.slots[newest].next = i;
-        self.slots[SENTINEL].prev = i;
-    }
-
     fn lookup(&mut self, key: Key) -> Option<Arc<Block>> {
         let i = *self.map.get(&key)?;
-        self.unlink(i);
-        self.push_newest(i);
-        self.slots[i].value.clone()
+        let slot = &mut self.slots[i];
+        slot.referenced = true;
+        slot.value.clone()
     }
 
     fn remove_slot(&mut self, i: usize) {
-        self.unlink(i);
-        self.map.remove(&self.slots[i].key);
-        self.usage_bytes -= self.slots[i].charge_bytes;
-        let evicted = self.slots[i].value.take();
+        let slot = &mut self.slots[i];
+        let evicted = slot.value.take();
+        self.usage_bytes -= slot.charge_bytes;
+        self.map.remove(&slot.key);
         self.free.push(i);
         if self.spare.len() < SPARE_BUFFERS {
             let buffer = evicted
@@ -125,6 +108,27 @@ impl LruShard {
         }
     }
 
+    /// Evicts one block other than slot `keep` (the one being inserted):
+    /// the first at or after the hand not looked up since the hand last
+    /// passed it. Another occupied slot exists whenever the shard is over
+    /// capacity, since no block alone exceeds it.
+    fn evict_one(&mut self, keep: usize) {
+        loop {
+            let i = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            let slot = &mut self.slots[i];
+            if slot.value.is_none() || i == keep {
+                continue;
+            }
+            if slot.referenced {
+                slot.referenced = false;
+                continue;
+            }
+            self.remove_slot(i);
+            return;
+        }
+    }
+
     fn insert(&mut self, key: Key, value: Arc<Block>, charge_bytes: usize) {
         if let Some(&old) = self.map.get(&key) {
             self.remove_slot(old);
@@ -133,12 +137,15 @@ impl LruShard {
             // Would evict everything and then itself: do not cache.
             return;
         }
+        // A new block's bit is clear: it survives until the hand comes
+        // round, and longer only if looked up meanwhile. The slot it takes
+        // is mostly the one just freed behind the hand, so that is a
+        // whole turn.
         let slot = Slot {
             key,
             value: Some(value),
             charge_bytes,
-            prev: SENTINEL,
-            next: SENTINEL,
+            referenced: false,
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -150,20 +157,18 @@ impl LruShard {
                 self.slots.len() - 1
             }
         };
-        self.push_newest(i);
         self.map.insert(key, i);
         self.usage_bytes += charge_bytes;
         while self.usage_bytes > self.capacity_bytes {
-            let oldest = self.slots[SENTINEL].next;
-            debug_assert_ne!(oldest, SENTINEL);
-            self.remove_slot(oldest);
+            self.evict_one(i);
         }
     }
 }
 
-/// A thread-safe LRU cache of blocks with a capacity in bytes.
+/// A thread-safe cache of blocks with a capacity in bytes, evicting by
+/// CLOCK (second chance) per shard.
 pub struct BlockCache {
-    shards: Vec<Mutex<LruShard>>,
+    shards: Vec<Mutex<ClockShard>>,
     capacity_bytes: usize,
     last_id: AtomicU64,
 }
@@ -184,7 +189,7 @@ impl BlockCache {
         let per_shard = capacity_bytes.div_ceil(NUM_SHARDS);
         BlockCache {
             shards: (0..NUM_SHARDS)
-                .map(|_| Mutex::new(LruShard::new(per_shard)))
+                .map(|_| Mutex::new(ClockShard::new(per_shard)))
                 .collect(),
             capacity_bytes,
             last_id: AtomicU64::new(0),
@@ -196,7 +201,7 @@ impl BlockCache {
         self.last_id.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    fn shard(&self, key: Key) -> &Mutex<LruShard> {
+    fn shard(&self, key: Key) -> &Mutex<ClockShard> {
         // LevelDB's hash of the 16-byte key; its top bits pick the shard.
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&key.0.to_le_bytes());
@@ -219,12 +224,13 @@ impl BlockCache {
         self.shard((id, offset)).lock().lookup((id, offset))
     }
 
-    /// Caches `block` for table `id` at `offset`, charged its size,
+    /// Caches `block` for table `id` at `offset`, charged its size and its
+    /// hints' ([`Block::charge_bytes`]),
     /// replacing any block under that key and evicting least recently used
     /// blocks until the shard fits its capacity. A block larger than a
     /// shard is not cached.
     pub fn insert(&self, id: u64, offset: u64, block: Arc<Block>) {
-        let charge = block.size_bytes();
+        let charge = block.charge_bytes();
         self.shard((id, offset))
             .lock()
             .insert((id, offset), block, charge);
@@ -317,27 +323,36 @@ mod tests {
     }
 
     #[test]
-    fn evicts_least_recently_used_first() {
+    fn a_block_looked_up_gets_a_second_chance() {
         // 16 shards of 300 bytes; blocks of 100 bytes: 3 fit per shard.
         let cache = BlockCache::new(16 * 300);
-        let offs = same_shard_offsets(&cache, 1, 5);
+        let offs = same_shard_offsets(&cache, 1, 6);
         for &o in &offs[..3] {
             cache.insert(1, o, block_of(100));
         }
-        // Touch the oldest so the second becomes least recently used.
-        assert!(cache.lookup(1, offs[0]).is_some());
+        // Nothing looked up: the hand evicts the oldest, the first block.
         cache.insert(1, offs[3], block_of(100));
-        assert!(cache.lookup(1, offs[1]).is_none(), "LRU entry evicted");
-        assert!(cache.lookup(1, offs[0]).is_some());
-        assert!(cache.lookup(1, offs[2]).is_some());
+        assert!(cache.lookup(1, offs[0]).is_none(), "first evicted");
+        // Look up the second; the third is not: the third goes next.
+        assert!(cache.lookup(1, offs[1]).is_some());
+        cache.insert(1, offs[4], block_of(100));
+        assert!(cache.lookup(1, offs[2]).is_none(), "not looked up: evicted");
+        assert!(cache.lookup(1, offs[1]).is_some(), "second chance");
         assert!(cache.lookup(1, offs[3]).is_some());
-        // Recency now (oldest first): 0, 2, 3. A 250-byte block evicts
-        // from the oldest until the shard fits: all three go.
-        cache.insert(1, offs[4], block_of(250));
         assert!(cache.lookup(1, offs[4]).is_some());
-        assert!(cache.lookup(1, offs[0]).is_none());
-        assert!(cache.lookup(1, offs[2]).is_none());
-        assert!(cache.lookup(1, offs[3]).is_none());
+        // All three now looked up: the hand clears their bits in a turn
+        // and evicts where it started; the block inserted is never the
+        // one evicted to make room for itself.
+        cache.insert(1, offs[5], block_of(100));
+        assert!(cache.lookup(1, offs[5]).is_some(), "the new block stays");
+        let held = [offs[1], offs[3], offs[4]]
+            .iter()
+            .filter(|&&o| cache.lookup(1, o).is_some())
+            .count();
+        assert_eq!(held, 2, "one of the three older blocks evicted");
+        // A larger block evicts until the shard fits: all others go.
+        cache.insert(1, offs[0], block_of(250));
+        assert!(cache.lookup(1, offs[0]).is_some());
         assert_eq!(cache.usage_bytes(), 250);
     }
 

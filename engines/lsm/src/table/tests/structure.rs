@@ -391,3 +391,65 @@ fn internal_keys_with_internal_filter() {
     }
     assert!(reads < 20, "{reads} reads for absent keys");
 }
+
+/// Data blocks of many restart points get restart hints when they enter
+/// the block cache (charged to it), and lookups through them, first a
+/// miss and then a hit, find every key and nothing between keys.
+#[test]
+fn cached_data_blocks_with_many_restarts_get_hints_and_lookups_agree() {
+    let internal = |user: &[u8]| {
+        let mut key = Vec::new();
+        append_internal_key(&mut key, user, 7, ValueType::Value);
+        key
+    };
+    let entries: Entries = (0..2000u32)
+        .map(|i| {
+            (
+                internal(format!("user{:08}", i * 2).as_bytes()),
+                i.to_le_bytes().to_vec(),
+            )
+        })
+        .collect();
+    let mut opts = options(4096, 1, CompressionType::Snappy, 0);
+    opts.comparator = Arc::new(InternalKeyComparator::new(Arc::new(
+        crate::format::comparator::BytewiseComparator,
+    )));
+    let env = MemEnv::new();
+    let size = write_table(&env, "/h.ldb", &opts, &entries);
+    let cache = Arc::new(BlockCache::new(1 << 20));
+    let table = open_table(&env, "/h.ldb", &opts, size, Some(Arc::clone(&cache))).expect("open");
+    for round in 0..2 {
+        for i in 0..2000u32 {
+            for (user, want) in [
+                (format!("user{:08}", i * 2), Some(i)),
+                (format!("user{:08}", i * 2 + 1), None),
+            ] {
+                let target = internal(user.as_bytes());
+                let mut got = None;
+                table
+                    .internal_get(true, true, &target, &mut |k, v| {
+                        if k == target.as_slice() {
+                            got = Some(u32::from_le_bytes(v.try_into().expect("4 bytes")));
+                        }
+                    })
+                    .expect("get");
+                assert_eq!(got, want, "{user} in round {round}");
+            }
+        }
+    }
+    // A block of such entries (a restart each) is charged its hints too.
+    let block = Block::new(entries_block(&entries[..150]), Arc::from("h"), 0)
+        .expect("block")
+        .with_restart_hints();
+    assert!(block.charge_bytes() > block.size_bytes(), "hints charged");
+    assert!(cache.usage_bytes() > 0);
+}
+
+/// The contents of one block holding `entries` with a restart per entry.
+fn entries_block(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = crate::table::block_builder::BlockBuilder::new(1);
+    for (k, v) in entries {
+        builder.add(k, v);
+    }
+    builder.finish().to_vec()
+}
