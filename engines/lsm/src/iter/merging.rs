@@ -18,6 +18,13 @@ pub struct MergingIterator {
     children: Vec<Box<dyn KvIterator>>,
     cmp: fn(&[u8], &[u8]) -> Ordering,
     current: Option<usize>,
+    /// Moving forward: the child with the smallest key other than
+    /// `current` (`None` if no other is valid). Children other than the
+    /// current one do not move during `next`, so while the current child's
+    /// new key still sorts before this one's it stays current, with one
+    /// comparison instead of one per child (long runs come from one source
+    /// in a scan). Only `find_smallest` sets it.
+    runner_up: Option<usize>,
     direction: Direction,
     /// Copy of the current key while the other children are repositioned.
     scratch: Vec<u8>,
@@ -30,6 +37,7 @@ impl MergingIterator {
             children,
             cmp,
             current: None,
+            runner_up: None,
             direction: Direction::Forward,
             scratch: Vec::new(),
         }
@@ -37,6 +45,8 @@ impl MergingIterator {
 
     fn find_smallest(&mut self) {
         let mut best: Option<usize> = None;
+        let mut second: Option<usize> = None;
+        self.runner_up = None;
         for (i, c) in self.children.iter().enumerate() {
             if !c.valid() {
                 if c.status().is_err() {
@@ -47,15 +57,49 @@ impl MergingIterator {
                 }
                 continue;
             }
-            best = match best {
-                Some(b) if (self.cmp)(c.key(), self.children[b].key()) != Ordering::Less => Some(b),
-                _ => Some(i),
-            };
+            match best {
+                Some(b) if (self.cmp)(c.key(), self.children[b].key()) != Ordering::Less => {
+                    // Not the smallest: maybe the smallest of the rest. On
+                    // ties the earlier child stays ahead, as for `best`.
+                    second = match second {
+                        Some(s)
+                            if (self.cmp)(c.key(), self.children[s].key()) != Ordering::Less =>
+                        {
+                            Some(s)
+                        }
+                        _ => Some(i),
+                    };
+                }
+                _ => {
+                    second = best;
+                    best = Some(i);
+                }
+            }
         }
         self.current = best;
+        self.runner_up = second;
+    }
+
+    /// After the current child moved forward: true if it is still the
+    /// smallest, decided against the runner-up alone.
+    fn current_still_smallest(&self, cur: usize) -> bool {
+        let c = &self.children[cur];
+        if !c.valid() {
+            return false;
+        }
+        match self.runner_up {
+            None => true,
+            Some(r) => match (self.cmp)(c.key(), self.children[r].key()) {
+                Ordering::Less => true,
+                // Equal keys: the child listed first wins.
+                Ordering::Equal => cur < r,
+                Ordering::Greater => false,
+            },
+        }
     }
 
     fn find_largest(&mut self) {
+        self.runner_up = None;
         let mut best: Option<usize> = None;
         for (i, c) in self.children.iter().enumerate().rev() {
             if !c.valid() {
@@ -123,9 +167,14 @@ impl KvIterator for MergingIterator {
                 }
             }
             self.direction = Direction::Forward;
+            self.children[cur].next();
+            self.find_smallest();
+            return;
         }
         self.children[cur].next();
-        self.find_smallest();
+        if !self.current_still_smallest(cur) {
+            self.find_smallest();
+        }
     }
 
     fn prev(&mut self) {
@@ -285,5 +334,98 @@ mod tests {
         it.prev();
         it.prev();
         assert_eq!(it.key(), b"b");
+    }
+
+    proptest::proptest! {
+        /// Forward scans equal a stable sort of every child's entries by
+        /// key (the earlier child first on ties), from the first entry and
+        /// from any seek target; and a random walk of next and prev over
+        /// unique keys stays where an index into that sorted list says.
+        #[test]
+        fn scans_and_walks_match_a_sorted_model(
+            children in proptest::collection::vec(
+                proptest::collection::btree_set(0u8..40, 0..25), 1..6),
+            target in 0u8..42,
+            walk in proptest::collection::vec(proptest::bool::ANY, 0..60),
+        ) {
+            let key = |k: u8| format!("{k:02}");
+            let mut model: Vec<(String, String)> = Vec::new();
+            for (i, keys) in children.iter().enumerate() {
+                for &k in keys {
+                    model.push((key(k), i.to_string()));
+                }
+            }
+            // Stable: equal keys keep child order.
+            model.sort_by(|a, b| a.0.cmp(&b.0));
+            let make = || {
+                let boxed: Vec<Box<dyn KvIterator>> = children
+                    .iter()
+                    .enumerate()
+                    .map(|(i, keys)| {
+                        let keys: Vec<String> = keys.iter().map(|&k| key(k)).collect();
+                        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+                        VecIter::boxed(&refs, &i.to_string())
+                    })
+                    .collect();
+                MergingIterator::new(boxed, bytewise)
+            };
+            let want: Vec<String> = model.iter().map(|(k, v)| format!("{k}{v}")).collect();
+            proptest::prop_assert_eq!(collect_forward(&mut make()), want.clone());
+            let mut it = make();
+            it.seek(key(target).as_bytes());
+            let mut from_target = Vec::new();
+            while it.valid() {
+                from_target.push(format!(
+                    "{}{}",
+                    String::from_utf8_lossy(it.key()),
+                    String::from_utf8_lossy(it.value())
+                ));
+                it.next();
+            }
+            let skip = model.iter().take_while(|(k, _)| *k < key(target)).count();
+            proptest::prop_assert_eq!(from_target, want[skip..].to_vec());
+
+            // The walk: keys unique across children (the engine's internal
+            // keys are), so each position has one right answer.
+            let mut unique: Vec<String> = model.iter().map(|(k, _)| k.clone()).collect();
+            unique.dedup();
+            let unique_children: Vec<Box<dyn KvIterator>> = {
+                let mut owner = std::collections::BTreeMap::new();
+                for (i, keys) in children.iter().enumerate() {
+                    for &k in keys {
+                        owner.entry(k).or_insert(i);
+                    }
+                }
+                (0..children.len())
+                    .map(|i| {
+                        let keys: Vec<String> = owner
+                            .iter()
+                            .filter(|(_, &o)| o == i)
+                            .map(|(&k, _)| key(k))
+                            .collect();
+                        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+                        VecIter::boxed(&refs, "v")
+                    })
+                    .collect()
+            };
+            let mut it = MergingIterator::new(unique_children, bytewise);
+            it.seek_to_first();
+            let mut at: Option<usize> = (!unique.is_empty()).then_some(0);
+            for forward in walk {
+                let Some(i) = at else { break };
+                proptest::prop_assert!(it.valid());
+                proptest::prop_assert_eq!(it.key(), unique[i].as_bytes());
+                if forward {
+                    it.next();
+                    at = (i + 1 < unique.len()).then_some(i + 1);
+                } else {
+                    it.prev();
+                    at = i.checked_sub(1);
+                }
+                if at.is_none() {
+                    proptest::prop_assert!(!it.valid());
+                }
+            }
+        }
     }
 }
