@@ -2,7 +2,7 @@
 //! for memtable flushes (LevelDB's `DoCompactionWork` and
 //! `WriteLevel0Table`).
 
-use super::subcompact::{self, split_points};
+use super::subcompact::{self, split_points_with, SplitEstimator};
 use super::{CompactionTask, TaskKind};
 use crate::format::filename::table_file_name;
 use crate::format::internal_key::{
@@ -256,7 +256,7 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
         TaskKind::Merge => {}
     }
     outcome.bytes_read = task.input_bytes();
-    let points = split_points(task, ctx.subcompactions);
+    let points = split_points_with(task, ctx.subcompactions, &TableIndexes(ctx));
     let outputs = if points.is_empty() {
         merge_range(ctx, task, (None, None), true)?
     } else {
@@ -271,6 +271,56 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
     }
     outcome.outputs = outputs;
     Ok(outcome)
+}
+
+/// Splits by the input tables' index blocks: candidates are index keys
+/// spaced through each table and bytes are counted up to the data block a
+/// key falls in. Level-0 files each span most of the key space, so
+/// counting whole files put nearly every byte of a level-0 merge in one
+/// range. A table that cannot be opened counts as in [`WholeFiles`]; the
+/// merge reports the error itself.
+///
+/// [`WholeFiles`]: super::subcompact::WholeFiles
+struct TableIndexes<'c, 'a>(&'c ExecContext<'a>);
+
+/// Index keys sampled per input table.
+const SPLIT_SAMPLES_PER_TABLE: usize = 16;
+
+impl SplitEstimator for TableIndexes<'_, '_> {
+    fn sample_user_keys(&self, file: &FileEntry) -> Vec<Vec<u8>> {
+        match self
+            .0
+            .table_cache
+            .find_table(file.meta.number, file.meta.file_size_bytes)
+        {
+            Ok(table) => table
+                .sample_index_keys(SPLIT_SAMPLES_PER_TABLE)
+                .iter()
+                .map(|k| extract_user_key(k).to_vec())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn bytes_through(&self, file: &FileEntry, user_key: &[u8]) -> u64 {
+        let size = file.meta.file_size_bytes;
+        if user_key >= extract_user_key(file.meta.largest.encoded()) {
+            return size;
+        }
+        if user_key < extract_user_key(file.meta.smallest.encoded()) {
+            return 0;
+        }
+        match self.0.table_cache.find_table(file.meta.number, size) {
+            Ok(table) => {
+                // The last internal key of `user_key`: sequence 0, type 0.
+                let mut after = Vec::with_capacity(user_key.len() + 8);
+                after.extend_from_slice(user_key);
+                after.extend_from_slice(&[0u8; 8]);
+                table.approximate_offset_of(&after).min(size)
+            }
+            Err(_) => 0,
+        }
+    }
 }
 
 /// Merges the ranges `points` split `task` into, the first on this thread

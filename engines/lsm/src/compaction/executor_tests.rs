@@ -450,3 +450,54 @@ fn a_partitioned_merge_cuts_at_prefixes_and_keeps_every_entry() {
     assert_eq!(entries, plain_entries, "the same entries either way");
     assert_eq!(entries.len(), 600);
 }
+
+/// Level-0 files that each span the whole key space: counting whole files
+/// leaves one range with everything, an estimator that sees inside the
+/// files splits where the bytes divide.
+#[test]
+fn overlapping_level0_inputs_split_where_their_bytes_divide() {
+    use super::subcompact::{split_points_with, SplitEstimator};
+    let fx = Fixture::new();
+    let a = fx.table(&[
+        (1, ValueType::Value, "a", "1"),
+        (2, ValueType::Value, "z", "2"),
+    ]);
+    let b = fx.table(&[
+        (3, ValueType::Value, "b", "3"),
+        (4, ValueType::Value, "y", "4"),
+    ]);
+    let task = CompactionTask {
+        kind: TaskKind::Merge,
+        reason: TaskReason::Size,
+        level: 0,
+        inputs: vec![LevelInputs {
+            level: 0,
+            files: vec![a, b],
+        }],
+        output_level: 1,
+        grandparents: Vec::new(),
+        max_output_file_bytes: 1,
+        max_grandparent_overlap_bytes: u64::MAX,
+        compact_pointer: None,
+    };
+    // Whole files: the only candidate below the last key is "y", whose
+    // side holds file b entire.
+    assert_eq!(split_points(&task, 2), vec![b"y".to_vec()]);
+
+    /// Bytes spread evenly over the letters a..z in every file.
+    struct Even;
+    impl SplitEstimator for Even {
+        fn sample_user_keys(&self, _file: &FileEntry) -> Vec<Vec<u8>> {
+            [b"f", b"m", b"t"].iter().map(|k| k.to_vec()).collect()
+        }
+        fn bytes_through(&self, file: &FileEntry, user_key: &[u8]) -> u64 {
+            let letters = u64::from(user_key[0] - b'a' + 1);
+            file.meta.file_size_bytes * letters / 26
+        }
+    }
+    assert_eq!(split_points_with(&task, 2, &Even), vec![b"m".to_vec()]);
+    assert_eq!(
+        split_points_with(&task, 4, &Even),
+        vec![b"f".to_vec(), b"m".to_vec(), b"t".to_vec()]
+    );
+}

@@ -349,6 +349,31 @@ impl Table {
         (status.map(|()| true), it.into_key_buf())
     }
 
+    /// Up to `max` keys of the index block (each a separator at or after
+    /// the last key of its data block), evenly spaced, in order: where a
+    /// range split can cut the table into about equal parts.
+    pub fn sample_index_keys(&self, max: usize) -> Vec<Vec<u8>> {
+        let mut index = self.index_block.iter(Arc::clone(&self.options.comparator));
+        let mut count = 0usize;
+        index.seek_to_first();
+        while index.valid() {
+            count += 1;
+            index.next();
+        }
+        let step = count.div_ceil(max.max(1)).max(1);
+        let mut out = Vec::with_capacity(max.min(count));
+        index.seek_to_first();
+        let mut i = 0usize;
+        while index.valid() {
+            if (i + 1).is_multiple_of(step) {
+                out.push(index.key().to_vec());
+            }
+            i += 1;
+            index.next();
+        }
+        out
+    }
+
     /// Approximate offset in the file where entries at or after `key`
     /// start: the offset of the data block that would hold `key`, or of the
     /// metaindex block (near the end) for keys past the last.
