@@ -54,7 +54,13 @@ impl DbInner {
             .fetch_add(stats.tables_probed, Ordering::Relaxed);
         if Version::update_stats(&stats) {
             let mut st = self.state.lock();
-            if st.seek_candidate.is_none() {
+            // Only for the current version, as LevelDB keeps the candidate
+            // in the version the lookup used: a candidate of a version a
+            // compaction has since replaced names a file that may be gone,
+            // the policy ignores it, and nothing would clear it until the
+            // next flush or compaction, which a read-only run never has,
+            // so seek compactions would stop for good.
+            if st.seek_candidate.is_none() && Arc::ptr_eq(&version, &st.versions.current()) {
                 st.seek_candidate = stats.seek_file.take();
                 self.maybe_schedule();
             }
