@@ -6,8 +6,8 @@ use super::subcompact::{self, split_points_with, SplitEstimator};
 use super::{CompactionTask, TaskKind};
 use crate::format::filename::table_file_name;
 use crate::format::internal_key::{
-    compare_internal_keys, extract_user_key, parse_internal_key, InternalKey, ValueType,
-    MAX_SEQUENCE_NUMBER, VALUE_TYPE_FOR_SEEK,
+    append_internal_key, compare_internal_keys, extract_user_key, parse_internal_key, InternalKey,
+    ValueType, MAX_SEQUENCE_NUMBER, VALUE_TYPE_FOR_SEEK,
 };
 use crate::iter::merging::MergingIterator;
 use crate::table::{TableBuilder, TableOptions};
@@ -313,10 +313,9 @@ impl SplitEstimator for TableIndexes<'_, '_> {
         match self.0.table_cache.find_table(file.meta.number, size) {
             Ok(table) => {
                 // The last internal key of `user_key`: sequence 0, type 0.
-                let mut after = Vec::with_capacity(user_key.len() + 8);
-                after.extend_from_slice(user_key);
-                after.extend_from_slice(&[0u8; 8]);
-                table.approximate_offset_of(&after).min(size)
+                let mut last = Vec::with_capacity(user_key.len() + 8);
+                append_internal_key(&mut last, user_key, 0, ValueType::Deletion);
+                table.approximate_offset_of(&last).min(size)
             }
             Err(_) => 0,
         }

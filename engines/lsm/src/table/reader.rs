@@ -197,23 +197,22 @@ impl Table {
         if !handle_fits(&handle, self.footer_offset) {
             return Err(bad_handle("block handle points past the blocks"));
         }
-        let mapped = map_block(&*self.file, &self.file_name, &handle)?;
-        if let Some(raw) = mapped
-            .as_ref()
-            .filter(|raw| mapped_block_is_uncompressed(raw))
-        {
-            // Served from the mapping without a copy: nothing to gain from
-            // the block cache, so neither look it up nor fill it (LevelDB
-            // does not cache blocks of mmap'd files either).
-            let contents = decode_mapped_block(
-                raw.clone(),
-                &self.file_name,
-                &handle,
-                verify_checksums,
-                &mut |len| vec![0; len],
-            )?;
-            return self.new_block(contents, &handle).map(LoadedBlock::Uncached);
-        }
+        let mapped = match map_block(&*self.file, &self.file_name, &handle)? {
+            Some(raw) if mapped_block_is_uncompressed(&raw) => {
+                // Served from the mapping without a copy: nothing to gain
+                // from the block cache, so neither look it up nor fill it
+                // (LevelDB does not cache blocks of mmap'd files either).
+                let contents = decode_mapped_block(
+                    raw,
+                    &self.file_name,
+                    &handle,
+                    verify_checksums,
+                    &mut |len| vec![0; len],
+                )?;
+                return self.new_block(contents, &handle).map(LoadedBlock::Uncached);
+            }
+            other => other,
+        };
         let cache = self.cache.as_ref();
         if let Some(block) = cache.and_then(|c| c.lookup(self.cache_id, handle.offset)) {
             return Ok(LoadedBlock::Shared(block));
