@@ -293,6 +293,22 @@ fn subcompactions_keep_exactly_the_entries_of_one_merge() {
     }
 }
 
+/// A merge of level-0 `files` into level 1, cutting outputs at
+/// `max_output_file_bytes`.
+fn level0_merge(files: Vec<Arc<FileEntry>>, max_output_file_bytes: u64) -> CompactionTask {
+    CompactionTask {
+        kind: TaskKind::Merge,
+        reason: TaskReason::Size,
+        level: 0,
+        inputs: vec![LevelInputs { level: 0, files }],
+        output_level: 1,
+        grandparents: Vec::new(),
+        max_output_file_bytes,
+        max_grandparent_overlap_bytes: u64::MAX,
+        compact_pointer: None,
+    }
+}
+
 #[test]
 fn small_and_level0_tasks_are_not_split() {
     let fx = Fixture::new();
@@ -304,20 +320,7 @@ fn small_and_level0_tasks_are_not_split() {
         (3, ValueType::Value, "c", "3"),
         (4, ValueType::Value, "z", "4"),
     ]);
-    let mut task = CompactionTask {
-        kind: TaskKind::Merge,
-        reason: TaskReason::Size,
-        level: 0,
-        inputs: vec![LevelInputs {
-            level: 0,
-            files: vec![a, b],
-        }],
-        output_level: 1,
-        grandparents: Vec::new(),
-        max_output_file_bytes: 2 << 20,
-        max_grandparent_overlap_bytes: u64::MAX,
-        compact_pointer: None,
-    };
+    let mut task = level0_merge(vec![a, b], 2 << 20);
     assert!(
         split_points(&task, 2).is_empty(),
         "below two output targets"
@@ -466,20 +469,7 @@ fn overlapping_level0_inputs_split_where_their_bytes_divide() {
         (3, ValueType::Value, "b", "3"),
         (4, ValueType::Value, "y", "4"),
     ]);
-    let task = CompactionTask {
-        kind: TaskKind::Merge,
-        reason: TaskReason::Size,
-        level: 0,
-        inputs: vec![LevelInputs {
-            level: 0,
-            files: vec![a, b],
-        }],
-        output_level: 1,
-        grandparents: Vec::new(),
-        max_output_file_bytes: 1,
-        max_grandparent_overlap_bytes: u64::MAX,
-        compact_pointer: None,
-    };
+    let task = level0_merge(vec![a, b], 1);
     // Whole files: the only candidate below the last key is "y", whose
     // side holds file b entire.
     assert_eq!(split_points(&task, 2), vec![b"y".to_vec()]);

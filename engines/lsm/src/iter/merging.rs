@@ -281,8 +281,13 @@ mod tests {
     }
 
     fn collect_forward(it: &mut MergingIterator) -> Vec<String> {
-        let mut out = Vec::new();
         it.seek_to_first();
+        collect_from_here(it)
+    }
+
+    /// Key and value of every entry from the cursor's position on.
+    fn collect_from_here(it: &mut MergingIterator) -> Vec<String> {
+        let mut out = Vec::new();
         while it.valid() {
             out.push(format!(
                 "{}{}",
@@ -373,15 +378,7 @@ mod tests {
             proptest::prop_assert_eq!(collect_forward(&mut make()), want.clone());
             let mut it = make();
             it.seek(key(target).as_bytes());
-            let mut from_target = Vec::new();
-            while it.valid() {
-                from_target.push(format!(
-                    "{}{}",
-                    String::from_utf8_lossy(it.key()),
-                    String::from_utf8_lossy(it.value())
-                ));
-                it.next();
-            }
+            let from_target = collect_from_here(&mut it);
             let skip = model.iter().take_while(|(k, _)| *k < key(target)).count();
             proptest::prop_assert_eq!(from_target, want[skip..].to_vec());
 
