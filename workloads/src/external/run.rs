@@ -5,7 +5,7 @@ use super::parse::{self, OutputReader, ReadError, Section};
 use super::{args, lacks, Flavour, Peer, PeerOptions, PeerResult, UnsupportedFlag};
 use crate::db_bench::live::live_bytes_after;
 use crate::db_bench::{seed_schedule, BenchPlan, BenchResult, Benchmark, Config};
-use crate::measure::rss::{peak_rss_bytes, wait_with_peak_rss};
+use crate::measure::rss::{peak_rss_bytes_of_child, wait_with_peak_rss};
 use crate::measure::RunError;
 use crate::workload::{Outcome, Workload};
 use parking_lot::{Condvar, Mutex};
@@ -384,7 +384,7 @@ impl Workload for PeerWorkload {
         let peak_rss_bytes = self
             .running
             .as_ref()
-            .and_then(|r| peak_rss_bytes(Some(r.child.id())));
+            .and_then(|r| peak_rss_bytes_of_child(&r.child));
         out.flush()?;
         let (version, header) = self
             .running
