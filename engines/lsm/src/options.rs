@@ -69,6 +69,14 @@ pub struct DbOptions {
     /// 0 (the default, LevelDB's behaviour) cuts by size only. A user key
     /// is never split across tables either way.
     pub partition_prefix_bytes: usize,
+    /// Delete obsolete files (compacted tables, flushed WALs, old
+    /// MANIFESTs) on a thread of their own, so that a slow `unlink` (one
+    /// that waits for the device to trim the blocks) never delays the next
+    /// flush; `false` deletes them on the background thread, as LevelDB.
+    /// Either way a file is deleted only once nothing live names it, and
+    /// `flush`, `compact_range` and `wait_for_background` return after the
+    /// deletions they caused. Default `true`.
+    pub background_file_deletes: bool,
 }
 
 impl Default for DbOptions {
@@ -92,6 +100,7 @@ impl Default for DbOptions {
             wal_mmap: true,
             max_subcompactions: 2,
             partition_prefix_bytes: 0,
+            background_file_deletes: true,
         }
     }
 }

@@ -206,10 +206,19 @@ pub const KEYS: &[KeySchema] = &[
         "how WAL records reach the kernel: mmap (a store into a mapping) or write (one write(2) each) (default mmap)",
         Some("mmap"),
     ),
+    key(
+        "file_deletes",
+        ValueKind::OneOf(FILE_DELETES),
+        "where obsolete files are deleted: background (a thread of their own) or inline (on the background thread, LevelDB's) (default background)",
+        Some("background"),
+    ),
 ];
 
 /// Values of `wal_writes`.
 const WAL_WRITES: &[&str] = &["mmap", "write"];
+
+/// Values of `file_deletes`.
+const FILE_DELETES: &[&str] = &["background", "inline"];
 
 /// The schema of an `lsm:` spec.
 pub const SCHEMA: SpecSchema = SpecSchema {
@@ -299,6 +308,9 @@ pub fn canonical(options: &DbOptions) -> String {
     if !options.wal_mmap {
         s.push_str(",wal_writes=write");
     }
+    if !options.background_file_deletes {
+        s.push_str(",file_deletes=inline");
+    }
     if options.partition_prefix_bytes != 0 {
         s.push_str(&format!(
             ",partition_prefix_bytes={}",
@@ -363,6 +375,9 @@ impl DbOptions {
         }
         if let Some(w) = spec.get("wal_writes") {
             o.wal_mmap = w == "mmap";
+        }
+        if let Some(d) = spec.get("file_deletes") {
+            o.background_file_deletes = d == "background";
         }
         Ok(o)
     }
@@ -600,5 +615,17 @@ mod tests {
             canonical(&o),
             "lsm:bloom_bits=0,compaction=tiered,compression=snappy,memtable=skiplist"
         );
+        let o = options("lsm:file_deletes=inline,wal_writes=write").expect("inline");
+        assert!(!o.background_file_deletes && !o.wal_mmap);
+        assert_eq!(
+            canonical(&o),
+            "lsm:bloom_bits=0,compaction=leveled,compression=snappy,memtable=skiplist,wal_writes=write,file_deletes=inline"
+        );
+        assert!(
+            options("lsm:file_deletes=background")
+                .expect("background")
+                .background_file_deletes
+        );
+        assert!(options("lsm:file_deletes=later").is_err());
     }
 }

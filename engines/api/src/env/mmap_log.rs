@@ -14,6 +14,10 @@
 //! format, and LevelDB 1.23's reader (like strata's) skips the rest of the
 //! block without reporting a drop.
 //!
+//! Large appends (16 KiB and more) are written with `pwrite(2)` at their
+//! place in the mapped region instead: the same page cache pages, without a
+//! page fault per 4 KiB page.
+//!
 //! `sync` is `fdatasync` on the descriptor: on Linux the page cache is one,
 //! so it writes back the pages stored through the mapping as well as the
 //! allocated size; elsewhere the mapped range is `msync`ed first.
@@ -28,6 +32,14 @@ use std::path::{Path, PathBuf};
 const FIRST_REGION_BYTES: usize = 64 * 1024;
 /// Largest region (LevelDB's cap on `map_size_`).
 const MAX_REGION_BYTES: usize = 1024 * 1024;
+
+/// Appends of at least this many bytes (of one region) are written with
+/// `pwrite(2)` at their place in the mapped region instead of copied into
+/// the mapping: a store into a page the mapping has not touched faults it in
+/// (reading the allocated page in as zeros, then making it writable), which
+/// for a 100 KiB record cost more than the one system call; below it the
+/// copy wins (no system call per small record).
+const WRITE_THROUGH_MIN_BYTES: usize = 16 * 1024;
 
 /// A log file appended through a mapping of its current region.
 pub(crate) struct MmapLogFile {
@@ -137,8 +149,19 @@ impl WritableFile for MmapLogFile {
                 continue;
             }
             let n = room.min(data.len());
-            let map = self.map.as_mut().expect("a region is mapped");
-            map[self.map_used_bytes..self.map_used_bytes + n].copy_from_slice(&data[..n]);
+            if n >= WRITE_THROUGH_MIN_BYTES {
+                // Into the same page cache pages the mapping shows, without
+                // a fault per page (each fault reads the unwritten page in as
+                // zeros, then marks it writable).
+                use std::os::unix::fs::FileExt;
+                let offset = self.map_offset_bytes + self.map_used_bytes as u64;
+                self.file
+                    .write_all_at(&data[..n], offset)
+                    .map_err(|e| Error::io(&self.path, e))?;
+            } else {
+                let map = self.map.as_mut().expect("a region is mapped");
+                map[self.map_used_bytes..self.map_used_bytes + n].copy_from_slice(&data[..n]);
+            }
             self.map_used_bytes += n;
             self.logical_bytes += n as u64;
             data = &data[n..];

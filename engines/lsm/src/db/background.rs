@@ -344,9 +344,10 @@ fn execute(
     Ok(())
 }
 
-/// Deletes files no version, WAL replay or pending output needs (LevelDB's
-/// `RemoveObsoleteFiles`). Errors are ignored: a leftover file is retried
-/// next time.
+/// Finds the files no version, WAL replay or pending output needs and
+/// hands them to the purge thread (LevelDB's `RemoveObsoleteFiles`, which
+/// deletes them on the background thread). Errors are ignored: a leftover
+/// file is retried next time.
 pub(crate) fn remove_obsolete_files(inner: &DbInner, st: &mut MutexGuard<'_, DbState>) {
     if st.bg_error.is_some() {
         // After an error we cannot tell whether a new version was committed.
@@ -378,11 +379,18 @@ pub(crate) fn remove_obsolete_files(inner: &DbInner, st: &mut MutexGuard<'_, DbS
             doomed.push(name);
         }
     }
-    MutexGuard::unlocked(st, || {
-        for name in doomed {
-            let _ = inner.options.env.remove_file(&inner.dir.join(name));
-        }
-    });
+    let doomed: Vec<_> = doomed
+        .into_iter()
+        .map(|name| inner.dir.join(name))
+        .collect();
+    match &inner.purger {
+        Some(purger) => purger.delete(inner.options.env.as_ref(), doomed),
+        None => MutexGuard::unlocked(st, || {
+            for path in doomed {
+                let _ = inner.options.env.remove_file(&path);
+            }
+        }),
+    }
 }
 
 impl DbInner {
@@ -428,6 +436,8 @@ impl DbInner {
             st.manual = None;
             self.done_cv.notify_all();
         }
+        // As LevelDB's: when it returns, the inputs are gone from disk.
+        self.wait_for_purge();
         Ok(())
     }
 
@@ -439,6 +449,8 @@ impl DbInner {
                 return Err(e.clone());
             }
             if !st.bg_running && !has_work(self, &st) {
+                drop(st);
+                self.wait_for_purge();
                 return Ok(());
             }
             self.bg_cv.notify_all();

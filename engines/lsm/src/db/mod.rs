@@ -8,12 +8,14 @@
 //! - [`read`]: point lookups (memtable, immutable memtable, tables) and
 //!   cursors.
 //! - [`background`]: the one background thread: flushes and compactions.
+//! - [`purge`]: the thread deleting obsolete files.
 //! - [`recovery`]: open: `LOCK`, `CURRENT` → MANIFEST, then every WAL newer
 //!   than the log number.
 //! - [`properties`]: `leveldb.*` properties, metrics and the tree's state.
 
 mod background;
 mod properties;
+mod purge;
 mod read;
 mod recovery;
 mod state;
@@ -71,6 +73,10 @@ pub(crate) struct DbInner {
     /// force a stall deterministically.
     #[cfg(test)]
     pub(crate) hold: HoldBackground,
+    /// Deletes obsolete files off the background thread; `None` when
+    /// opened read-only (nothing is deleted then) or without
+    /// `background_file_deletes`.
+    pub(crate) purger: Option<purge::Purger>,
     pub(crate) _lock: FileLock,
     /// Opened with [`Db::open_read_only`]: writes and compactions refused.
     pub(crate) read_only: bool,
@@ -162,6 +168,9 @@ impl Drop for Db {
         if let Some(handle) = self.bg_thread.take() {
             let _ = handle.join();
         }
+        if let Some(purger) = &self.inner.purger {
+            purger.close();
+        }
         let mut st = self.inner.state.lock();
         if let Some(mut log) = st.prev_log.take() {
             let _ = log.close();
@@ -183,6 +192,13 @@ impl DbInner {
             )));
         }
         Ok(())
+    }
+
+    /// Waits until the files found obsolete so far are deleted.
+    pub(crate) fn wait_for_purge(&self) {
+        if let Some(purger) = &self.purger {
+            purger.wait_idle();
+        }
     }
 
     /// Wakes the background thread if there may be work.

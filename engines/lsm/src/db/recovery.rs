@@ -150,6 +150,11 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
         (Some(log), log_number)
     };
     let last_sequence = versions.last_sequence;
+    let purger = if read_only || !options.background_file_deletes {
+        None
+    } else {
+        Some(super::purge::Purger::start(Arc::clone(&options.env)).map_err(|e| Error::io(dir, e))?)
+    };
     let inner = Arc::new(DbInner {
         policy: options.compaction.create(),
         dir: dir.to_path_buf(),
@@ -192,6 +197,7 @@ pub(crate) fn open_inner(options: DbOptions, dir: &Path, mode: OpenMode) -> Resu
         counters: Counters::default(),
         #[cfg(test)]
         hold: super::HoldBackground::default(),
+        purger,
         _lock: lock,
         read_only,
         options,

@@ -83,10 +83,13 @@ impl DbInner {
         while st.imm.is_some() && st.bg_error.is_none() {
             self.done_cv.wait(&mut st);
         }
-        match &st.bg_error {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
+        if let Some(e) = &st.bg_error {
+            return Err(e.clone());
         }
+        drop(st);
+        // The flushed memtable's WAL is gone from disk when this returns.
+        self.wait_for_purge();
+        Ok(())
     }
 
     /// Writes one group: `own` (the leader's batch) or the pending group.
