@@ -25,6 +25,19 @@ pub trait WritableFile: Send {
     /// # Errors
     /// `Io` from the operating system (for example ENOSPC).
     fn append(&mut self, data: &[u8]) -> Result<()>;
+    /// Appends each of `parts` in order: the same bytes as one
+    /// [`WritableFile::append`] per part, which is what it does unless the
+    /// file can store them together more cheaply (a mapped log writes a
+    /// large record's header and payload with one `pwritev(2)`).
+    ///
+    /// # Errors
+    /// As [`WritableFile::append`]; some parts may have been appended.
+    fn append_vectored(&mut self, parts: &[&[u8]]) -> Result<()> {
+        for part in parts {
+            self.append(part)?;
+        }
+        Ok(())
+    }
     /// Hands buffered bytes to the operating system (they survive a process
     /// crash, not a machine crash).
     ///

@@ -95,8 +95,7 @@ impl LogWriter {
         header[..4].copy_from_slice(&checksum.to_le_bytes());
         header[4..6].copy_from_slice(&length.to_le_bytes());
         header[6] = record_type as u8;
-        self.file.append(&header)?;
-        self.file.append(fragment)?;
+        self.file.append_vectored(&[&header, fragment])?;
         let record_bytes = HEADER_SIZE_BYTES + fragment.len();
         self.block_offset_bytes += record_bytes;
         self.written_bytes += record_bytes as u64;
