@@ -31,6 +31,17 @@ pub trait KvIterator: Send {
     /// # Errors
     /// The error (for example `Corruption` of a block) that stopped the cursor.
     fn status(&self) -> Result<()>;
+    /// For cursors over stored blocks: when the current entry is the only
+    /// entry of its block, that block's bytes as stored on disk, trailer
+    /// included (for LevelDB's table format: the contents, then a type
+    /// byte and a masked CRC32C of both, already checked if the cursor
+    /// verifies checksums). A compaction writing the entry alone into a
+    /// block of its own copies these bytes instead of rebuilding and
+    /// re-compressing the same block. `None` (the default) otherwise.
+    /// Requires `valid()`.
+    fn sole_entry_block(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl<T: KvIterator + ?Sized> KvIterator for Box<T> {
@@ -60,5 +71,8 @@ impl<T: KvIterator + ?Sized> KvIterator for Box<T> {
     }
     fn status(&self) -> Result<()> {
         (**self).status()
+    }
+    fn sole_entry_block(&self) -> Option<&[u8]> {
+        (**self).sole_entry_block()
     }
 }

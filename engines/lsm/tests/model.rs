@@ -88,8 +88,16 @@ fn random_key(rng: &mut Xoshiro256PlusPlus) -> Vec<u8> {
 }
 
 fn random_value(rng: &mut Xoshiro256PlusPlus, serial: u64) -> Vec<u8> {
-    let len = rng.gen_range(0..120usize);
     let mut v = format!("v{serial}-").into_bytes();
+    if rng.gen_range(0..16u32) == 0 {
+        // Larger than a block, Snappy-compressible: alone in its block,
+        // which compactions copy as stored.
+        let len = rng.gen_range(520..1500usize);
+        let letter = rng.gen_range(b'a'..=b'z');
+        v.extend((0..len).map(|i| letter + (i % 7) as u8));
+        return v;
+    }
+    let len = rng.gen_range(0..120usize);
     v.extend((0..len).map(|_| rng.gen_range(b'a'..=b'z')));
     v
 }

@@ -17,7 +17,7 @@ use crate::version::level_files::{level_iterator, LevelFiles};
 use crate::version::{FileEntry, Version};
 use std::cmp::Ordering;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use strata_api::{Env, Error, KvIterator, Result};
 
@@ -56,6 +56,15 @@ pub struct ExecContext<'a> {
     /// `DbOptions::partition_prefix_bytes`: outputs are cut where the
     /// first this many bytes of the user key change; 0 cuts by size only.
     pub partition_prefix_bytes: usize,
+    /// A merged entry alone in its input block, which the output would
+    /// write alone in a block of its own (a value of at least
+    /// `block_size`), has that block copied as stored instead of rebuilt
+    /// and re-compressed ([`TableBuilder::add_stored_block`]): the same
+    /// bytes, without the Snappy work. The database sets it; tests compare
+    /// outputs with and without.
+    pub copy_stored_blocks: bool,
+    /// Counts the blocks copied that way.
+    pub stored_blocks_copied: &'a AtomicU64,
 }
 
 /// What a finished task or flush produced.
@@ -86,6 +95,12 @@ struct OutputWriter<'a, 'b> {
 
 impl OutputWriter<'_, '_> {
     fn add(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.add_with(key, value, None)
+    }
+
+    /// Adds an entry from a merge, copying `stored` (the entry's input
+    /// block, if it holds it alone) where the builder can.
+    fn add_with(&mut self, key: &[u8], value: &[u8], stored: Option<&[u8]>) -> Result<()> {
         let prefix_bytes = self.ctx.partition_prefix_bytes;
         if prefix_bytes != 0 {
             if let Some((_, meta)) = &self.builder {
@@ -116,7 +131,17 @@ impl OutputWriter<'_, '_> {
             self.largest.extend_from_slice(key);
         }
         if let Some((builder, _)) = self.builder.as_mut() {
-            builder.add(key, value)?;
+            let copied = match stored {
+                Some(stored) => builder.add_stored_block(key, value.len(), stored)?,
+                None => false,
+            };
+            if copied {
+                self.ctx
+                    .stored_blocks_copied
+                    .fetch_add(1, AtomicOrdering::Relaxed);
+            } else {
+                builder.add(key, value)?;
+            }
             if parse_internal_key(key).is_some() {
                 self.largest.clear();
                 self.largest.extend_from_slice(key);
@@ -541,7 +566,17 @@ fn merge(
             }
         }
         if !drop {
-            out.add(key, input.value())?;
+            let value = input.value();
+            // Only an entry that fills a block alone can be copied; asking
+            // the input for smaller ones would cost a call per entry.
+            let stored = if ctx.copy_stored_blocks
+                && key.len() + value.len() >= ctx.table_options.block_size_bytes
+            {
+                input.sole_entry_block()
+            } else {
+                None
+            };
+            out.add_with(key, value, stored)?;
         }
         input.next();
     }

@@ -134,6 +134,8 @@ fn exec_context<'a>(
         between_entries,
         subcompactions: inner.options.max_subcompactions.max(1),
         partition_prefix_bytes: inner.options.partition_prefix_bytes,
+        copy_stored_blocks: true,
+        stored_blocks_copied: &inner.counters.stored_blocks_copied,
     }
 }
 

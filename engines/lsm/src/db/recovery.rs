@@ -421,6 +421,7 @@ fn write_level0(
     let new_number = || next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let version = versions.current();
     let nothing = || {};
+    let copied = std::sync::atomic::AtomicU64::new(0);
     let ctx = ExecContext {
         env: &options.env,
         dir,
@@ -434,6 +435,9 @@ fn write_level0(
         between_entries: &nothing,
         subcompactions: 1,
         partition_prefix_bytes: options.partition_prefix_bytes,
+        // A flush has no stored input blocks.
+        copy_stored_blocks: false,
+        stored_blocks_copied: &copied,
     };
     let mut it = mem.iter();
     let outputs = flush_memtable(&ctx, it.as_mut())?;

@@ -148,4 +148,7 @@ pub(crate) struct Counters {
     pub(crate) compaction_time_us: AtomicU64,
     pub(crate) compaction_bytes_read: AtomicU64,
     pub(crate) compaction_bytes_written: AtomicU64,
+    /// Data blocks compactions copied as stored instead of rebuilding
+    /// (`ExecContext::copy_stored_blocks`).
+    pub(crate) stored_blocks_copied: AtomicU64,
 }

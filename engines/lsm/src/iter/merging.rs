@@ -221,6 +221,11 @@ impl KvIterator for MergingIterator {
         }
         Ok(())
     }
+
+    fn sole_entry_block(&self) -> Option<&[u8]> {
+        self.current
+            .and_then(|i| self.children[i].sole_entry_block())
+    }
 }
 
 #[cfg(test)]

@@ -200,6 +200,10 @@ impl KvIterator for TwoLevelIterator {
         self.data_ref().value()
     }
 
+    fn sole_entry_block(&self) -> Option<&[u8]> {
+        self.data_ref().sole_entry_block()
+    }
+
     fn status(&self) -> Result<()> {
         self.index.status()?;
         if let Some(d) = &self.data {

@@ -293,6 +293,15 @@ where
         self.value_start + self.value_len
     }
 
+    /// True if the cursor is at the block's only entry: it starts the
+    /// block, the restart array follows it, and it is the one restart.
+    pub fn at_sole_entry(&self) -> bool {
+        self.current == 0
+            && self.block.num_restarts == 1
+            && self.status.is_none()
+            && self.next_entry_offset() == self.block.restarts_offset
+    }
+
     fn mark_invalid(&mut self) {
         self.current = self.block.restarts_offset;
         self.restart_index = self.block.num_restarts;

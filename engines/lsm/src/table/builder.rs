@@ -112,6 +112,14 @@ impl BlockWriter {
     }
 }
 
+/// Bytes of a data block holding one entry of a `key_len`-byte key and a
+/// `value_len`-byte value: three varint lengths, key, value, one restart
+/// and the restart count.
+fn sole_entry_block_bytes(key_len: usize, value_len: usize) -> usize {
+    let varint_bytes = |v: usize| (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize;
+    varint_bytes(0) + varint_bytes(key_len) + varint_bytes(value_len) + key_len + value_len + 8
+}
+
 /// Builds one table from keys added in increasing order. The caller syncs
 /// and closes the file after [`TableBuilder::finish`] (see
 /// [`TableBuilder::into_file`]).
@@ -239,6 +247,65 @@ impl TableBuilder {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// Appends an entry whose block is already stored: `stored` is a data
+    /// block (contents, type byte, masked CRC) holding this entry alone,
+    /// the value `value_len` bytes long. When [`TableBuilder::add`] would
+    /// write exactly that block, the entry alone in a block that is full
+    /// at once, compressed the same way, `stored` is copied instead of
+    /// rebuilt and re-compressed, and `Ok(true)` returned. Otherwise
+    /// nothing is done and `Ok(false)` returned: the caller adds the entry.
+    ///
+    /// The caller vouches that `stored` holds just this entry and that its
+    /// CRC was checked; its type byte is checked here.
+    ///
+    /// # Errors
+    /// `Io` from writing the block; after any error, every call fails.
+    pub fn add_stored_block(
+        &mut self,
+        key: &[u8],
+        value_len: usize,
+        stored: &[u8],
+    ) -> Result<bool> {
+        debug_assert!(!self.closed, "add after finish or abandon");
+        self.check()?;
+        let Some(n) = stored.len().checked_sub(BLOCK_TRAILER_BYTES) else {
+            return Ok(false);
+        };
+        if !self.data_block.is_empty()
+            || stored[n] != self.options.compression as u8
+            || sole_entry_block_bytes(key.len(), value_len) < self.options.block_size_bytes
+        {
+            return Ok(false);
+        }
+        debug_assert!(
+            self.num_entries == 0
+                || self.options.comparator.compare(key, &self.last_key)
+                    == std::cmp::Ordering::Greater,
+            "keys must be added in increasing order"
+        );
+        if self.pending_index_entry {
+            self.add_pending_index_entry(Some(key));
+        }
+        if let Some(f) = &mut self.filter_block {
+            f.add_key(key);
+        }
+        self.last_key.clear();
+        self.last_key.extend_from_slice(key);
+        self.num_entries += 1;
+        let handle = BlockHandle::new(self.writer.offset, n as u64);
+        let written = self.writer.file.append(stored);
+        self.record(written)?;
+        self.writer.offset += stored.len() as u64;
+        self.pending_handle = handle;
+        self.pending_index_entry = true;
+        let flushed = self.writer.file.flush();
+        self.record(flushed)?;
+        if let Some(f) = &mut self.filter_block {
+            f.start_block(self.writer.offset);
+        }
+        Ok(true)
     }
 
     /// Writes the current data block out now (normally done when it reaches

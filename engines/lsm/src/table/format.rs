@@ -338,6 +338,38 @@ pub fn decode_mapped_block(
     }
 }
 
+/// The block `handle` points at exactly as stored, trailer included: a
+/// range of the mapping if `file` is memory-mapped, else read. Checks the
+/// trailer (its CRC if `verify_checksums`, and the type byte).
+///
+/// # Errors
+/// As [`read_block`], except that nothing is decompressed.
+pub fn read_stored_block(
+    file: &dyn RandomAccessFile,
+    file_name: &str,
+    handle: &BlockHandle,
+    verify_checksums: bool,
+) -> Result<BlockContents> {
+    let (_, total) = block_sizes(file_name, handle)?;
+    let stored = match file.read_mapped(handle.offset, total) {
+        Some(raw) => BlockContents::Mapped(raw),
+        None => {
+            let mut buf = Vec::with_capacity(total);
+            let read = file.read_at_into(handle.offset, total, &mut buf)?;
+            if read != total {
+                return Err(Error::corruption(
+                    file_name,
+                    handle.offset,
+                    "truncated block read",
+                ));
+            }
+            BlockContents::Owned(buf)
+        }
+    };
+    check_trailer(stored.as_slice(), file_name, handle, verify_checksums)?;
+    Ok(stored)
+}
+
 /// Checks the trailer at the end of `raw` (a block and its trailer): the
 /// CRC if `verify_checksums`, and the type byte, which it returns.
 fn check_trailer(

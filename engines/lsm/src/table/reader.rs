@@ -6,7 +6,7 @@ use super::cache::BlockCache;
 use super::filter_block::FilterBlockReader;
 use super::format::{
     decode_mapped_block, map_block, mapped_block_is_uncompressed, read_block, read_block_with,
-    BlockContents, BlockHandle, Footer, FOOTER_BYTES,
+    read_stored_block, BlockContents, BlockHandle, Footer, FOOTER_BYTES,
 };
 use super::table_iter::TableIter;
 use crate::format::comparator::{BytewiseComparator, Comparator};
@@ -271,6 +271,28 @@ impl Table {
             verify_checksums,
             fill_cache,
         ))
+    }
+
+    /// The data block an index value names, as stored (contents, type
+    /// byte and CRC), its trailer checked (the CRC if `verify_checksums`).
+    ///
+    /// # Errors
+    /// `Corruption` naming the file and block for a bad handle or trailer;
+    /// `Io` from the read.
+    pub(super) fn stored_block(
+        &self,
+        index_value: &[u8],
+        verify_checksums: bool,
+    ) -> Result<BlockContents> {
+        let bad_handle = |reason: &str| {
+            Error::corruption(&*self.file_name, self.index_block.offset_bytes(), reason)
+        };
+        let (handle, _) =
+            BlockHandle::decode_from(index_value).ok_or_else(|| bad_handle("bad block handle"))?;
+        if !handle_fits(&handle, self.footer_offset) {
+            return Err(bad_handle("block handle points past the blocks"));
+        }
+        read_stored_block(&*self.file, &self.file_name, &handle, verify_checksums)
     }
 
     /// A cursor over the data block an index value names.

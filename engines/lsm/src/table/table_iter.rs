@@ -11,7 +11,9 @@
 //! ends the iteration there with its error in [`KvIterator::status`].
 
 use super::block::BlockIter;
+use super::format::BlockContents;
 use super::reader::Table;
+use std::cell::OnceCell;
 use std::sync::Arc;
 use strata_api::{Error, KvIterator, Result};
 
@@ -37,6 +39,10 @@ pub struct TableIter {
     data_handle: Vec<u8>,
     /// The first error of a block cursor already replaced.
     saved_error: Option<Error>,
+    /// The open block as stored, read on the first
+    /// [`KvIterator::sole_entry_block`] call at its only entry (`None` if
+    /// that read failed: the caller then rebuilds the block).
+    stored: OnceCell<Option<BlockContents>>,
 }
 
 impl TableIter {
@@ -55,6 +61,7 @@ impl TableIter {
             data: Data::Unset,
             data_handle: Vec::new(),
             saved_error: None,
+            stored: OnceCell::new(),
         }
     }
 
@@ -80,6 +87,7 @@ impl TableIter {
             };
         }
         self.data = data;
+        self.stored = OnceCell::new();
     }
 
     /// Opens the block under the index cursor, unless it is already open.
@@ -204,6 +212,23 @@ impl KvIterator for TableIter {
     #[inline]
     fn value(&self) -> &[u8] {
         self.open_data().value()
+    }
+
+    fn sole_entry_block(&self) -> Option<&[u8]> {
+        let Data::Open(d) = &self.data else {
+            return None;
+        };
+        if !d.at_sole_entry() {
+            return None;
+        }
+        self.stored
+            .get_or_init(|| {
+                self.table
+                    .stored_block(&self.data_handle, self.verify_checksums)
+                    .ok()
+            })
+            .as_ref()
+            .map(BlockContents::as_slice)
     }
 
     fn status(&self) -> Result<()> {

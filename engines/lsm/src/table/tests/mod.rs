@@ -2,6 +2,7 @@
 
 mod corruption;
 mod roundtrip;
+mod stored_blocks;
 mod structure;
 
 use super::bloom::{BloomFilterPolicy, FilterPolicy};
