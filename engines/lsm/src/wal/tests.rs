@@ -729,6 +729,8 @@ fn record_strategy() -> impl Strategy<Value = Vec<u8>> {
         4 => proptest::collection::vec(any::<u8>(), 0..64),
         1 => (32_700usize..32_800, any::<u8>()).prop_map(|(n, seed)| big_seeded(n, seed)),
         1 => (0usize..80_000, any::<u8>()).prop_map(|(n, seed)| big_seeded(n, seed)),
+        // More fragments than the writer hands the file in one call.
+        1 => (200_000usize..300_000, any::<u8>()).prop_map(|(n, seed)| big_seeded(n, seed)),
     ]
 }
 

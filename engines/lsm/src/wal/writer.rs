@@ -4,6 +4,9 @@ use super::{RecordType, BLOCK_SIZE_BYTES, HEADER_SIZE_BYTES};
 use crate::format::crc;
 use strata_api::{Result, WritableFile};
 
+/// Most physical records handed to the file in one `append_vectored`.
+const FRAGMENTS_PER_CALL: usize = 7;
+
 /// Zeros that fill a block tail too short for a header.
 const TRAILER_ZEROS: [u8; HEADER_SIZE_BYTES - 1] = [0; HEADER_SIZE_BYTES - 1];
 
@@ -56,27 +59,54 @@ impl LogWriter {
         let mut left = payload;
         let mut begin = true;
         loop {
-            let leftover = BLOCK_SIZE_BYTES - self.block_offset_bytes;
-            if leftover < HEADER_SIZE_BYTES {
-                // Too short for a header: pad with zeros, start a new block.
-                if leftover > 0 {
-                    self.file.append(&TRAILER_ZEROS[..leftover])?;
+            // Up to FRAGMENTS_PER_CALL fragments (a record of up to 7 blocks) go to
+            // the file in one call, so that it sees the record's size: a
+            // mapped log writes a large one through, headers and short
+            // first and last fragments included.
+            let mut headers = [[0u8; HEADER_SIZE_BYTES]; FRAGMENTS_PER_CALL];
+            let mut fragments: [&[u8]; FRAGMENTS_PER_CALL] = [&[]; FRAGMENTS_PER_CALL];
+            let mut padding_bytes = [0usize; FRAGMENTS_PER_CALL];
+            let mut n = 0;
+            let mut end = false;
+            while n < FRAGMENTS_PER_CALL && !end {
+                let leftover = BLOCK_SIZE_BYTES - self.block_offset_bytes;
+                if leftover < HEADER_SIZE_BYTES {
+                    // Too short for a header: pad with zeros, start a new
+                    // block.
+                    padding_bytes[n] = leftover;
                     self.written_bytes += leftover as u64;
+                    self.block_offset_bytes = 0;
                 }
-                self.block_offset_bytes = 0;
+                let available = BLOCK_SIZE_BYTES - self.block_offset_bytes - HEADER_SIZE_BYTES;
+                let (fragment, rest) = left.split_at(left.len().min(available));
+                end = rest.is_empty();
+                let record_type = match (begin, end) {
+                    (true, true) => RecordType::Full,
+                    (true, false) => RecordType::First,
+                    (false, true) => RecordType::Last,
+                    (false, false) => RecordType::Middle,
+                };
+                headers[n] = self.header(record_type, fragment);
+                fragments[n] = fragment;
+                let record_bytes = HEADER_SIZE_BYTES + fragment.len();
+                self.block_offset_bytes += record_bytes;
+                self.written_bytes += record_bytes as u64;
+                left = rest;
+                begin = false;
+                n += 1;
             }
-            let available = BLOCK_SIZE_BYTES - self.block_offset_bytes - HEADER_SIZE_BYTES;
-            let (fragment, rest) = left.split_at(left.len().min(available));
-            let end = rest.is_empty();
-            let record_type = match (begin, end) {
-                (true, true) => RecordType::Full,
-                (true, false) => RecordType::First,
-                (false, true) => RecordType::Last,
-                (false, false) => RecordType::Middle,
-            };
-            self.emit_physical_record(record_type, fragment)?;
-            left = rest;
-            begin = false;
+            let mut parts: [&[u8]; 3 * FRAGMENTS_PER_CALL] = [&[]; 3 * FRAGMENTS_PER_CALL];
+            let mut m = 0;
+            for i in 0..n {
+                if padding_bytes[i] > 0 {
+                    parts[m] = &TRAILER_ZEROS[..padding_bytes[i]];
+                    m += 1;
+                }
+                parts[m] = &headers[i];
+                parts[m + 1] = fragments[i];
+                m += 2;
+            }
+            self.file.append_vectored(&parts[..m])?;
             if end {
                 break;
             }
@@ -84,7 +114,8 @@ impl LogWriter {
         self.file.flush()
     }
 
-    fn emit_physical_record(&mut self, record_type: RecordType, fragment: &[u8]) -> Result<()> {
+    /// The header of a physical record of `record_type` holding `fragment`.
+    fn header(&self, record_type: RecordType, fragment: &[u8]) -> [u8; HEADER_SIZE_BYTES] {
         debug_assert!(
             self.block_offset_bytes + HEADER_SIZE_BYTES + fragment.len() <= BLOCK_SIZE_BYTES
         );
@@ -95,11 +126,7 @@ impl LogWriter {
         header[..4].copy_from_slice(&checksum.to_le_bytes());
         header[4..6].copy_from_slice(&length.to_le_bytes());
         header[6] = record_type as u8;
-        self.file.append_vectored(&[&header, fragment])?;
-        let record_bytes = HEADER_SIZE_BYTES + fragment.len();
-        self.block_offset_bytes += record_bytes;
-        self.written_bytes += record_bytes as u64;
-        Ok(())
+        header
     }
 
     /// Makes every record added so far durable.
