@@ -30,6 +30,43 @@ fn exercise(env: &dyn Env, root: &Path) {
     assert_eq!(r.read_at_into(50, 4, &mut v).expect("past the end"), 0);
     assert_eq!(v, b"xyworldld");
 
+    // Vectored appends: small parts (buffered), then parts larger than any
+    // buffer after buffered bytes, then more than a writev's worth.
+    let v = dir.join("v.ldb");
+    let mut w = env.new_writable_file(&v).expect("create");
+    let big: Vec<u8> = (0..150_000u32).map(|i| (i % 251) as u8).collect();
+    let mut expected = Vec::new();
+    let calls: [Vec<&[u8]>; 4] = [
+        vec![b"ab", b"", b"cde"],
+        vec![b"head", &big[..70_000], b"tail"],
+        vec![&big[..3], &big[3..100_000], b"x", &big[100_000..]],
+        vec![
+            b"1",
+            b"2",
+            b"3",
+            b"4",
+            b"5",
+            b"6",
+            b"7",
+            b"8",
+            &big[..],
+            b"9",
+        ],
+    ];
+    for parts in &calls {
+        w.append_vectored(parts).expect("append_vectored");
+        for p in parts {
+            expected.extend_from_slice(p);
+        }
+    }
+    w.append(b"!").expect("append");
+    w.close().expect("close");
+    assert!(
+        read_file_to_vec(env, &v).expect("read")
+            == expected.iter().chain(b"!").copied().collect::<Vec<u8>>()
+    );
+    env.remove_file(&v).expect("remove");
+
     let mut s = env.new_sequential_file(&a).expect("seq");
     s.skip(6).expect("skip");
     let mut buf = [0u8; 16];

@@ -17,6 +17,10 @@ use std::sync::{Arc, OnceLock};
 /// (LevelDB's `kWritableFileBufferSize`).
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
+/// Most slices of one `writev` by `append_vectored` (the buffer and up to
+/// 7 parts); more parts are appended one by one.
+const MAX_WRITEV_PARTS: usize = 8;
+
 /// The operating system's file system. Random-access files are
 /// memory-mapped, up to [`super::DEFAULT_MMAP_LIMIT`] at once in the
 /// process, and read with `pread` beyond that (as LevelDB's `PosixEnv`);
@@ -70,6 +74,44 @@ impl WritableFile for PosixWritableFile {
             self.buf.extend_from_slice(data);
             Ok(())
         }
+    }
+
+    fn append_vectored(&mut self, parts: &[&[u8]]) -> Result<()> {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        if self.buf.len() + total <= WRITE_BUFFER_BYTES || parts.len() >= MAX_WRITEV_PARTS {
+            for part in parts {
+                self.append(part)?;
+            }
+            return Ok(());
+        }
+        // One `writev(2)` of what is buffered and every part: no copy of a
+        // large part into the buffer, no system call per part.
+        let mut slices = [std::io::IoSlice::new(&[]); MAX_WRITEV_PARTS];
+        slices[0] = std::io::IoSlice::new(&self.buf);
+        for (slot, part) in slices[1..].iter_mut().zip(parts) {
+            *slot = std::io::IoSlice::new(part);
+        }
+        let mut left = &mut slices[..=parts.len()];
+        while !left.is_empty() {
+            match self.file.write_vectored(left) {
+                Ok(0) => {
+                    return Err(Error::io(
+                        &self.path,
+                        std::io::Error::from(ErrorKind::WriteZero),
+                    ))
+                }
+                Ok(n) => std::io::IoSlice::advance_slices(&mut left, n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // How much of the buffer reached the file is unknown:
+                    // never write it again (on drop).
+                    self.buf.clear();
+                    return Err(Error::io(&self.path, e));
+                }
+            }
+        }
+        self.buf.clear();
+        Ok(())
     }
 
     fn flush(&mut self) -> Result<()> {

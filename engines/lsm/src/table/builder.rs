@@ -15,6 +15,7 @@ use super::bloom::FilterPolicy;
 use super::filter_block::FilterBlockBuilder;
 use super::format::{block_trailer, BlockHandle, CompressionType, Footer, BLOCK_TRAILER_BYTES};
 use crate::format::comparator::{BytewiseComparator, Comparator};
+use crate::format::crc;
 use std::sync::Arc;
 use strata_api::{Error, Result, WritableFile};
 
@@ -105,11 +106,70 @@ impl BlockWriter {
         compression: CompressionType,
     ) -> Result<BlockHandle> {
         let handle = BlockHandle::new(self.offset, contents.len() as u64);
-        self.file.append(contents)?;
-        self.file.append(&block_trailer(contents, compression))?;
+        self.file
+            .append_vectored(&[contents, &block_trailer(contents, compression)])?;
         self.offset += (contents.len() + BLOCK_TRAILER_BYTES) as u64;
         Ok(handle)
     }
+
+    /// Writes the uncompressed block holding only `key` and `value`
+    /// straight from them, without assembling it: the bytes
+    /// `BlockBuilder` would produce, then the trailer.
+    fn write_sole_entry_block(&mut self, key: &[u8], value: &[u8]) -> Result<BlockHandle> {
+        // shared 0, then the key's and the value's lengths, as varints.
+        let mut lengths = [0u8; 11];
+        let mut n = 0;
+        for v in [0, offset_u32(key.len()), offset_u32(value.len())] {
+            n += encode_varint32(&mut lengths[n..], v);
+        }
+        let lengths = &lengths[..n];
+        let crc = [
+            lengths,
+            key,
+            value,
+            &SOLE_RESTART_ARRAY,
+            &[CompressionType::None as u8],
+        ]
+        .iter()
+        .fold(crc::value(&[]), |c, part| crc::extend(c, part));
+        let masked = crc::mask(crc).to_le_bytes();
+        let trailer = [
+            CompressionType::None as u8,
+            masked[0],
+            masked[1],
+            masked[2],
+            masked[3],
+        ];
+        let contents_bytes = n + key.len() + value.len() + SOLE_RESTART_ARRAY.len();
+        let handle = BlockHandle::new(self.offset, contents_bytes as u64);
+        self.file
+            .append_vectored(&[lengths, key, value, &SOLE_RESTART_ARRAY, &trailer])?;
+        self.offset += (contents_bytes + BLOCK_TRAILER_BYTES) as u64;
+        Ok(handle)
+    }
+}
+
+/// Writes `v` as a varint32 at the start of `dst` (room for 5 bytes) and
+/// returns its length; the same bytes as `put_varint32`.
+fn encode_varint32(dst: &mut [u8], mut v: u32) -> usize {
+    let mut n = 0;
+    while v >= 0x80 {
+        dst[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    dst[n] = v as u8;
+    n + 1
+}
+
+/// The restart array of a block of one entry: one restart at offset 0,
+/// then the count 1.
+const SOLE_RESTART_ARRAY: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
+
+/// `n` as a 32-bit block offset or length (a block over 4 GiB is a
+/// programmer error, as in LevelDB).
+fn offset_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("block larger than 4 GiB")
 }
 
 /// Bytes of a data block holding one entry of a `key_len`-byte key and a
@@ -232,6 +292,13 @@ impl TableBuilder {
                     == std::cmp::Ordering::Greater,
             "keys must be added in increasing order"
         );
+        if self.options.compression == CompressionType::None
+            && self.fills_a_block_alone(key.len(), value.len())
+        {
+            // Written from `key` and `value` where they are: assembling the
+            // block first would copy a large value once more.
+            return self.place_sole_entry(key, |writer| writer.write_sole_entry_block(key, value));
+        }
         if self.pending_index_entry {
             debug_assert!(self.data_block.is_empty());
             self.add_pending_index_entry(Some(key));
@@ -273,12 +340,36 @@ impl TableBuilder {
         let Some(n) = stored.len().checked_sub(BLOCK_TRAILER_BYTES) else {
             return Ok(false);
         };
-        if !self.data_block.is_empty()
+        if !self.fills_a_block_alone(key.len(), value_len)
             || stored[n] != self.options.compression as u8
-            || sole_entry_block_bytes(key.len(), value_len) < self.options.block_size_bytes
         {
             return Ok(false);
         }
+        self.place_sole_entry(key, |writer| {
+            let handle = BlockHandle::new(writer.offset, n as u64);
+            writer.file.append(stored)?;
+            writer.offset += stored.len() as u64;
+            Ok(handle)
+        })?;
+        Ok(true)
+    }
+
+    /// True if an entry of these sizes added now would be alone in its
+    /// block: the open block is empty and the entry fills it at once.
+    fn fills_a_block_alone(&self, key_len: usize, value_len: usize) -> bool {
+        self.data_block.is_empty()
+            && sole_entry_block_bytes(key_len, value_len) >= self.options.block_size_bytes
+    }
+
+    /// Adds `key` as the only entry of a block that `write` writes, doing
+    /// what `add` then `flush` do around it: the previous block's index
+    /// entry, the filter, the entry count; then this block's pending index
+    /// entry and a flush of the file.
+    fn place_sole_entry(
+        &mut self,
+        key: &[u8],
+        write: impl FnOnce(&mut BlockWriter) -> Result<BlockHandle>,
+    ) -> Result<()> {
         debug_assert!(
             self.num_entries == 0
                 || self.options.comparator.compare(key, &self.last_key)
@@ -294,10 +385,8 @@ impl TableBuilder {
         self.last_key.clear();
         self.last_key.extend_from_slice(key);
         self.num_entries += 1;
-        let handle = BlockHandle::new(self.writer.offset, n as u64);
-        let written = self.writer.file.append(stored);
-        self.record(written)?;
-        self.writer.offset += stored.len() as u64;
+        let written = write(&mut self.writer);
+        let handle = self.record(written)?;
         self.pending_handle = handle;
         self.pending_index_entry = true;
         let flushed = self.writer.file.flush();
@@ -305,7 +394,7 @@ impl TableBuilder {
         if let Some(f) = &mut self.filter_block {
             f.start_block(self.writer.offset);
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Writes the current data block out now (normally done when it reaches

@@ -340,7 +340,12 @@ pub fn decode_mapped_block(
 
 /// The block `handle` points at exactly as stored, trailer included: a
 /// range of the mapping if `file` is memory-mapped, else read. Checks the
-/// trailer (its CRC if `verify_checksums`, and the type byte).
+/// trailer's type byte, and its CRC if `verify_read_checksums` and the
+/// bytes were read: mapped bytes are the very bytes a cursor that opened
+/// the block decoded, and checked then if it checks at all (unless it
+/// found the block in the block cache). Either way a copy keeps the stored
+/// CRC, so damage copied is still caught where it is read, never given a
+/// fresh CRC as a rebuilt block would.
 ///
 /// # Errors
 /// As [`read_block`], except that nothing is decompressed.
@@ -348,12 +353,14 @@ pub fn read_stored_block(
     file: &dyn RandomAccessFile,
     file_name: &str,
     handle: &BlockHandle,
-    verify_checksums: bool,
+    verify_read_checksums: bool,
 ) -> Result<BlockContents> {
     let (_, total) = block_sizes(file_name, handle)?;
+    let mut verify = false;
     let stored = match file.read_mapped(handle.offset, total) {
         Some(raw) => BlockContents::Mapped(raw),
         None => {
+            verify = verify_read_checksums;
             let mut buf = Vec::with_capacity(total);
             let read = file.read_at_into(handle.offset, total, &mut buf)?;
             if read != total {
@@ -366,7 +373,7 @@ pub fn read_stored_block(
             BlockContents::Owned(buf)
         }
     };
-    check_trailer(stored.as_slice(), file_name, handle, verify_checksums)?;
+    check_trailer(stored.as_slice(), file_name, handle, verify)?;
     Ok(stored)
 }
 

@@ -274,7 +274,10 @@ impl Table {
     }
 
     /// The data block an index value names, as stored (contents, type
-    /// byte and CRC), its trailer checked (the CRC if `verify_checksums`).
+    /// byte and CRC), for a cursor that has the block open: its trailer
+    /// checked, the CRC again only if the bytes are read anew and
+    /// `verify_checksums` (a mapped block's bytes are those the cursor
+    /// decoded and checked).
     ///
     /// # Errors
     /// `Corruption` naming the file and block for a bad handle or trailer;

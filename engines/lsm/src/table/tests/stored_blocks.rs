@@ -154,3 +154,43 @@ fn a_builder_copies_only_the_block_it_would_build() {
         "it would share a 4 KiB block"
     );
 }
+
+#[test]
+fn an_uncompressed_entry_alone_in_its_block_is_written_as_the_block_builder_builds_it() {
+    use crate::table::block_builder::BlockBuilder;
+    // Value lengths whose varints take 1, 2 and 3 bytes; small entries in
+    // between share blocks.
+    for (value_len, bloom_bits) in [(100usize, 0), (300, 10), (70_000, 10)] {
+        let env = MemEnv::new();
+        let opts = options(64, 16, CompressionType::None, bloom_bits);
+        let entries: Entries = vec![
+            (b"big1".to_vec(), vec![b'v'; value_len]),
+            (b"big2".to_vec(), vec![b'w'; value_len + 1]),
+            (b"s1".to_vec(), b"1".to_vec()),
+            (b"s2".to_vec(), b"2".to_vec()),
+            (b"s3-big".to_vec(), vec![b'x'; value_len]),
+        ];
+        let size = write_table(&env, "/u.ldb", &opts, &entries);
+        let bytes = strata_api::env::read_file_to_vec(&env, Path::new("/u.ldb")).expect("read");
+        let mut block = BlockBuilder::new(16);
+        block.add(b"big1", &vec![b'v'; value_len]);
+        let mut expected = block.finish().to_vec();
+        let trailer = block_trailer(&expected, CompressionType::None);
+        expected.extend_from_slice(&trailer);
+        assert_eq!(
+            &bytes[..expected.len()],
+            &expected[..],
+            "value of {value_len}"
+        );
+        let table = open_table(&env, "/u.ldb", &opts, size, None).expect("open");
+        let (scanned, status) = scan_forward(&mut *table.iter(true, false));
+        status.expect("scan");
+        assert_eq!(scanned, entries);
+        let mut it = table.iter(true, false);
+        it.seek(b"big2");
+        assert!(it.sole_entry_block().is_some(), "big2 is alone too");
+        it.seek(b"s3");
+        assert_eq!(it.key(), b"s3-big");
+        assert!(it.sole_entry_block().is_none(), "it joins s1 and s2");
+    }
+}
