@@ -59,6 +59,12 @@ fn exercise(env: &dyn Env, root: &Path) {
             expected.extend_from_slice(p);
         }
     }
+    // Plain appends that fill the buffer across its end, one exactly a
+    // buffer's size, one larger.
+    for len in [40_000usize, 40_000, 65_536, 3, 70_000, 24_000] {
+        w.append(&big[..len]).expect("append");
+        expected.extend_from_slice(&big[..len]);
+    }
     w.append(b"!").expect("append");
     w.close().expect("close");
     assert!(

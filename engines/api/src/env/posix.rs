@@ -59,33 +59,12 @@ impl PosixWritableFile {
         }
         Ok(())
     }
-}
 
-impl WritableFile for PosixWritableFile {
-    fn append(&mut self, data: &[u8]) -> Result<()> {
-        if self.buf.len() + data.len() > WRITE_BUFFER_BYTES {
-            self.write_out()?;
-        }
-        if data.len() >= WRITE_BUFFER_BYTES {
-            self.file
-                .write_all(data)
-                .map_err(|e| Error::io(&self.path, e))
-        } else {
-            self.buf.extend_from_slice(data);
-            Ok(())
-        }
-    }
-
-    fn append_vectored(&mut self, parts: &[&[u8]]) -> Result<()> {
-        let total: usize = parts.iter().map(|p| p.len()).sum();
-        if self.buf.len() + total <= WRITE_BUFFER_BYTES || parts.len() >= MAX_WRITEV_PARTS {
-            for part in parts {
-                self.append(part)?;
-            }
-            return Ok(());
-        }
-        // One `writev(2)` of what is buffered and every part: no copy of a
-        // large part into the buffer, no system call per part.
+    /// Writes what is buffered, then `parts` (fewer than
+    /// [`MAX_WRITEV_PARTS`]), with one `writev(2)`: no copy of a large
+    /// part into the buffer, no system call per part.
+    fn write_out_with(&mut self, parts: &[&[u8]]) -> Result<()> {
+        debug_assert!(parts.len() < MAX_WRITEV_PARTS);
         let mut slices = [std::io::IoSlice::new(&[]); MAX_WRITEV_PARTS];
         slices[0] = std::io::IoSlice::new(&self.buf);
         for (slot, part) in slices[1..].iter_mut().zip(parts) {
@@ -112,6 +91,41 @@ impl WritableFile for PosixWritableFile {
         }
         self.buf.clear();
         Ok(())
+    }
+}
+
+impl WritableFile for PosixWritableFile {
+    fn append(&mut self, data: &[u8]) -> Result<()> {
+        // A part as large as the buffer goes out with it in one `writev`,
+        // without being copied.
+        if data.len() >= WRITE_BUFFER_BYTES {
+            return self.write_out_with(&[data]);
+        }
+        // Otherwise fill the buffer first (LevelDB's `Append`): writes then
+        // go out in whole 64 KiB buffers, page-aligned from the start of
+        // the file, so the kernel never zero-fills the rest of a page it is
+        // given only part of.
+        let n = (WRITE_BUFFER_BYTES - self.buf.len()).min(data.len());
+        self.buf.extend_from_slice(&data[..n]);
+        let rest = &data[n..];
+        if !rest.is_empty() {
+            self.write_out()?;
+            self.buf.extend_from_slice(rest);
+        }
+        Ok(())
+    }
+
+    fn append_vectored(&mut self, parts: &[&[u8]]) -> Result<()> {
+        // Only a large part is worth a `writev` (it saves copying it into
+        // the buffer); small ones fill the buffer, keeping writes whole.
+        let large = parts.iter().any(|p| p.len() >= WRITE_BUFFER_BYTES / 2);
+        if !large || parts.len() >= MAX_WRITEV_PARTS {
+            for part in parts {
+                self.append(part)?;
+            }
+            return Ok(());
+        }
+        self.write_out_with(parts)
     }
 
     fn flush(&mut self) -> Result<()> {
