@@ -3,7 +3,7 @@
 //! `WriteLevel0Table`).
 
 use super::subcompact::{self, split_points_with, SplitEstimator};
-use super::{CompactionTask, TaskKind};
+use super::{CompactionTask, TaskKind, TaskReason};
 use crate::format::filename::table_file_name;
 use crate::format::internal_key::{
     append_internal_key, compare_internal_keys, extract_user_key, parse_internal_key, InternalKey,
@@ -281,7 +281,7 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
         TaskKind::Merge => {}
     }
     outcome.bytes_read = task.input_bytes();
-    let points = split_points_with(task, ctx.subcompactions, &TableIndexes(ctx));
+    let points = split_points_with(task, threads_for(ctx, task), &TableIndexes(ctx));
     let outputs = if points.is_empty() {
         merge_range(ctx, task, (None, None), true)?
     } else {
@@ -296,6 +296,19 @@ pub fn run_task(ctx: &ExecContext<'_>, task: &CompactionTask) -> Result<ExecOutc
     }
     outcome.outputs = outputs;
     Ok(outcome)
+}
+
+/// Threads `task` is split across: [`ExecContext::subcompactions`], but
+/// one for a seek compaction. Reads trigger those, and a merge on both of
+/// two cores starves the very readers it serves (a readrandom after a 10M
+/// fillrandom pushes whole levels down this way); a write-triggered merge
+/// splits because a stalled writer leaves its core idle.
+pub(super) fn threads_for(ctx: &ExecContext<'_>, task: &CompactionTask) -> usize {
+    if task.reason == TaskReason::Seek {
+        1
+    } else {
+        ctx.subcompactions
+    }
 }
 
 /// Splits by the input tables' index blocks: candidates are index keys

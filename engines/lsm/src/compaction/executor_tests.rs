@@ -601,3 +601,23 @@ fn copied_stored_blocks_write_the_same_tables_as_rebuilt_ones() {
         }
     }
 }
+
+/// A seek compaction merges on one thread whatever the setting; a size or
+/// manual one uses the subcompactions allowed.
+#[test]
+fn seek_compactions_are_not_split() {
+    let mut fx = Fixture::new();
+    fx.subcompactions = 2;
+    let a = fx.table(&[(1, ValueType::Value, "a", "1")]);
+    let mut task = level0_merge(vec![a], 1);
+    let version = Version::empty();
+    for (reason, threads) in [
+        (TaskReason::Size, 2),
+        (TaskReason::Manual, 2),
+        (TaskReason::Seek, 1),
+    ] {
+        task.reason = reason;
+        let got = fx.with_ctx(&version, |ctx| super::executor::threads_for(ctx, &task));
+        assert_eq!(got, threads, "{reason:?}");
+    }
+}
