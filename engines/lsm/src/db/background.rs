@@ -378,6 +378,11 @@ pub(crate) fn remove_obsolete_files(inner: &DbInner, st: &mut MutexGuard<'_, DbS
             if kind == FileType::Table {
                 inner.table_cache.evict(number);
             }
+            // A file left by a crashed run may carry a number the MANIFEST
+            // never recorded as used, which this run would hand out again:
+            // its deletion, later on the purge thread, would then remove
+            // the new file. Numbers found obsolete are never handed out.
+            st.versions.mark_file_number_used(number);
             doomed.push(name);
         }
     }

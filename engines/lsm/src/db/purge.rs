@@ -5,9 +5,11 @@
 //! `discard` it waits for the device to trim the file's blocks); on the
 //! background thread every such wait delayed the next flush, and writers
 //! stalled behind it. A file is queued only once nothing live names it
-//! (no version, pending output or WAL replay), and file numbers are never
-//! reused, so deleting it later changes nothing a reader or a recovery
-//! sees. A path already queued is not queued twice. Errors are ignored, as
+//! (no version, pending output or WAL replay), and its number is marked
+//! used first (a file a crashed run left may carry a number the MANIFEST
+//! never recorded, which would otherwise be handed out again and its new
+//! file deleted here), so deleting it later changes nothing a reader or a
+//! recovery sees. A path already queued is not queued twice. Errors are ignored, as
 //! they were on the background thread: a leftover file is found again by
 //! the next scan. Closing waits for every queued deletion.
 
