@@ -39,6 +39,24 @@ pub fn put_varint32(dst: &mut Vec<u8>, v: u32) {
     put_varint64(dst, u64::from(v));
 }
 
+/// Writes `v` as a varint32 at the start of `dst`, which has room for it
+/// (5 bytes always do), and returns its length: the bytes
+/// [`put_varint32`] appends, into a buffer that is not a `Vec`.
+///
+/// # Panics
+/// If `dst` is shorter than the varint.
+#[inline]
+pub fn encode_varint32(dst: &mut [u8], mut v: u32) -> usize {
+    let mut n = 0;
+    while v >= 0x80 {
+        dst[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    dst[n] = v as u8;
+    n + 1
+}
+
 /// Appends `v` as a varint64.
 pub fn put_varint64(dst: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -115,6 +133,30 @@ pub fn get_length_prefixed_slice(src: &[u8]) -> Option<(&[u8], usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_varint32_writes_put_varint32s_bytes() {
+        for v in [
+            0u32,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            70_000,
+            1 << 28,
+            u32::MAX,
+        ] {
+            let mut expected = Vec::new();
+            put_varint32(&mut expected, v);
+            let mut buf = [0xAAu8; 6];
+            let n = encode_varint32(&mut buf, v);
+            assert_eq!(&buf[..n], &expected[..], "{v}");
+            assert_eq!(buf[n], 0xAA, "{v}: nothing past the varint");
+        }
+    }
+
     use proptest::prelude::*;
 
     #[test]

@@ -5,7 +5,9 @@
 //! Internal keys order by user key ascending, then by tag descending, so
 //! that for one user key the newest entry comes first.
 
-use crate::format::coding::{decode_fixed64, put_fixed64, put_varint32, varint_length};
+use crate::format::coding::{
+    decode_fixed64, encode_varint32, put_fixed64, put_varint32, varint_length,
+};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -300,16 +302,7 @@ impl LookupKey {
             };
         }
         let mut buf = [0u8; INLINE_BYTES];
-        // The varint, 7 bits a byte, low bits first (as put_varint32).
-        let mut v = prefix;
-        let mut n = 0;
-        while v >= 0x80 {
-            buf[n] = (v as u8) | 0x80;
-            v >>= 7;
-            n += 1;
-        }
-        buf[n] = v as u8;
-        n += 1;
+        let mut n = encode_varint32(&mut buf, prefix);
         buf[n..n + user_key.len()].copy_from_slice(user_key);
         n += user_key.len();
         let tag = pack_sequence_and_type(seq, VALUE_TYPE_FOR_SEEK);

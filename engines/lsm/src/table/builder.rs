@@ -14,6 +14,7 @@ use super::block_builder::BlockBuilder;
 use super::bloom::FilterPolicy;
 use super::filter_block::FilterBlockBuilder;
 use super::format::{block_trailer, BlockHandle, CompressionType, Footer, BLOCK_TRAILER_BYTES};
+use crate::format::coding::encode_varint32;
 use crate::format::comparator::{BytewiseComparator, Comparator};
 use crate::format::crc;
 use std::sync::Arc;
@@ -149,19 +150,6 @@ impl BlockWriter {
     }
 }
 
-/// Writes `v` as a varint32 at the start of `dst` (room for 5 bytes) and
-/// returns its length; the same bytes as `put_varint32`.
-fn encode_varint32(dst: &mut [u8], mut v: u32) -> usize {
-    let mut n = 0;
-    while v >= 0x80 {
-        dst[n] = (v as u8) | 0x80;
-        v >>= 7;
-        n += 1;
-    }
-    dst[n] = v as u8;
-    n + 1
-}
-
 /// The restart array of a block of one entry: one restart at offset 0,
 /// then the count 1.
 const SOLE_RESTART_ARRAY: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
@@ -286,12 +274,6 @@ impl TableBuilder {
     pub fn add(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
         debug_assert!(!self.closed, "add after finish or abandon");
         self.check()?;
-        debug_assert!(
-            self.num_entries == 0
-                || self.options.comparator.compare(key, &self.last_key)
-                    == std::cmp::Ordering::Greater,
-            "keys must be added in increasing order"
-        );
         if self.options.compression == CompressionType::None
             && self.fills_a_block_alone(key.len(), value.len())
         {
@@ -299,16 +281,7 @@ impl TableBuilder {
             // block first would copy a large value once more.
             return self.place_sole_entry(key, |writer| writer.write_sole_entry_block(key, value));
         }
-        if self.pending_index_entry {
-            debug_assert!(self.data_block.is_empty());
-            self.add_pending_index_entry(Some(key));
-        }
-        if let Some(f) = &mut self.filter_block {
-            f.add_key(key);
-        }
-        self.last_key.clear();
-        self.last_key.extend_from_slice(key);
-        self.num_entries += 1;
+        self.begin_entry(key);
         self.data_block.add(key, value);
         if self.data_block.current_size_estimate() >= self.options.block_size_bytes {
             self.write_data_block()?;
@@ -361,15 +334,10 @@ impl TableBuilder {
             && sole_entry_block_bytes(key_len, value_len) >= self.options.block_size_bytes
     }
 
-    /// Adds `key` as the only entry of a block that `write` writes, doing
-    /// what `add` then `flush` do around it: the previous block's index
-    /// entry, the filter, the entry count; then this block's pending index
-    /// entry.
-    fn place_sole_entry(
-        &mut self,
-        key: &[u8],
-        write: impl FnOnce(&mut BlockWriter) -> Result<BlockHandle>,
-    ) -> Result<()> {
+    /// What every entry added does before its bytes go into a block: the
+    /// previous block's index entry (keyed by a separator before `key`),
+    /// the filter, the last key and the count.
+    fn begin_entry(&mut self, key: &[u8]) {
         debug_assert!(
             self.num_entries == 0
                 || self.options.comparator.compare(key, &self.last_key)
@@ -377,6 +345,7 @@ impl TableBuilder {
             "keys must be added in increasing order"
         );
         if self.pending_index_entry {
+            debug_assert!(self.data_block.is_empty());
             self.add_pending_index_entry(Some(key));
         }
         if let Some(f) = &mut self.filter_block {
@@ -385,6 +354,17 @@ impl TableBuilder {
         self.last_key.clear();
         self.last_key.extend_from_slice(key);
         self.num_entries += 1;
+    }
+
+    /// Adds `key` as the only entry of a block that `write` writes, doing
+    /// what `add` then `flush` do around it: [`Self::begin_entry`], then
+    /// this block's pending index entry and the filter's next block.
+    fn place_sole_entry(
+        &mut self,
+        key: &[u8],
+        write: impl FnOnce(&mut BlockWriter) -> Result<BlockHandle>,
+    ) -> Result<()> {
+        self.begin_entry(key);
         let written = write(&mut self.writer);
         let handle = self.record(written)?;
         self.pending_handle = handle;

@@ -235,17 +235,7 @@ pub fn read_block_with(
     if let Some(raw) = file.read_mapped(handle.offset, total) {
         return decode_mapped_block(raw, file_name, handle, verify_checksums, buffer);
     }
-    // Read straight into fresh capacity: zero-filling first cost a
-    // `memset` of every block read.
-    let mut buf = Vec::with_capacity(total);
-    let read = file.read_at_into(handle.offset, total, &mut buf)?;
-    if read != total {
-        return Err(Error::corruption(
-            file_name,
-            handle.offset,
-            "truncated block read",
-        ));
-    }
+    let mut buf = read_block_bytes(file, file_name, handle, total)?;
     match check_trailer(&buf, file_name, handle, verify_checksums)? {
         CompressionType::None => {
             buf.truncate(n);
@@ -338,6 +328,30 @@ pub fn decode_mapped_block(
     }
 }
 
+/// Reads the `total` bytes (block and trailer) at `handle` with `pread`,
+/// straight into fresh capacity (zero-filling first cost a `memset` of
+/// every block read).
+///
+/// # Errors
+/// `Io` from the read; `Corruption` if the file ends early.
+fn read_block_bytes(
+    file: &dyn RandomAccessFile,
+    file_name: &str,
+    handle: &BlockHandle,
+    total: usize,
+) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(total);
+    let read = file.read_at_into(handle.offset, total, &mut buf)?;
+    if read != total {
+        return Err(Error::corruption(
+            file_name,
+            handle.offset,
+            "truncated block read",
+        ));
+    }
+    Ok(buf)
+}
+
 /// The block `handle` points at exactly as stored, trailer included: a
 /// range of the mapping if `file` is memory-mapped, else read. Checks the
 /// trailer's type byte, and its CRC if `verify_read_checksums` and the
@@ -361,16 +375,7 @@ pub fn read_stored_block(
         Some(raw) => BlockContents::Mapped(raw),
         None => {
             verify = verify_read_checksums;
-            let mut buf = Vec::with_capacity(total);
-            let read = file.read_at_into(handle.offset, total, &mut buf)?;
-            if read != total {
-                return Err(Error::corruption(
-                    file_name,
-                    handle.offset,
-                    "truncated block read",
-                ));
-            }
-            BlockContents::Owned(buf)
+            BlockContents::Owned(read_block_bytes(file, file_name, handle, total)?)
         }
     };
     check_trailer(stored.as_slice(), file_name, handle, verify)?;

@@ -188,15 +188,7 @@ impl Table {
         verify_checksums: bool,
         fill_cache: bool,
     ) -> Result<LoadedBlock> {
-        let bad_handle = |reason: &str| {
-            Error::corruption(&*self.file_name, self.index_block.offset_bytes(), reason)
-        };
-        // Bytes after the handle are allowed (LevelDB reserves them).
-        let (handle, _) =
-            BlockHandle::decode_from(index_value).ok_or_else(|| bad_handle("bad block handle"))?;
-        if !handle_fits(&handle, self.footer_offset) {
-            return Err(bad_handle("block handle points past the blocks"));
-        }
+        let handle = self.data_block_handle(index_value)?;
         let mapped = match map_block(&*self.file, &self.file_name, &handle)? {
             Some(raw) if mapped_block_is_uncompressed(&raw) => {
                 // Served from the mapping without a copy: nothing to gain
@@ -287,6 +279,13 @@ impl Table {
         index_value: &[u8],
         verify_checksums: bool,
     ) -> Result<BlockContents> {
+        let handle = self.data_block_handle(index_value)?;
+        read_stored_block(&*self.file, &self.file_name, &handle, verify_checksums)
+    }
+
+    /// The handle an index value holds, checked to lie among the blocks.
+    /// Bytes after the handle are allowed (LevelDB reserves them).
+    fn data_block_handle(&self, index_value: &[u8]) -> Result<BlockHandle> {
         let bad_handle = |reason: &str| {
             Error::corruption(&*self.file_name, self.index_block.offset_bytes(), reason)
         };
@@ -295,7 +294,7 @@ impl Table {
         if !handle_fits(&handle, self.footer_offset) {
             return Err(bad_handle("block handle points past the blocks"));
         }
-        read_stored_block(&*self.file, &self.file_name, &handle, verify_checksums)
+        Ok(handle)
     }
 
     /// A cursor over the data block an index value names.
